@@ -1,0 +1,52 @@
+# `make demo` and `make test` each build what they need on a fresh machine (.venv with the pinned set).
+PYTHON ?= python3
+VENV := .venv
+VENV2 := .venv-numpy2
+PY := $(VENV)/bin/python
+PY2 := $(VENV2)/bin/python
+XDIST := -n 2
+
+.PHONY: demo test test-main test-numpy2 lint fuzz bench conformance clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+$(VENV2)/.installed: requirements-numpy2.txt pyproject.toml
+	test -x $(PY2) || $(PYTHON) -m venv $(VENV2)
+	$(PY2) -m pip install -q --upgrade pip
+	$(PY2) -m pip install -q -r requirements-numpy2.txt
+	$(PY2) -m pip install -q --no-deps -e .
+	touch $@
+
+demo: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) -m minpy_array.demo $(DEMO_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test-main: $(VENV)/.installed
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+
+test-numpy2: $(VENV2)/.installed
+	$(PY2) -m pytest $(XDIST) $(PYTEST_ARGS)
+
+test: lint test-main test-numpy2
+
+fuzz: $(VENV)/.installed
+	MINPY_FUZZ_PROGRAMS=$${MINPY_FUZZ_PROGRAMS:-50000} $(PY) -m pytest tests/fuzz -p no:xdist
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/dispatch.py
+	$(PY) benchmarks/autodiff.py
+	$(PY) benchmarks/mlp.py
+	$(PY) benchmarks/symbol.py
+
+conformance: $(VENV)/.installed
+	bash conformance/run.sh
+
+clean:
+	rm -rf $(VENV) $(VENV2) build *.egg-info

@@ -1,0 +1,457 @@
+"""MinArray: one buffer (a NumPy ndarray, or an MXNet array on a non-cpu device) plus its Device.
+
+Not an ndarray subclass (sklearn and array-api-compat would take it for NumPy).  Every operator and method ends in
+`_dispatch.apply`; `numpy.foo(x)` arrives through __array_ufunc__ / __array_function__ and ends there too.
+Operators promote as the Array API and NEP 50 do (the array's dtype wins over a Python scalar of its kind), on
+NumPy 1.26 as on NumPy 2; where the spec leaves a promotion undefined they follow NumPy.
+"""
+import builtins
+
+import numpy
+
+from . import _dispatch, _dtypes
+from ._devices import Device, as_device
+from ._dispatch import apply
+from .ops import _mxnet
+
+_API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
+_SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
+_F32_MAX = float(numpy.finfo(numpy.float32).max)
+
+
+class MinArray:
+    __slots__ = ("_data", "_device", "_node", "__weakref__")
+    __array_priority__ = 100
+    __hash__ = None
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("MinArray has no public constructor: use minpy_array.asarray() or minpy_array.numpy.array()")
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def shape(self):
+        return tuple(self._data.shape)
+
+    @property
+    def dtype(self):
+        d = self._data.dtype
+        return d if type(d) is numpy.dtype else numpy.dtype(d)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def size(self):
+        return self._data.size
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def T(self):
+        return apply("transpose", self)
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise ValueError(f"mT: the array must have at least 2 dimensions, not {self.ndim}")
+        return apply("swapaxes", self, -1, -2)
+
+    @property
+    def real(self):
+        return apply("real", self)
+
+    @property
+    def imag(self):
+        return apply("imag", self)
+
+    def to_device(self, device, /, *, stream=None):
+        device = as_device(device)
+        if device == self._device:
+            return self
+        host, _ = _dispatch.to_numpy_buffer(self)
+        if device.kind == "cpu" and host is self._data:
+            host = host.copy()
+        buf, _ = _dispatch.device_buffer(host, device)
+        out = _wrap(buf, device)
+        if self._node is not None:
+            return _dispatch.RECORDER[0]("to_device", (self, device), {}, out)
+        return out
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
+        out = apply("astype", self, numpy.dtype(dtype), copy=copy) if casting == "unsafe" and order == "K" else \
+            apply_method("astype", self, dtype, order=order, casting=casting, copy=copy)
+        return out if device is None else out.to_device(device)
+
+    def copy(self, order="C"):
+        return apply("copy", self, order=order) if order != "C" else apply("copy", self)
+
+    def asnumpy(self):
+        """A NumPy copy of the values (refused on a traced array: it would cut the gradient)."""
+        self._check_untraced("asnumpy()")
+        host, copied = _dispatch.to_numpy_buffer(self)
+        return host.copy() if not copied else host
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def item(self, *args):
+        return self._host().item(*args)
+
+    def _host(self):
+        return self._data if type(self._data) is numpy.ndarray else _mxnet.to_numpy(self._data)
+
+    def _check_untraced(self, what):
+        if self._node is not None:
+            raise TypeError(
+                f"{what} on a traced MinArray would silently cut the gradient; use minpy_array.numpy operations "
+                "instead, or minpy_array.autodiff.stop_gradient(x) to take the value explicitly")
+
+    # ------------------------------------------------------------ Python protocols
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    def _scalar(self, convert, what):
+        if self.size != 1:
+            if what == "bool":
+                raise ValueError("The truth value of an array with more than one element is ambiguous. "
+                                 "Use a.any() or a.all()")
+            raise TypeError(f"only length-1 arrays can be converted to Python scalars ({what}() of shape "
+                            f"{self.shape})")
+        return convert(self._host().reshape(()).item())
+
+    def __bool__(self):
+        return self._scalar(builtins.bool, "bool")
+
+    def __int__(self):
+        return self._scalar(builtins.int, "int")
+
+    def __float__(self):
+        return self._scalar(builtins.float, "float")
+
+    def __complex__(self):
+        return self._scalar(builtins.complex, "complex")
+
+    def __index__(self):
+        if self.ndim != 0 or self.dtype.kind not in "iu":
+            raise TypeError("only integer scalar arrays can be converted to a scalar index")
+        return builtins.int(self._host().item())
+
+    def __repr__(self):
+        text = repr(self._host())
+        if text.startswith("array("):
+            text = "MinArray(" + text[6:].replace("\n      ", "\n         ")
+        if self._device.kind != "cpu":
+            text = f"{text[:-1]}, device={self._device})"
+        return text
+
+    def __str__(self):
+        return str(self._host())
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self._host().item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to MinArray.__format__: {spec!r}")
+        return str(self)
+
+    def __reduce__(self):
+        return (_rebuild, (self._host().copy(), str(self._device)))
+
+    def __copy__(self):
+        return apply("copy", self)
+
+    def __deepcopy__(self, memo):
+        return apply("copy", self)
+
+    # ------------------------------------------------------------ NumPy and Array API protocols
+    def __array__(self, dtype=None, copy=None):
+        self._check_untraced("Converting to a NumPy array (numpy.asarray / __array__)")
+        host = self._data
+        if type(host) is not numpy.ndarray:
+            if copy is False:
+                raise ValueError("__array__: this array lives on device "
+                                 f"{self._device}; a NumPy array needs a copy (copy=False given)")
+            host = _mxnet.to_numpy(host)
+        elif copy:
+            host = host.copy()
+        if dtype is not None and numpy.dtype(dtype) != host.dtype:
+            if copy is False:
+                raise ValueError("__array__: casting needs a copy (copy=False given)")
+            host = host.astype(dtype)
+        return host
+
+    def __array_namespace__(self, /, *, api_version=None):
+        if api_version is not None and api_version not in _API_VERSIONS:
+            raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
+                             f"supported: {', '.join(_API_VERSIONS)}")
+        import minpy_array
+
+        return minpy_array
+
+    def __dlpack__(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if dl_device is not None and tuple(dl_device) != self.__dlpack_device__():
+            raise BufferError(f"__dlpack__: cannot export to device {dl_device} (the array is on "
+                              f"{self._device})")
+        if type(self._data) is numpy.ndarray:
+            buf = self._data.copy() if copy else self._data
+            if numpy.lib.NumpyVersion(numpy.__version__) >= "2.1.0":
+                return buf.__dlpack__(stream=stream, max_version=max_version, copy=copy)
+            return buf.__dlpack__(stream=stream)
+        mx = _mxnet.load()
+        buf = self._data.copy() if copy else self._data
+        return mx.nd.to_dlpack_for_read(buf.as_nd_ndarray())
+
+    def __dlpack_device__(self):
+        if self._device.kind == "gpu" and type(self._data) is not numpy.ndarray:
+            return (2, self._device.index)
+        return (1, 0)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _protocols.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        for t in types:
+            if not (t is MinArray or issubclass(t, numpy.ndarray)):
+                return NotImplemented
+        return _protocols.array_function(func, args, kwargs)
+
+    # ------------------------------------------------------------ indexing
+    def __getitem__(self, key):
+        return apply("getitem", self, key)
+
+    def __setitem__(self, key, value):
+        if self._node is not None or _is_traced(value) or _is_traced(key):
+            _dispatch.assign(self, apply("setitem", self, key, value))
+            return
+        res = apply("setitem_", self, key, value)
+        if res._data is not self._data:  # a device buffer was updated on a host copy
+            self._data = res._data
+
+    # ------------------------------------------------------------ methods users reach for
+    def reshape(self, *shape, order="C", copy=None):
+        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, numpy.integer, MinArray)):
+            shape = shape[0]
+        kw = {} if order == "C" else {"order": order}
+        if copy is not None:
+            return apply_method("reshape", self, shape, copy=copy, **kw)
+        return apply("reshape", self, shape, **kw)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return apply("transpose", self, tuple(axes)) if axes else apply("transpose", self)
+
+    def flatten(self, order="C"):
+        return apply("flatten", self, order)
+
+    def clip(self, min=None, max=None, out=None, **kwargs):
+        if out is not None:
+            kwargs["out"] = out
+        return apply("clip", self, min, max, **kwargs)
+
+    def fill(self, value):
+        self[...] = value
+
+    def sort(self, axis=-1, kind=None, order=None):
+        self[...] = apply("sort", self, axis=axis, kind=kind, order=order)
+
+    def view(self, dtype=None):
+        if dtype is None:
+            return _wrap(self._data, self._device) if type(self._data) is numpy.ndarray else self
+        return apply_method("view", self, dtype)
+
+    def dot(self, b, out=None):
+        return apply("dot", self, b) if out is None else apply("dot", self, b, out=out)
+
+    # ------------------------------------------------------------ operators
+    def _binop(self, op, other, reflected=False):
+        other = _operand(self, other)
+        if other is NotImplemented:
+            return NotImplemented
+        x = self
+        if type(other) is MinArray:
+            dx, do = x.dtype, other.dtype
+            if dx != do:
+                rt = _dtypes.promote(dx, do, strict=False)
+                if dx != rt:
+                    x = apply("astype", x, rt)
+                if do != rt:
+                    other = apply("astype", other, rt)
+        else:
+            rt = _dtypes.scalar_dtype(other, x.dtype)
+            _dtypes.check_scalar_range(other, rt)
+            if rt != x.dtype:
+                x = apply("astype", x, rt)
+            if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) is builtins.complex or abs(other) > _F32_MAX):
+                other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
+                other = _wrap(other, x._device) if x._device.kind == "cpu" else other
+        return apply(op, other, x) if reflected else apply(op, x, other)
+
+    def _iop(self, op, other):
+        if self._node is not None or _is_traced(other):
+            _dispatch.assign(self, self._binop(op, other))
+            return self
+        other = _operand(self, other)
+        if other is NotImplemented:
+            return NotImplemented
+        if type(other) is not MinArray:
+            _dtypes.check_scalar_range(other, _dtypes.scalar_dtype(other, self.dtype))
+        apply(op, self, other, out=self)
+        return self
+
+    def __neg__(self):
+        return apply("negative", self)
+
+    def __pos__(self):
+        return apply("positive", self)
+
+    def __abs__(self):
+        return apply("abs", self)
+
+    def __invert__(self):
+        return apply("bitwise_invert", self)
+
+    def __divmod__(self, other):
+        return self._binop("divmod", other)
+
+    def __rdivmod__(self, other):
+        return self._binop("divmod", other, True)
+
+    def __array_wrap__(self, *a, **k):  # pragma: no cover - never reached: __array_ufunc__ handles ufuncs
+        raise TypeError("MinArray does not support __array_wrap__")
+
+
+def _make_ops():
+    table = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+             "floordiv": "floor_divide", "mod": "remainder", "pow": "pow", "matmul": "matmul",
+             "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor", "lshift": "bitwise_left_shift",
+             "rshift": "bitwise_right_shift"}
+    for name, op in table.items():
+        def fwd(self, other, _op=op):
+            return self._binop(_op, other)
+
+        def rev(self, other, _op=op):
+            return self._binop(_op, other, True)
+
+        def inp(self, other, _op=op):
+            return self._iop(_op, other)
+
+        for prefix, f in (("", fwd), ("r", rev), ("i", inp)):
+            f.__name__ = f"__{prefix}{name}__"
+            setattr(MinArray, f.__name__, f)
+    for name, op in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
+                     "ge": "greater_equal"}.items():
+        def cmp(self, other, _op=op):
+            return self._binop(_op, other)
+
+        cmp.__name__ = f"__{name}__"
+        setattr(MinArray, cmp.__name__, cmp)
+
+
+def _make_methods():
+    # method name -> op name: the NumPy method takes the same arguments as the function, array first
+    names = ("sum", "prod", "mean", "std", "var", "max", "min", "argmax", "argmin", "cumsum", "cumprod", "any",
+             "all", "round", "nonzero", "diagonal", "trace", "conj", "conjugate", "repeat", "take", "squeeze",
+             "swapaxes", "searchsorted", "argsort", "ravel", "compress", "choose", "partition", "argpartition",
+             "tobytes", "ptp")
+    for name in names:
+        op = {"conjugate": "conj"}.get(name, name)
+        if name == "ptp" and not hasattr(numpy.ndarray, "ptp"):
+            continue
+
+        def method(self, *args, _op=op, **kwargs):
+            return apply(_op, self, *args, **kwargs)
+
+        method.__name__ = name
+        setattr(MinArray, name, method)
+
+
+_make_ops()
+_make_methods()
+
+
+def apply_method(name, x, *args, **kwargs):
+    """A NumPy ndarray method with no function form (view, astype with casting=...), as a fallback op."""
+    return _dispatch.run(name, _method_kernel(name), (x,) + args, kwargs)
+
+
+_METHOD_KERNELS = {}
+
+
+def _method_kernel(name):
+    k = _METHOD_KERNELS.get(name)
+    if k is None:
+        def k(x, *args, **kwargs):
+            return getattr(x, name)(*args, **kwargs)
+        _METHOD_KERNELS[name] = k
+    return k
+
+
+def _is_traced(v):
+    t = type(v)
+    if t is MinArray:
+        return v._node is not None
+    if t is tuple or t is list:
+        return builtins.any(_is_traced(e) for e in v)
+    return False
+
+
+def _operand(x, other):
+    """The other operand of a binary operator: MinArrays and Python scalars as they are; ndarrays, NumPy
+    scalars and lists become MinArrays on x's device; anything else defers (NotImplemented)."""
+    t = type(other)
+    if t is MinArray or t in _SCALAR_TYPES:
+        return other
+    if isinstance(other, (numpy.ndarray, numpy.generic, list, tuple)):
+        return asarray_like(other, x._device)
+    return NotImplemented
+
+
+def asarray_like(obj, device):
+    host = numpy.asarray(obj)
+    if host.dtype == object:
+        raise TypeError(f"cannot make a MinArray from {type(obj).__name__} (object dtype)")
+    buf, _ = _dispatch.device_buffer(host, device)
+    return _wrap(buf, device)
+
+
+_new = object.__new__
+
+
+def _wrap(data, device):
+    a = _new(MinArray)
+    a._data = data
+    a._device = device
+    a._node = None
+    return a
+
+
+def _rebuild(host, device):
+    device = Device(device)
+    buf, _ = _dispatch.device_buffer(host, device)
+    return _wrap(buf, device)
+
+
+_dispatch.MinArray = MinArray
+_dispatch.wrap = _wrap
+
+from . import _protocols  # noqa: E402  (it needs MinArray)

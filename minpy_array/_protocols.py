@@ -1,0 +1,63 @@
+"""NumPy's override protocols: __array_ufunc__ (every ufunc and method, out=, NEP-13 deferral) and
+__array_function__ (ours where we have it, otherwise the generic fallback through the engine)."""
+import numpy
+
+from ._array import MinArray, _wrap
+from ._dispatch import apply_function, device_buffer, run
+from .ops.numpy_ops import OP_OF
+
+_OWN = (MinArray, numpy.ndarray)
+
+
+def _foreign(values):
+    """Is there an operand with its own __array_ufunc__ that is neither ours nor NumPy's? (NEP 13)"""
+    for v in values:
+        t = type(v)
+        if t is MinArray or t is numpy.ndarray or t in (int, float, complex, bool):
+            continue
+        if hasattr(t, "__array_ufunc__") and not issubclass(t, _OWN) and not isinstance(v, numpy.generic):
+            return True
+        if t is tuple and _foreign(v):
+            return True
+    return False
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    if _foreign(inputs) or ("out" in kwargs and _foreign(kwargs["out"])):
+        return NotImplemented
+    return call_ufunc(ufunc, method, inputs, kwargs)
+
+
+def call_ufunc(ufunc, method, inputs, kwargs):
+    op = OP_OF.get(ufunc) or ufunc.__name__
+    if method == "__call__":
+        return run(op, ufunc, inputs, kwargs)
+    kernel = getattr(ufunc, method)
+    if method == "at":
+        return _in_place(f"{op}.at", kernel, inputs, kwargs)
+    return run(f"{op}.{method}", kernel, inputs, kwargs)
+
+
+def _in_place(name, kernel, args, kwargs):
+    """A NumPy function that writes into its first argument (ufunc.at, copyto, put, place, ...)."""
+    dst = args[0]
+    if type(dst) is MinArray:
+        if dst._node is not None:
+            raise TypeError(f"{name}: in-place update of a traced array is not differentiable; "
+                            "use x[index] = value, which the tape records")
+        if type(dst._data) is not numpy.ndarray:
+            tmp = _wrap(dst._host(), dst._device)
+            run(name, kernel, (tmp,) + tuple(args[1:]), kwargs)
+            dst._data, _ = device_buffer(tmp._data, dst._device)
+            return None
+    run(name, kernel, args, kwargs)
+    return None
+
+
+_IN_PLACE = {numpy.copyto, numpy.put, numpy.place, numpy.putmask, numpy.fill_diagonal, numpy.put_along_axis}
+
+
+def array_function(func, args, kwargs):
+    if func in _IN_PLACE:
+        return _in_place(func.__name__, func, args, kwargs)
+    return apply_function(func, args, kwargs)

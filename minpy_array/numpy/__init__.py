@@ -1,0 +1,19 @@
+"""`import minpy_array.numpy as np`: the whole NumPy surface, on MinArrays.
+
+Every public NumPy name resolves: ufuncs and functions go through the engine (MXNet kernels where a guard admits
+the call, NumPy otherwise) and return MinArrays on the input's device (the default device for creation functions,
+with NumPy's default dtypes); dtypes, constants and classes are NumPy's own.  `ndarray` is MinArray, so
+`isinstance(x, np.ndarray)` keeps working in drop-in code.
+"""
+import numpy as _numpy
+
+from .._array import MinArray as ndarray  # noqa: F401
+from . import _face, fft, linalg, random  # noqa: F401
+
+for _name in dir(_numpy):
+    if isinstance(getattr(_numpy, _name), _numpy.ufunc):
+        globals()[_name] = _face.Ufunc(getattr(_numpy, _name))
+
+__getattr__ = _face.make_getattr(_numpy, globals())
+__dir__ = _face.make_dir(_numpy, globals())
+del _name

@@ -1,0 +1,115 @@
+"""The one place that imports mxnet.
+
+Lazy (the import takes 3-5 s), with the `numpy.bool` shim MXNet 1.9.1 needs on NumPy 1.26 and its import-time
+DeprecationWarnings contained.  Also the buffer moves between NumPy and MXNet (zero-copy DLPack where it is safe).
+"""
+import importlib.util
+import os
+import warnings
+
+import numpy
+
+_state = {"mx": None, "error": None}
+
+# dtypes MXNet 1.9.1 can hold (measured: no int16, no uint16+, no complex)
+DTYPES = frozenset(numpy.dtype(d) for d in ("bool", "int8", "uint8", "int32", "int64",
+                                            "float16", "float32", "float64"))
+# dtypes DLPack carries both ways without a copy (bool fails in both directions)
+_DLPACK = DTYPES - {numpy.dtype("bool")}
+
+
+def installed():
+    """Is the mxnet package importable (without importing it)?"""
+    return _state["mx"] is not None or importlib.util.find_spec("mxnet") is not None
+
+
+def load():
+    """Import mxnet once and return the module; ImportError naming the extra if it is missing."""
+    mx = _state["mx"]
+    if mx is not None:
+        return mx
+    if _state["error"] is not None:
+        raise _state["error"]
+    if "bool" not in numpy.__dict__:  # MXNet 1.9.1 uses the alias NumPy 1.24 removed
+        numpy.bool = numpy.bool_
+    os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import mxnet as mx
+            from mxnet import npx
+        npx.set_np()
+    except ImportError as e:
+        err = ImportError(f"this needs MXNet: pip install 'minpy_array[mxnet]' (mxnet==1.9.1): {e}")
+        _state["error"] = err
+        raise err from e
+    _state["mx"] = mx
+    return mx
+
+
+def available():
+    """True when MXNet can be used; never raises."""
+    if _state["mx"] is not None:
+        return True
+    if _state["error"] is not None or not installed():
+        return False
+    try:
+        load()
+        return True
+    except ImportError:
+        return False
+
+
+def is_mx(buf):
+    mx = _state["mx"]
+    return mx is not None and isinstance(buf, mx.np.ndarray)
+
+
+class _Capsule:
+    """numpy.from_dlpack wants an object with __dlpack__/__dlpack_device__, not a bare capsule."""
+
+    __slots__ = ("capsule",)
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __dlpack__(self, stream=None):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+
+def to_numpy(buf):
+    """An MXNet array as a writable NumPy array (a copy: MXNet memory is never aliased by a mutable ndarray)."""
+    out = buf.asnumpy()
+    return out
+
+
+def to_mx(arr, ctx):
+    """A NumPy array as an MXNet array on ctx; zero-copy (DLPack) on the CPU when dtype and layout allow."""
+    mx = load()
+    if ctx.device_type == "cpu" and arr.dtype in _DLPACK and arr.flags.c_contiguous and arr.flags.writeable:
+        # Note: the MXNet array aliases `arr`; kernels never write into inputs, and every call is synced.
+        return mx.nd.from_dlpack(arr.__dlpack__()).as_np_ndarray()
+    if arr.dtype not in DTYPES:
+        raise TypeError(f"MXNet has no {arr.dtype} arrays")
+    return mx.np.array(arr, dtype=arr.dtype, ctx=ctx)
+
+
+def sync(buf):
+    """Wait for an MXNet result so that its errors surface at the call that caused them."""
+    buf.wait_to_read()
+
+
+def flush():
+    """After an MXNetError: drain the engine so the error does not resurface at a later, unrelated call."""
+    mx = _state["mx"]
+    try:
+        mx.npx.waitall()
+    except Exception:  # the same asynchronous error again; it has been reported once
+        pass
+
+
+def error_type():
+    return load().base.MXNetError

@@ -1,0 +1,126 @@
+"""{op name: MXNet kernel + guard}.  Imported only once MXNet is (see ops/_mxnet.py).
+
+A kernel takes MXNet arrays (and the op's NumPy keywords) and returns an MXNet array.  Its guard sees the call
+before any conversion, as (dtypes of the array arguments, the positional arguments, the keywords), and admits only
+what a parity test (tests/ops/test_mxnet_parity.py) proves equal to NumPy: MXNet 1.9.1 truncates sin(int32),
+accumulates int32 sums in int32, has no int16/uint16+/complex, and lacks many keywords.  Outside a guard, NumPy runs.
+"""
+import builtins
+
+import numpy
+
+from . import _mxnet
+
+F32, F64 = numpy.dtype("float32"), numpy.dtype("float64")
+I32, I64 = numpy.dtype("int32"), numpy.dtype("int64")
+FLOATS = frozenset((F32, F64))
+EXACT = frozenset((F32, F64, I32, I64))  # dtypes where add/sub/mul/compare are exact in MXNet
+
+UNARY_FLOAT = ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "log1p", "expm1", "log2",
+               "log10", "abs", "negative", "floor", "ceil", "trunc", "sign", "square", "acos", "asin", "atan",
+               "asinh", "acosh", "atanh", "isnan", "isinf", "isfinite")
+MX_NAME = {"acos": "arccos", "asin": "arcsin", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
+           "atanh": "arctanh", "pow": "power", "atan2": "arctan2", "concat": "concatenate"}
+BINARY_FLOAT = ("divide", "maximum", "minimum", "pow", "hypot", "atan2", "copysign")
+BINARY_EXACT = ("add", "subtract", "multiply", "equal", "not_equal", "less", "less_equal", "greater",
+                "greater_equal")
+_SCALARS = (builtins.int, builtins.float)
+_F32_MAX = float(numpy.finfo(numpy.float32).max)
+
+
+def unary_guard(dts, args, kw):
+    return len(args) == 1 and not kw and len(dts) == 1 and dts[0] in FLOATS
+
+
+def _binary(allowed):
+    def guard(dts, args, kw):
+        if kw or len(args) != 2 or not dts:
+            return False
+        dt = dts[0]
+        if dt not in allowed or (len(dts) == 2 and dts[1] != dt):
+            return False
+        if len(dts) == 1:  # an array and a Python scalar: NumPy keeps the array's dtype only for these
+            s = args[1] if isinstance(args[1], _SCALARS) else args[0]
+            if type(s) not in _SCALARS:
+                return False
+            if dt.kind != "f" and type(s) is not builtins.int:
+                return False  # int array with a float scalar: MXNet truncates
+            if dt == F32 and abs(s) > _F32_MAX:
+                return False
+            if dt.kind == "i" and not -(2 ** 31) <= s < 2 ** 31:
+                return False
+        return True
+    return guard
+
+
+def _axis_ok(axis):
+    return axis is None or type(axis) is builtins.int or (
+        type(axis) is tuple and builtins.all(type(a) is builtins.int for a in axis))
+
+
+def reduce_guard(dts, args, kw):
+    return (len(args) == 1 and len(dts) == 1 and dts[0] in FLOATS and set(kw) <= {"axis", "keepdims"}
+            and _axis_ok(kw.get("axis")) and type(kw.get("keepdims", False)) is builtins.bool)
+
+
+def extremum_guard(dts, args, kw):
+    # max/min of an empty reduction raise in NumPy; let NumPy raise it
+    return reduce_guard(dts, args, kw) and args[0].size > 0
+
+
+def matmul_guard(dts, args, kw):
+    return (not kw and len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS
+            and args[0].ndim == 2 and args[1].ndim == 2 and args[0].shape[1] == args[1].shape[0])
+
+
+def reshape_guard(dts, args, kw):
+    return (len(dts) == 1 and dts[0] in EXACT and not kw and len(args) == 2
+            and isinstance(args[1], (tuple, builtins.int)))
+
+
+def transpose_guard(dts, args, kw):
+    return len(dts) == 1 and dts[0] in EXACT and not kw and len(args) in (1, 2)
+
+
+def where_guard(dts, args, kw):
+    return (not kw and len(args) == 3 and len(dts) == 3 and dts[0] == numpy.dtype(bool)
+            and dts[1] == dts[2] and dts[1] in FLOATS)
+
+
+def _build():
+    mx = _mxnet.load()
+    mnp = mx.np
+    table = {}
+    for op in UNARY_FLOAT:
+        table[op] = (getattr(mnp, MX_NAME.get(op, op)), unary_guard)
+    float_guard, exact_guard = _binary(FLOATS), _binary(EXACT)
+    for op in BINARY_FLOAT:
+        table[op] = (getattr(mnp, MX_NAME.get(op, op)), float_guard)
+    for op in BINARY_EXACT:
+        table[op] = (getattr(mnp, op), exact_guard)
+    for op in ("sum", "mean"):
+        table[op] = (getattr(mnp, op), reduce_guard)
+    table["max"] = (mnp.max, extremum_guard)
+    table["min"] = (mnp.min, extremum_guard)
+    table["matmul"] = (mnp.dot, matmul_guard)
+    table["dot"] = (mnp.dot, matmul_guard)
+    table["reshape"] = (mnp.reshape, reshape_guard)
+    table["transpose"] = (mnp.transpose, transpose_guard)
+    table["where"] = (mnp.where, where_guard)
+    return table
+
+
+_table = []
+
+
+def kernels():
+    """The table, built on first use (it imports MXNet)."""
+    if not _table:
+        _table.append(_build())
+    return _table[0]
+
+# auto policy, cpu device: ops for which MXNet-CPU beats NumPy, as a predicate on the call.
+# Measured on this 2-core machine (benchmarks/dispatch.py): NumPy's OpenBLAS matmul beat npx.fully_connected and
+# mx.np.dot at every MLP shape from 64x256x256 to 64x1024x1024 (1.7-12x), and elementwise ops are 7-10x slower in
+# MXNet, so no op qualifies here.  A machine where oneDNN wins adds its predicate here.
+AUTO_CPU = {}
