@@ -1,0 +1,45 @@
+"""Convnet on scikit-learn's digits: conv (an MXNet symbol as a minpy_array Function) - relu - max pool - affine -
+relu - affine - softmax, trained with nn.Solver and Adam.
+
+    python examples/convnet.py [--short]
+"""
+import argparse
+import sys
+
+import numpy
+from sklearn.datasets import load_digits
+
+import minpy_array as mp
+from minpy_array.nn import ConvNet, Solver
+
+
+def digits(seed=0):
+    d = load_digits()
+    X, y = (d.images / 16.0).astype("float32")[:, None], d.target
+    order = numpy.random.default_rng(seed).permutation(len(y))
+    X, y = X[order], y[order]
+    return {"X_train": X[:1300], "y_train": y[:1300], "X_val": X[1300:1550], "y_val": y[1300:1550],
+            "X_test": X[1550:], "y_test": y[1550:]}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--short", action="store_true", help="one epoch on 300 images (the test suite's smoke run)")
+    args = p.parse_args(argv)
+    data = digits()
+    if args.short:
+        data["X_train"], data["y_train"] = data["X_train"][:300], data["y_train"][:300]
+    model = ConvNet(input_dim=(1, 8, 8), num_filters=16, hidden_dim=64)
+    solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 3e-3}, lr_decay=0.9,
+                    batch_size=50, num_epochs=1 if args.short else 10, num_train_samples=300)
+    mp.reset_op_stats()
+    solver.train()
+    acc = solver.check_accuracy(data["X_test"], data["y_test"])
+    print(f"convnet: best val acc {solver.best_val_acc:.3f}, test acc {acc:.3f}")
+    print(mp.op_stats())
+    return acc
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

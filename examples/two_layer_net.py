@@ -1,0 +1,39 @@
+"""Two-layer net (affine-relu-dropout-affine-softmax) on scikit-learn's digits with nn.Solver.
+
+    python examples/two_layer_net.py [--short]
+"""
+import argparse
+import sys
+
+import numpy
+from sklearn.datasets import load_digits
+
+from minpy_array.nn import Solver, TwoLayerNet
+
+
+def digits(seed=0):
+    d = load_digits()
+    X, y = (d.data / 16.0).astype("float32"), d.target
+    order = numpy.random.default_rng(seed).permutation(len(y))
+    X, y = X[order], y[order]
+    return {"X_train": X[:1300], "y_train": y[:1300], "X_val": X[1300:1550], "y_val": y[1300:1550],
+            "X_test": X[1550:], "y_test": y[1550:]}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--short", action="store_true", help="two epochs (the test suite's smoke run)")
+    args = p.parse_args(argv)
+    data = digits()
+    model = TwoLayerNet(64, hidden_dim=100, num_classes=10, weight_scale=0.1, reg=1e-4, dropout=0.1)
+    solver = Solver(model, data, update_rule="sgd_momentum", optim_config={"learning_rate": 0.1},
+                    lr_decay=0.95, batch_size=50, num_epochs=2 if args.short else 20)
+    solver.train()
+    acc = solver.check_accuracy(data["X_test"], data["y_test"])
+    print(f"two-layer net: best val acc {solver.best_val_acc:.3f}, test acc {acc:.3f}")
+    return acc
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
