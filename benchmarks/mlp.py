@@ -1,0 +1,227 @@
+"""MinPy's headline benchmark: one SGD step of an MLP, 784 -> N x [FC(H) + ReLU] -> FC(10), softmax
+cross-entropy, batch 64, float32, for N in {2, 10, 50} and H in {256, 1024}.
+
+Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy,
+hand-written NumPy backprop (the baseline), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Prints
+ms per step (median of the timed steps) and the ratio to hand-written NumPy.  Single-threaded unless
+--threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load).
+
+    python benchmarks/mlp.py [--quick] [--threads N]
+"""
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def _threads_from_argv():
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+_T = _threads_from_argv()
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"):
+    os.environ.setdefault(_v, _T)
+os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+
+import numpy  # noqa: E402
+
+BATCH, IN, OUT, LR = 64, 784, 10, 0.01
+
+
+def init_params(n, h, seed=0):
+    rng = numpy.random.default_rng(seed)
+    dims = [IN] + [h] * n + [OUT]
+    return [((rng.standard_normal((a, b)) * numpy.sqrt(2.0 / a)).astype("float32"), numpy.zeros(b, "float32"))
+            for a, b in zip(dims[:-1], dims[1:], strict=True)]
+
+
+def data(seed=1):
+    rng = numpy.random.default_rng(seed)
+    X = rng.standard_normal((BATCH, IN)).astype("float32")
+    y = rng.integers(0, OUT, BATCH)
+    return X, y, numpy.eye(OUT, dtype="float32")[y]
+
+
+# ---------------------------------------------------------------- hand-written NumPy backprop
+def numpy_step(layers, X, y, onehot):
+    acts, h = [X], X
+    for w, b in layers[:-1]:
+        h = numpy.maximum(h @ w + b, 0)
+        acts.append(h)
+    w, b = layers[-1]
+    s = h @ w + b
+    s = s - s.max(axis=1, keepdims=True)
+    p = numpy.exp(s)
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -numpy.log(p[numpy.arange(BATCH), y]).mean()
+    g = (p - onehot) / BATCH
+    new = []
+    for i in range(len(layers) - 1, -1, -1):
+        w, b = layers[i]
+        a = acts[i]
+        gw, gb = a.T @ g, g.sum(axis=0)
+        if i:
+            g = (g @ w.T) * (a > 0)
+        new.append((w - LR * gw, b - LR * gb))
+    layers[:] = new[::-1]
+    return loss
+
+
+# ---------------------------------------------------------------- minpy_array: grad over NumPy-style code
+def minpy_setup(layers, X, y, onehot, policy):
+    import minpy_array as mp
+    import minpy_array.numpy as np
+    from minpy_array.autodiff import value_and_grad
+
+    def loss(params, X, onehot):
+        h = X
+        for i in range(len(params) // 2 - 1):
+            h = np.maximum(np.dot(h, params[f"w{i}"]) + params[f"b{i}"], 0.0)
+        k = len(params) // 2 - 1
+        s = np.dot(h, params[f"w{k}"]) + params[f"b{k}"]
+        s = s - np.max(s, axis=1, keepdims=True)
+        return -np.sum((s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))) * onehot) / BATCH
+
+    params = {}
+    for i, (w, b) in enumerate(layers):
+        params[f"w{i}"], params[f"b{i}"] = np.asarray(w), np.asarray(b)
+    vg = value_and_grad(loss)
+    Xm, om = np.asarray(X), np.asarray(onehot)
+
+    def step():
+        with mp.policy(policy):
+            value, grads = vg(params, Xm, om)
+            for k in params:
+                params[k] = params[k] - LR * grads[k]
+            return float(value)
+
+    return step
+
+
+# ---------------------------------------------------------------- HIPS autograd
+def autograd_setup(layers, X, y, onehot):
+    import autograd.numpy as anp
+    from autograd import value_and_grad
+
+    def loss(params):
+        h = X
+        for w, b in params[:-1]:
+            h = anp.maximum(anp.dot(h, w) + b, 0.0)
+        w, b = params[-1]
+        s = anp.dot(h, w) + b
+        s = s - anp.max(s, axis=1, keepdims=True)
+        return -anp.sum((s - anp.log(anp.sum(anp.exp(s), axis=1, keepdims=True))) * onehot) / BATCH
+
+    params = [list(p) for p in layers]
+    vg = value_and_grad(loss)
+
+    def step():
+        value, grads = vg(params)
+        for p, g in zip(params, grads, strict=True):
+            p[0] = p[0] - LR * g[0]
+            p[1] = p[1] - LR * g[1]
+        return float(value)
+
+    return step
+
+
+# ---------------------------------------------------------------- MXNet symbolic (simple_bind executor)
+def mxnet_setup(layers, X, y, onehot):
+    from minpy_array.ops import _mxnet
+
+    mx = _mxnet.load()
+    sym = mx.sym
+    net = sym.Variable("data")
+    for i in range(len(layers)):
+        net = sym.FullyConnected(net, num_hidden=layers[i][0].shape[1], name=f"fc{i}")
+        if i < len(layers) - 1:
+            net = sym.Activation(net, act_type="relu")
+    net = sym.SoftmaxOutput(net, name="softmax", normalization="batch")
+    exe = net.simple_bind(mx.cpu(), data=(BATCH, IN), grad_req="write")
+    exe.arg_dict["data"][:] = X
+    exe.arg_dict["softmax_label"][:] = y.astype("float32")
+    for i, (w, b) in enumerate(layers):
+        exe.arg_dict[f"fc{i}_weight"][:] = w.T
+        exe.arg_dict[f"fc{i}_bias"][:] = b
+    names = [n for n in exe.arg_dict if n.startswith("fc")]
+
+    def step():
+        exe.forward(is_train=True)
+        exe.backward()
+        for n in names:
+            mx.nd.sgd_update(exe.arg_dict[n], exe.grad_dict[n], lr=LR, out=exe.arg_dict[n])
+        p = exe.outputs[0].asnumpy()  # waits for the step
+        return float(-numpy.log(p[numpy.arange(BATCH), y]).mean())
+
+    return step
+
+
+# ---------------------------------------------------------------- harness
+def time_steps(step, min_steps, min_seconds):
+    step()  # warm-up (binds executors, fills caches)
+    times, start = [], time.perf_counter()
+    while len(times) < min_steps or time.perf_counter() - start < min_seconds:
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+        if len(times) >= 50:
+            break
+    return statistics.median(times) * 1e3
+
+
+def contenders(has_mxnet):
+    rows = [("numpy (hand-written)", lambda L, X, y, o: (lambda: numpy_step(L, X, y, o)))]
+    policies = ["auto", "numpy_only"] + (["prefer_mxnet", "mxnet_only"] if has_mxnet else [])
+    rows += [(f"minpy_array {p}", lambda L, X, y, o, p=p: minpy_setup(L, X, y, o, p)) for p in policies]
+    rows.append(("HIPS autograd", autograd_setup))
+    if has_mxnet:
+        rows.append(("mxnet symbolic", mxnet_setup))
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: N=2, H=256, one timed step each")
+    ap.add_argument("--threads", default="1", help="BLAS/OpenMP threads (default 1)")
+    args = ap.parse_args(argv)
+    from minpy_array import NoKernelError
+    from minpy_array.ops import _mxnet
+
+    has_mxnet = _mxnet.installed()
+    configs = [(2, 256)] if args.quick else [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
+    min_steps, min_seconds = (1, 0.0) if args.quick else (3, 1.0)
+    X, y, onehot = data()
+    names = [name for name, _ in contenders(has_mxnet)]
+    results = {}
+    for n, h in configs:
+        for name, setup in contenders(has_mxnet):
+            layers = init_params(n, h)
+            try:
+                results[name, n, h] = time_steps(setup(layers, X, y, onehot), min_steps, min_seconds)
+            except NoKernelError as e:  # mxnet_only: some op of the step has no MXNet kernel
+                results[name, n, h] = f"NoKernelError ({str(e).split(':')[0]})"
+            print(f"  N={n:<3} H={h:<5} {name:<24} {results[name, n, h]}", file=sys.stderr, flush=True)
+    print(f"MLP SGD step, batch {BATCH}, float32, {args.threads} thread(s); "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {numpy.__version__}, "
+          f"python {platform.python_version()}")
+    header = "| contender | " + " | ".join(f"N={n} H={h}" for n, h in configs) + " |"
+    print(header)
+    print("|" + "---|" * (len(configs) + 1))
+    for name in names:
+        cells = []
+        for n, h in configs:
+            r, base = results[name, n, h], results[names[0], n, h]
+            cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x)")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    return results
+
+
+if __name__ == "__main__":
+    main()
