@@ -1,0 +1,187 @@
+"""Runs many interop checks in one child process and reports their outcomes as JSON.
+
+A check script registers functions with `@check`; each gets a Case `c` and calls `c.compare(fn, *numpy_args)`,
+which runs `fn` on the NumPy arguments (the oracle) and on the same arguments as MinArrays (floating arrays cast to
+the case's dtype, on the case's device), then compares the two results leaf by leaf: values within the dtype's
+tolerance, and the result types the library should give (MinArrays on the input's device under dispatch, NumPy
+without it, Python scalars where the library returns them).  The parent test (`run`) starts the script with a
+clean environment and fails listing every check that did not pass.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECKS = {}
+
+
+def check(fn):
+    CHECKS[fn.__name__] = fn
+    return fn
+
+
+class Skip(Exception):
+    """A check that cannot run in this environment (the reason is reported)."""
+
+
+class Case:
+    def __init__(self, dtype, device, expect):
+        import numpy
+
+        self.np = numpy
+        self.dtype = numpy.dtype(dtype)
+        self.device = device
+        self.expect = expect  # "minarray": results follow the input; "numpy": the library returns NumPy
+        self.compared = 0
+
+    def cast(self, a):
+        np = self.np
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            return a.astype(self.dtype)
+        return a
+
+    def mine(self, a):
+        """The MinArray twin of NumPy array `a` on this case's device (other values pass through)."""
+        import minpy_array as mp
+        import minpy_array.numpy as mnp
+
+        if not isinstance(a, self.np.ndarray):
+            return a
+        with mp.device(self.device):
+            return mnp.asarray(a)
+
+    def compare(self, fn, *args, scale=1.0, expect=None, **kwargs):
+        """fn(*args) on NumPy (oracle) and on MinArrays; returns the MinArray run's result."""
+        args = [self.cast(a) for a in args]
+        ref = fn(*args, **kwargs)
+        out = fn(*[self.mine(a) for a in args], **kwargs)
+        self.same(out, ref, scale=scale, expect=expect or self.expect)
+        return out
+
+    def compare_xp(self, fn, scale=1.0):
+        """fn(xp, device): a creation-style function taking `xp=`/`device=`; its NumPy result is the oracle."""
+        import minpy_array as mp
+
+        ref = fn(self.np, None)
+        self.same(fn(mp, self.device), ref, scale=scale, expect=self.expect)
+
+    def tolerances(self, scale):
+        rtol, atol = (2e-3, 2e-4) if self.dtype == self.np.float32 else (1e-7, 1e-10)
+        return rtol * scale, atol * scale
+
+    def same(self, out, ref, scale=1.0, expect="minarray", where="result"):
+        np = self.np
+        from minpy_array import MinArray
+
+        if isinstance(ref, (tuple, list)):
+            assert isinstance(out, (tuple, list)) and len(out) == len(ref), f"{where}: {type(out)} vs {type(ref)}"
+            for i, (o, r) in enumerate(zip(out, ref, strict=True)):
+                self.same(o, r, scale, expect, f"{where}[{i}]")
+            return
+        if isinstance(ref, dict):
+            assert isinstance(out, dict) and out.keys() == ref.keys(), f"{where}: keys {out} vs {ref}"
+            for k in ref:
+                self.same(out[k], ref[k], scale, expect, f"{where}[{k!r}]")
+            return
+        if hasattr(ref, "_fields") or hasattr(ref, "__dataclass_fields__") or type(ref).__name__.endswith("Result"):
+            names = [n for n in dir(ref) if not n.startswith("_") and not callable(getattr(ref, n))]
+            for n in names:
+                self.same(getattr(out, n), getattr(ref, n), scale, expect, f"{where}.{n}")
+            return
+        if isinstance(ref, np.ndarray):
+            if expect == "minarray":
+                assert type(out) is MinArray, f"{where}: expected a MinArray, got {type(out).__name__}"
+                assert out.device == self.device, f"{where}: result on {out.device}, input on {self.device}"
+                assert out.dtype == ref.dtype, f"{where}: dtype {out.dtype}, NumPy gives {ref.dtype}"
+            elif expect == "numpy":
+                assert type(out) is np.ndarray, f"{where}: expected a NumPy array, got {type(out).__name__}"
+            else:
+                assert type(out) in (np.ndarray, MinArray), f"{where}: got {type(out).__name__}"
+            got = np.asarray(out)
+            assert got.shape == ref.shape, f"{where}: shape {got.shape}, NumPy gives {ref.shape}"
+            self._close(got, ref, scale, where)
+            return
+        if isinstance(ref, np.generic) or (type(out) is MinArray and isinstance(ref, (int, float, complex))):
+            if type(out) is MinArray:
+                assert out.ndim == 0 and out.device == self.device, f"{where}: {out!r}"
+            self._close(np.asarray(out), np.asarray(ref), scale, where)
+            return
+        if isinstance(ref, (bool, int, float, complex)):
+            assert type(out) is type(ref), f"{where}: expected a Python {type(ref).__name__}, got {type(out)}"
+            self._close(np.asarray(out), np.asarray(ref), scale, where)
+            return
+        if ref is None or isinstance(ref, str):
+            assert out == ref, f"{where}: {out!r} != {ref!r}"
+            return
+        raise AssertionError(f"{where}: cannot compare a {type(ref).__name__}")
+
+    def _close(self, got, ref, scale, where):
+        np = self.np
+        self.compared += 1
+        if ref.dtype.kind in "biuUSO" and got.dtype.kind in "biuUSO":
+            assert np.array_equal(got, ref), f"{where}: values differ from NumPy's"
+            return
+        rtol, atol = self.tolerances(scale)
+        fin = np.isfinite(ref)
+        big = float(np.max(np.abs(ref[fin]))) if fin.any() else 1.0
+        ok = np.isclose(got, ref, rtol=rtol, atol=atol * max(1.0, big), equal_nan=True)
+        if not np.all(ok):
+            bad = np.argwhere(~ok)[:3].tolist() if ref.ndim else []
+            err = np.max(np.abs(got.astype(complex) - ref.astype(complex)))
+            raise AssertionError(f"{where}: differs from NumPy by up to {err:.3g} (rtol {rtol:g}) at {bad}")
+
+
+def main():
+    """Entry point of a check script: run every registered check for each dtype, write JSON to --out."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--policy", default="auto")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--expect", default="minarray")
+    p.add_argument("--dtypes", default="float32,float64")
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    import minpy_array as mp
+
+    mp.set_policy(a.policy)
+    results = {}
+    for name, fn in CHECKS.items():
+        for dtype in a.dtypes.split(","):
+            key = f"{name}[{dtype}]"
+            case = Case(dtype, a.device, a.expect)
+            try:
+                fn(case)
+                results[key] = "ok" if case.compared else "FAIL: the check compared nothing"
+            except Skip as e:
+                results[key] = f"skip: {e}"
+            except BaseException as e:  # noqa: B036 - report every failure, keep going
+                tb = traceback.extract_tb(e.__traceback__)
+                frames = [f"{os.path.basename(f.filename)}:{f.lineno}" for f in tb[-4:]]
+                results[key] = f"FAIL: {type(e).__name__}: {str(e)[:400]} ({' <- '.join(reversed(frames))})"
+    with open(a.out, "w") as f:
+        json.dump(results, f, indent=1)
+
+
+def run(script, tmp_path, *, dispatch_env=False, timeout=900, **opts):
+    """Run check script `script` in a child process; returns {check[dtype]: "ok" | "skip: ..." | "FAIL: ..."}.
+
+    The child starts without SCIPY_ARRAY_API (dispatch scripts turn it on themselves through
+    minpy_array.interop, before importing SciPy) unless dispatch_env is True.
+    """
+    out = tmp_path / f"{os.path.splitext(script)[0]}-{'-'.join(map(str, opts.values())) or 'default'}.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("SCIPY_ARRAY_API", "MINPY_ARRAY_POLICY")}
+    if dispatch_env:
+        env["SCIPY_ARRAY_API"] = "1"
+    cmd = [sys.executable, "-W", "ignore", os.path.join(HERE, script), "--out", str(out)]
+    for k, v in opts.items():
+        cmd += [f"--{k}", str(v)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=HERE)
+    if proc.returncode != 0 or not out.exists():
+        raise AssertionError(f"{script} {opts} exited with {proc.returncode}:\n{proc.stderr[-3000:]}")
+    return json.loads(out.read_text())
+
+
+def failures(results):
+    return [f"{k}: {v}" for k, v in results.items() if v.startswith("FAIL")]
