@@ -1,0 +1,274 @@
+"""The tape: nodes hung on traced MinArrays, trace levels for nested gradients, the backward pass.
+
+There is no global tape object: a traced MinArray's `_node` points at the node that made it, and nodes point at
+their inputs' nodes, so the graph lives exactly as long as the arrays that reach it and every thread has its own.
+
+Trace levels make nested `grad` work with one `_node` slot per array.  Each `grad` call opens a new level (a
+number larger than every level before it).  A node at level L keeps `lower`: the same value as seen by the levels
+below L (a MinArray that may itself be traced at an outer level, or an untraced one).  Recording an op whose inputs
+are traced at levels {L1 < L2 ...} makes one node per level, each fed with its inputs' values below that level, so
+the VJPs that run during level L2's backward pass are themselves recorded at level L1.
+"""
+import itertools
+
+from .. import _dispatch
+from .._array import MinArray, _wrap
+
+_levels = itertools.count(1)
+
+
+def new_level():
+    """A fresh trace level, above every level opened before it (thread-safe: itertools.count is atomic)."""
+    return next(_levels)
+
+
+class Node:
+    """One traced value at one level.
+
+    level:   the trace level
+    lower:   the same value below this level (a MinArray)
+    vjp:     the VJP table entry of the op that made it ((kind, makers) or a custom callable); None for a leaf
+    ans, args, kw: the op's output (below the level) and inputs (below the level), dropped once the VJP has run
+    parents: ((position, index in a list argument or -1, parent Node), ...)
+    head:    for one output of a multi-output op, the node holding the op (this node only carries `index`)
+    g:       the cotangent accumulated during the backward pass (a list, one per output, on a multi-output head)
+    """
+
+    __slots__ = ("level", "lower", "vjp", "ans", "args", "kw", "parents", "head", "index", "g", "op")
+
+    def __init__(self, level, lower, op=None, vjp=None, ans=None, args=None, kw=None, parents=()):
+        self.level = level
+        self.lower = lower
+        self.op = op
+        self.vjp = vjp
+        self.ans = ans
+        self.args = args
+        self.kw = kw
+        self.parents = parents
+        self.head = None
+        self.index = 0
+        self.g = None
+
+
+# ---------------------------------------------------------------- levels of values
+def strip(x, level):
+    """x as seen below `level` (MinArrays and one level of lists/tuples)."""
+    t = type(x)
+    if t is MinArray:
+        n = x._node
+        while n is not None and n.level >= level:
+            x = n.lower
+            n = x._node
+        return x
+    if t is list or t is tuple:
+        return t(strip(v, level) for v in x)
+    return x
+
+
+def node_at(x, level):
+    """The node of MinArray x at exactly `level`, or None."""
+    n = x._node
+    while n is not None and n.level > level:
+        n = n.lower._node
+    return n if n is not None and n.level == level else None
+
+
+def box(x, level):
+    """A leaf: x traced at `level` (x may be traced at outer levels already)."""
+    out = _wrap(x._data, x._device)
+    out._node = Node(level, x)
+    return out
+
+
+def _levels_of(seq, found):
+    for a in seq:
+        t = type(a)
+        if t is MinArray:
+            n = a._node
+            while n is not None:
+                found.add(n.level)
+                n = n.lower._node
+        elif t is list or t is tuple:
+            _levels_of(a, found)
+
+
+# ---------------------------------------------------------------- recording
+def record(op, vjp, args, kw, result):
+    """Attach nodes to `result` (computed untraced) for every level at which an input is traced."""
+    found = set()
+    _levels_of(args, found)
+    if kw:
+        kwfound = set()
+        _levels_of(kw.values(), kwfound)
+        if kwfound:
+            raise TypeError(f"{op}: a traced array passed by keyword; pass it positionally so that its gradient "
+                            "is recorded")
+    multi = type(result) is not MinArray
+    cur = result
+    for level in sorted(found):
+        a = tuple(strip(v, level) for v in args)
+        parents = []
+        for i, v in enumerate(args):
+            t = type(v)
+            if t is MinArray:
+                n = node_at(v, level)
+                if n is not None:
+                    parents.append((i, -1, n))
+            elif t is list or t is tuple:
+                for j, e in enumerate(v):
+                    if type(e) is MinArray:
+                        n = node_at(e, level)
+                        if n is not None:
+                            parents.append((i, j, n))
+        kwl = {k: strip(v, level) for k, v in kw.items()} if kw else kw
+        node = Node(level, None, op, vjp, cur, a, kwl, tuple(parents))
+        if not multi:
+            out = _wrap(cur._data, cur._device)
+            node.lower = cur
+            out._node = node
+            cur = out
+        else:
+            cur = _record_multi(node, cur)
+    return cur
+
+
+def _record_multi(head, outs):
+    """Outputs of a multi-output op: each array gets its own node pointing at the shared head."""
+    n_out = len(outs)
+    head.g = [None] * n_out
+    new = []
+    for i, o in enumerate(outs):
+        if type(o) is MinArray and o.dtype.kind in "fc":
+            b = _wrap(o._data, o._device)
+            n = Node(head.level, o)
+            n.head = head
+            n.index = i
+            b._node = n
+            new.append(b)
+        else:
+            new.append(o)
+    t = type(outs)
+    return t(*new) if hasattr(outs, "_fields") else t(new)
+
+
+# ---------------------------------------------------------------- the backward pass
+def _toposort(roots):
+    """Records reachable from roots, each before the records it consumed."""
+    seen = set()
+    order = []
+    stack = [(r, False) for r in roots]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            order.append(n)
+            continue
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.append((n, True))
+        for _, _, p in n.parents:
+            r = p.head or p
+            if r not in seen:
+                stack.append((r, False))
+    order.reverse()
+    return order
+
+
+def accumulate(node, g):
+    h = node.head
+    if h is None:
+        node.g = g if node.g is None else _dispatch.apply("add", node.g, g)
+    else:
+        old = h.g[node.index]
+        h.g[node.index] = g if old is None else _dispatch.apply("add", old, g)
+
+
+def backward(roots, retain=False):
+    """Run the VJPs from roots [(node, cotangent)] down to the leaves, which keep their cotangents in `.g`.
+
+    Without `retain`, each record drops its inputs, output and edges once its VJP has run."""
+    for n, g in roots:
+        accumulate(n, g)
+    order = _toposort([n.head or n for n, _ in roots])
+    for rec in order:
+        if rec.vjp is None:  # a leaf: keeps its g for the caller
+            continue
+        g = rec.g
+        rec.g = None
+        if type(g) is list:
+            if all(v is None for v in g):
+                g = None
+            else:
+                ans = rec.ans
+                g = tuple(v if v is not None else _zeros(o) for v, o in zip(g, ans, strict=False))
+                if hasattr(ans, "_fields"):
+                    g = type(ans)(*g)
+            if retain:
+                rec.g = [None] * len(rec.ans)
+        if g is not None and rec.parents:
+            _run_vjp(rec, g)
+        if not retain:
+            rec.ans = rec.args = rec.kw = None
+            rec.parents = ()
+    return order
+
+
+def _zeros(o):
+    return _dispatch.apply("zeros_like", o) if type(o) is MinArray else None
+
+
+def _run_vjp(rec, g):
+    kind, makers = rec.vjp
+    args, kw, ans = rec.args, rec.kw, rec.ans
+    done = {}
+    for pos, sub, p in rec.parents:
+        if pos in done:
+            ct = done[pos]
+        else:
+            if kind == 0:
+                m = makers[pos] if pos < len(makers) else None
+                ct = None if m is None else (m(ans, *args, **kw) if kw else m(ans, *args))(g)
+            else:
+                if "all" not in done:
+                    done["all"] = (makers(ans, *args, **kw) if kw else makers(ans, *args))(g)
+                cts = done["all"]
+                ct = cts[pos] if pos < len(cts) else None
+            done[pos] = ct
+        if ct is None:
+            continue
+        a = args[pos]
+        if sub >= 0:
+            ct = ct[sub]
+            if ct is None:
+                continue
+            a = a[sub]
+        accumulate(p, fit(ct, a))
+
+
+def fit(ct, like):
+    """Cotangent ct shaped and typed like the array `like`: broadcast axes summed away, dtype cast."""
+    if type(ct) is not MinArray:
+        ct = _dispatch.apply("asarray", ct)
+        if like._device != ct._device:
+            ct = ct.to_device(like._device)
+    shape = like.shape
+    if ct.shape != shape:
+        ct = unbroadcast(ct, shape)
+    if ct.dtype != like.dtype:
+        if ct.dtype.kind == "c" and like.dtype.kind != "c":
+            ct = _dispatch.apply("real", ct)
+        ct = _dispatch.apply("astype", ct, like.dtype)
+    return ct
+
+
+def unbroadcast(g, shape):
+    """Sum g over the axes that broadcasting added or stretched, to get back `shape`."""
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = _dispatch.apply("sum", g, axis=tuple(range(extra)))
+    axes = tuple(i for i, (n, m) in enumerate(zip(shape, g.shape, strict=False)) if n == 1 and m != 1)
+    if axes:
+        g = _dispatch.apply("sum", g, axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = _dispatch.apply("broadcast_to", g, shape)
+    return g
