@@ -165,7 +165,8 @@ def mxnet_setup(layers, X, y, onehot):
 
 # ---------------------------------------------------------------- harness
 def time_steps(step, min_steps, min_seconds):
-    step()  # warm-up (binds executors, fills caches)
+    """(median ms per step, the loss of the first, untimed warm-up step)."""
+    first = step()  # warm-up (binds executors, fills caches)
     times, start = [], time.perf_counter()
     while len(times) < min_steps or time.perf_counter() - start < min_seconds:
         t = time.perf_counter()
@@ -173,7 +174,7 @@ def time_steps(step, min_steps, min_seconds):
         times.append(time.perf_counter() - t)
         if len(times) >= 50:
             break
-    return statistics.median(times) * 1e3
+    return statistics.median(times) * 1e3, first
 
 
 def contenders(has_mxnet):
@@ -199,12 +200,13 @@ def main(argv=None):
     min_steps, min_seconds = (1, 0.0) if args.quick else (3, 1.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet)]
-    results = {}
+    results, losses = {}, {}
     for n, h in configs:
         for name, setup in contenders(has_mxnet):
             layers = init_params(n, h)
             try:
-                results[name, n, h] = time_steps(setup(layers, X, y, onehot), min_steps, min_seconds)
+                results[name, n, h], losses[name, n, h] = time_steps(setup(layers, X, y, onehot), min_steps,
+                                                                      min_seconds)
             except NoKernelError as e:  # mxnet_only: some op of the step has no MXNet kernel
                 results[name, n, h] = f"NoKernelError ({str(e).split(':')[0]})"
             print(f"  N={n:<3} H={h:<5} {name:<24} {results[name, n, h]}", file=sys.stderr, flush=True)
@@ -220,7 +222,7 @@ def main(argv=None):
             r, base = results[name, n, h], results[names[0], n, h]
             cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x)")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    return results
+    return results, losses
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def ref_sigmoid(x):
 def ref_lstm_step(x, h, c, wx, wh, b):
     a = x @ wx + h @ wh + b
     H = h.shape[1]
-    i, f, o, g = ref_sigmoid(a[:, :H]), ref_sigmoid(a[:, H:2 * H]), ref_sigmoid(a[:, 2 * H:3 * H]), numpy.tanh(a[:, 3 * H:])
+    i, f, o = ref_sigmoid(a[:, :H]), ref_sigmoid(a[:, H:2 * H]), ref_sigmoid(a[:, 2 * H:3 * H])
+    g = numpy.tanh(a[:, 3 * H:])
     c = f * c + i * g
     return o * numpy.tanh(c), c
 

@@ -1,0 +1,71 @@
+"""Every example runs in its short mode (in this process); the MLP benchmark's --quick smoke run agrees on the
+first step's loss across contenders (timings are printed, never asserted)."""
+import importlib.util
+import pathlib
+
+import numpy
+import pytest
+from conftest import HAS_MXNET, requires_mxnet
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def load(relpath):
+    path = ROOT / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_two_layer_net_example(capsys):
+    acc = load("examples/two_layer_net.py").main(["--short"])
+    assert acc > 0.8 and "test acc" in capsys.readouterr().out
+
+
+@requires_mxnet
+def test_convnet_example(capsys):
+    acc = load("examples/convnet.py").main(["--short"])
+    out = capsys.readouterr().out
+    assert acc > 0.5 and "mxnet" in out and "total" in out
+
+
+def test_rnn_adding_example(capsys):
+    mse = load("examples/rnn_adding.py").main(["--short"])
+    assert mse < 0.25 and "adding problem" in capsys.readouterr().out
+
+
+@requires_mxnet
+def test_blog_snippets(capsys):
+    import minpy_array as mp
+
+    out = load("examples/blog_snippets.py").main(["--short"])
+    text = capsys.readouterr().out
+    assert "inside f, y =" in text
+    numpy.testing.assert_allclose(out["printing"].asnumpy(), [2.0, 4.0, 6.0])
+    pos, neg = out["if"]
+    numpy.testing.assert_allclose(pos.asnumpy(), numpy.exp([0.5, 1.0]), rtol=1e-6)
+    numpy.testing.assert_allclose(neg.asnumpy(), [1.0, 2.0])
+    numpy.testing.assert_allclose(out["logaddexp"].asnumpy(), numpy.logaddexp([1.0, -2.0, 30.0], [0.5, 3.0, 30.0]))
+    assert mp.op_stats()["logaddexp"]["fallback"] == 1
+    y, dw = out["function"]
+    assert y.shape == (1, 2, 3, 3) and dw.shape == (2, 1, 3, 3)
+
+
+def test_mlp_benchmark_quick(capsys):
+    results, losses = load("benchmarks/mlp.py").main(["--quick"])
+    table = capsys.readouterr().out
+    assert "numpy (hand-written)" in table and "HIPS autograd" in table and "(1.00x)" in table
+    first = [v for v in losses.values()]
+    assert len(first) == (7 if HAS_MXNET else 4) - sum(isinstance(r, str) for r in results.values())
+    numpy.testing.assert_allclose(first, first[0], rtol=1e-4)
+    if HAS_MXNET:
+        assert "mxnet symbolic" in table
+
+
+@pytest.mark.parametrize("script", ["two_layer_net.py", "convnet.py", "rnn_adding.py", "blog_snippets.py"])
+def test_examples_have_help(script):
+    mod = load(f"examples/{script}")
+    with pytest.raises(SystemExit) as e:
+        mod.main(["--bad-option"])
+    assert e.value.code == 2
