@@ -3,6 +3,9 @@
 This module is the Array API namespace (`x.__array_namespace__()` returns it).  Besides the standard's names it
 exports only the library's own runtime API, listed in EXTENSIONS.
 """
+import math as _math
+
+from . import fft, linalg
 from ._array import MinArray
 from ._config import (
     FallbackError,
@@ -14,10 +17,144 @@ from ._config import (
     set_fallback_notice,
     set_policy,
 )
+from ._creation import (
+    arange,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    full,
+    full_like,
+    linspace,
+    meshgrid,
+    ones,
+    ones_like,
+    tril,
+    triu,
+    zeros,
+    zeros_like,
+)
+from ._data_type import astype, can_cast, finfo, iinfo, isdtype, result_type
 from ._devices import Device, device
 from ._dispatch import NoKernelError, op_stats, reset_op_stats
+from ._dtypes import (
+    bool,
+    complex64,
+    complex128,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from ._elementwise import (
+    abs,
+    acos,
+    acosh,
+    add,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bitwise_and,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    ceil,
+    clip,
+    conj,
+    copysign,
+    cos,
+    cosh,
+    divide,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    greater,
+    greater_equal,
+    hypot,
+    imag,
+    isfinite,
+    isinf,
+    isnan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    nextafter,
+    not_equal,
+    positive,
+    pow,
+    real,
+    reciprocal,
+    remainder,
+    round,
+    sign,
+    signbit,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    trunc,
+)
+from ._indexing import take, take_along_axis
+from ._info import __array_namespace_info__
+from ._linear_algebra import matmul, matrix_transpose, tensordot, vecdot
+from ._manipulation import (
+    broadcast_arrays,
+    broadcast_shapes,
+    broadcast_to,
+    concat,
+    expand_dims,
+    flip,
+    moveaxis,
+    permute_dims,
+    repeat,
+    reshape,
+    roll,
+    squeeze,
+    stack,
+    tile,
+    unstack,
+)
+from ._searching import argmax, argmin, count_nonzero, nonzero, searchsorted, where
+from ._set import isin, unique_all, unique_counts, unique_inverse, unique_values
+from ._sorting import argsort, sort
+from ._statistical import cumulative_prod, cumulative_sum, max, mean, min, prod, std, sum, var
+from ._utility import all, any, diff
 
 __array_api_version__ = "2025.12"
+
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+newaxis = None
 
 EXTENSIONS = ("MinArray", "Device", "device", "policy", "get_policy", "set_policy", "fallback_notice",
               "get_fallback_notice", "set_fallback_notice", "FallbackWarning", "FallbackError", "NoKernelError",
@@ -30,3 +167,12 @@ def __getattr__(name):
 
         return Function
     raise AttributeError(f"module 'minpy_array' has no attribute {name!r}")
+
+_SUBMODULES = ("linalg", "fft")  # the standard's extensions; other submodules are not namespace names
+__all__ = sorted({n for n, v in globals().items() if not n.startswith("_") and (
+    type(v) is not type(_math) or n in _SUBMODULES)} | {"__array_api_version__", "__array_namespace_info__"}
+                 | set(EXTENSIONS))
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,123 @@
+"""Element-wise functions, generated from two tables: {spec name: (op, dtype category)}.
+
+Binary functions take Python scalars on either side (2024.12): the scalar takes the array's dtype."""
+import builtins
+
+import numpy
+
+from ._array import MinArray
+from ._creation import asarray
+from ._data_type import cast, check_array, operands
+from ._dispatch import apply
+
+UNARY = {
+    "abs": ("abs", "numeric"), "acos": ("acos", "floating-point"), "acosh": ("acosh", "floating-point"),
+    "asin": ("asin", "floating-point"), "asinh": ("asinh", "floating-point"), "atan": ("atan", "floating-point"),
+    "atanh": ("atanh", "floating-point"), "bitwise_invert": ("bitwise_invert", "integer or boolean"),
+    "conj": ("conj", "numeric"), "cos": ("cos", "floating-point"), "cosh": ("cosh", "floating-point"),
+    "exp": ("exp", "floating-point"), "expm1": ("expm1", "floating-point"), "imag": ("imag", "numeric"),
+    "isfinite": ("isfinite", "numeric"), "isinf": ("isinf", "numeric"), "isnan": ("isnan", "numeric"),
+    "log": ("log", "floating-point"), "log1p": ("log1p", "floating-point"), "log2": ("log2", "floating-point"),
+    "log10": ("log10", "floating-point"), "logical_not": ("logical_not", "bool"),
+    "negative": ("negative", "numeric"), "positive": ("positive", "numeric"), "real": ("real", "numeric"),
+    "reciprocal": ("reciprocal", "floating-point"), "round": ("round", "numeric"),
+    "signbit": ("signbit", "real floating-point"), "sin": ("sin", "floating-point"),
+    "sinh": ("sinh", "floating-point"), "square": ("square", "numeric"), "sqrt": ("sqrt", "floating-point"),
+    "tan": ("tan", "floating-point"), "tanh": ("tanh", "floating-point"),
+}
+# integer input: NumPy 1.26 returns float64, the spec the input unchanged
+INTEGER_IDENTITY = {"ceil": "ceil", "floor": "floor", "trunc": "trunc"}
+
+BINARY = {
+    "add": ("add", "numeric"), "atan2": ("atan2", "real floating-point"),
+    "bitwise_and": ("bitwise_and", "integer or boolean"),
+    "bitwise_left_shift": ("bitwise_left_shift", "integer"), "bitwise_or": ("bitwise_or", "integer or boolean"),
+    "bitwise_right_shift": ("bitwise_right_shift", "integer"),
+    "bitwise_xor": ("bitwise_xor", "integer or boolean"), "copysign": ("copysign", "real floating-point"),
+    "divide": ("divide", "floating-point"), "equal": ("equal", "all"),
+    "floor_divide": ("floor_divide", "real numeric"), "greater": ("greater", "real numeric"),
+    "greater_equal": ("greater_equal", "real numeric"), "hypot": ("hypot", "real floating-point"),
+    "less": ("less", "real numeric"), "less_equal": ("less_equal", "real numeric"),
+    "logaddexp": ("logaddexp", "real floating-point"), "logical_and": ("logical_and", "bool"),
+    "logical_or": ("logical_or", "bool"), "logical_xor": ("logical_xor", "bool"),
+    "maximum": ("maximum", "real numeric"), "minimum": ("minimum", "real numeric"),
+    "multiply": ("multiply", "numeric"), "nextafter": ("nextafter", "real floating-point"),
+    "not_equal": ("not_equal", "all"), "pow": ("pow", "numeric"), "remainder": ("remainder", "real numeric"),
+    "subtract": ("subtract", "numeric"),
+}
+
+
+def _unary(name, op, category):
+    def f(x, /):
+        check_array(x, name, category)
+        return apply(op, x)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _integer_identity(name, op):
+    def f(x, /):
+        check_array(x, name, "real numeric")
+        return apply("copy", x) if x.dtype.kind in "iu" else apply(op, x)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _binary(name, op, category):
+    def f(x1, x2, /):
+        a, b = operands(x1, x2, name, category)
+        return apply(op, a, b)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def sign(x, /):
+    check_array(x, "sign", "numeric")
+    if x.dtype.kind != "c":
+        return apply("sign", x)
+    # Note: NumPy 1.26 gives the sign of the real part; the spec (and NumPy 2) x / |x|
+    mag = apply("abs", x)
+    zero = apply("equal", mag, 0)
+    return apply("where", zero, x, apply("divide", x, apply("where", zero, 1, mag)))
+
+
+def clip(x, /, min=None, max=None):
+    check_array(x, "clip", "real numeric")
+    if min is None and max is None:
+        return apply("copy", x)
+    lo, hi = (_bound(v, x, "clip") for v in (min, max))
+    return cast(apply("clip", x, lo, hi), x.dtype)
+
+
+def _bound(v, x, name):
+    if v is None:
+        return None
+    if type(v) is MinArray:
+        check_array(v, name, "real numeric")
+        if (v.dtype.kind == "f") != (x.dtype.kind == "f"):
+            raise TypeError(f"{name}: min and max must have the same kind of dtype as x")
+        return cast(v, x.dtype)
+    if type(v) is not builtins.int and type(v) is not builtins.float:
+        raise TypeError(f"{name}: min and max must be MinArrays or Python ints or floats")
+    if x.dtype.kind in "iu":
+        if type(v) is not builtins.int:
+            raise TypeError(f"{name}: min and max must be integers when x has an integer dtype")
+        ii = numpy.iinfo(x.dtype)
+        v = builtins.min(builtins.max(v, builtins.int(ii.min)), builtins.int(ii.max))
+    return asarray(v, dtype=x.dtype, device=x.device)
+
+
+def _build(namespace):
+    for name, (op, cat) in UNARY.items():
+        namespace[name] = _unary(name, op, cat)
+    for name, op in INTEGER_IDENTITY.items():
+        namespace[name] = _integer_identity(name, op)
+    for name, (op, cat) in BINARY.items():
+        namespace[name] = _binary(name, op, cat)
+
+
+_build(globals())
+__all__ = sorted([*UNARY, *INTEGER_IDENTITY, *BINARY, "sign", "clip"])
