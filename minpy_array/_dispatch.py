@@ -349,3 +349,22 @@ def assign(target, value):
         value = apply("broadcast_to", value, target.shape)
     target._data = value._data
     target._node = value._node
+
+
+def run_mxnet(op, mx_kernel, args, kw):
+    """Run `mx_kernel`, a callable that does its own MXNet work (symbol.Function), as op `op`: it receives the
+    arrays' raw buffers (NumPy on the cpu, MXNet arrays on other devices) and is counted in the MXNet column."""
+    info = [None, False, []]
+    _scan(args, info)
+    if kw:
+        _scan(kw.values(), info)
+    if info[1]:
+        plain = tuple(_untraced(a) for a in args)
+        res = run_mxnet(op, mx_kernel, plain, {k: _untraced(v) for k, v in kw.items()})
+        return RECORDER[0](op, args, kw, res)
+    st = [0]
+    raw = {k: (v._data if type(v) is MinArray else v) for k, v in kw.items()}
+    res = _wrap_result(mx_kernel(*(a._data if type(a) is MinArray else a for a in args), **raw),
+                       info[0] or get_default_device(), st)
+    _count(op, MX, st[0])
+    return res
