@@ -241,8 +241,9 @@ class Function:
         for n, dst, host in zip(self.aux_names, e.aux, e.aux_bufs, strict=True):
             _put(e, dst, host, aux[n]._data)
 
-    def _backward(self, *gbufs, call):
+    def _backward(self, *bufs, call):
         e = call.entry
+        gbufs = bufs[:len(e.ogs)]
         if e.last is not call:
             # the executor's last forward was another call (same shapes): recompute this one's forward with the
             # auxiliary states it saw
@@ -269,7 +270,8 @@ class Function:
     def _vjp_maker(self, ans, *args, call):
         def vjp(g):
             gs = g if type(g) is tuple else (g,)
-            res = _dispatch.run_mxnet(self.op + ":backward", self._backward, gs, {"call": call})
+            # the inputs are arguments too, so that a gradient of this gradient (unsupported) raises at record time
+            res = _dispatch.run_mxnet(self.op + ":backward", self._backward, gs + args, {"call": call})
             it = iter(res)
             return tuple(next(it) if m else None for m in call.entry.mask)
         return vjp

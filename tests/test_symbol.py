@@ -250,3 +250,226 @@ def test_sim_device_forward():
 def test_without_mxnet_import_error_names_extra():
     with pytest.raises(ImportError, match=r"minpy_array\[mxnet\]"):
         mp.Function(None)
+
+
+# ---------------------------------------------------------------- gradients
+def check(f, *args):
+    autodiff().check_grads(f, *args, order=1)
+
+
+@requires_mxnet
+def test_convolution_gradient_matches_scipy():
+    s = sym()
+    f = mp.Function(s.Convolution(s.Variable("x"), name="conv", kernel=(3, 2), num_filter=3, no_bias=True))
+    r = rng(7)
+    x, w = r.normal(size=(2, 2, 6, 5)), r.normal(size=(3, 2, 3, 2))
+    g = r.normal(size=(2, 3, 4, 4))
+    dx, dw = autodiff().grad(lambda x, w: np.sum(f(x, w) * np.asarray(g)), argnums=(0, 1))(np.asarray(x),
+                                                                                         np.asarray(w))
+    rdx, rdw = conv_grads_ref(x, w, g)
+    numpy.testing.assert_allclose(host(dx), rdx, rtol=1e-10, atol=1e-12)
+    numpy.testing.assert_allclose(host(dw), rdw, rtol=1e-10, atol=1e-12)
+
+
+@requires_mxnet
+def test_check_grads_convolution_with_bias_stride_pad():
+    s = sym()
+    f = mp.Function(s.Convolution(s.Variable("x"), name="conv", kernel=(3, 3), num_filter=2, stride=(2, 2),
+                                  pad=(1, 1)))
+    r = rng(8)
+    check(f, *(np.asarray(r.normal(size=s_)) for s_ in ((2, 2, 5, 5), (2, 2, 3, 3), (2,))))
+
+
+@requires_mxnet
+def test_check_grads_fully_connected_and_activation():
+    s = sym()
+    fc = s.FullyConnected(s.Variable("x"), name="fc", num_hidden=3)
+    r = rng(9)
+    x, w, b = (np.asarray(r.normal(size=s_)) for s_ in ((4, 5), (3, 5), (3,)))
+    check(mp.Function(fc), x, w, b)
+    for act in ("sigmoid", "tanh", "softrelu"):
+        check(mp.Function(s.Activation(fc, act_type=act)), x, w, b)
+    # relu away from its kink
+    check(mp.Function(s.Activation(s.Variable("x"), act_type="relu")), np.asarray(r.uniform(0.1, 1, (3, 4))
+                                                                                 * r.choice([-1, 1], (3, 4))))
+
+
+@requires_mxnet
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_check_grads_pooling(kind):
+    s = sym()
+    f = mp.Function(s.Pooling(s.Variable("x"), kernel=(2, 2), stride=(2, 2), pool_type=kind))
+    x = numpy.arange(2 * 2 * 4 * 4, dtype="float64")
+    rng(10).shuffle(x)  # distinct values: the max is never tied
+    check(f, np.asarray(x.reshape(2, 2, 4, 4) / 10))
+
+
+@requires_mxnet
+def test_gradient_dtype_float32():
+    s = sym()
+    f = mp.Function(s.FullyConnected(s.Variable("x"), name="fc", num_hidden=2, no_bias=True))
+    x, w = np.ones((3, 4), dtype="float32"), np.ones((2, 4), dtype="float32")
+    dw = autodiff().grad(lambda w: np.sum(f(x, w)))(w)
+    assert dw.dtype == numpy.float32
+    numpy.testing.assert_array_equal(host(dw), numpy.full((2, 4), 3, "float32"))
+
+
+# ---------------------------------------------------------------- BatchNorm: training, inference, aux states
+def bn_function(**kw):
+    s = sym()
+    return mp.Function(s.BatchNorm(s.Variable("x"), name="bn", fix_gamma=False, eps=1e-3, momentum=0.9), **kw)
+
+
+@requires_mxnet
+def test_batchnorm_training_forward_and_aux_update():
+    f = bn_function()
+    assert f.aux_names == ("bn_moving_mean", "bn_moving_var")
+    r = rng(11)
+    x, gamma, beta = r.normal(2, 3, size=(4, 3, 2, 2)), r.uniform(0.5, 2, 3), r.normal(size=3)
+    ref, mean, var = bn_train_ref(x, gamma, beta, 1e-3)
+    y = f(np.asarray(x), np.asarray(gamma), np.asarray(beta))
+    numpy.testing.assert_allclose(host(y), ref, rtol=1e-9, atol=1e-9)
+    # Note: MXNet updates the moving statistics in BatchNorm's backward pass, so a forward alone leaves them
+    numpy.testing.assert_array_equal(host(f.aux_states["bn_moving_mean"]), numpy.zeros(3))
+    numpy.testing.assert_array_equal(host(f.aux_states["bn_moving_var"]), numpy.ones(3))
+    autodiff().grad(lambda g: np.sum(f(np.asarray(x), g, np.asarray(beta))))(np.asarray(gamma))
+    # momentum is a float32 parameter, hence rtol 1e-6
+    numpy.testing.assert_allclose(host(f.aux_states["bn_moving_mean"]), 0.1 * mean, rtol=1e-6)
+    numpy.testing.assert_allclose(host(f.aux_states["bn_moving_var"]), 0.9 + 0.1 * var, rtol=1e-6)
+
+
+@requires_mxnet
+def test_batchnorm_inference_uses_aux_states():
+    r = rng(12)
+    mean, var = r.normal(size=3), r.uniform(0.5, 2, 3)
+    f = bn_function(aux_states={"bn_moving_mean": mean, "bn_moving_var": var})
+    x, gamma, beta = r.normal(size=(4, 3, 2, 2)), r.uniform(0.5, 2, 3), r.normal(size=3)
+    args = (np.asarray(x), np.asarray(gamma), np.asarray(beta))
+    ref = bn_infer_ref(x, gamma, beta, mean, var, 1e-3)
+    with mp.Function.inference():
+        numpy.testing.assert_allclose(host(f(*args)), ref, rtol=1e-9)
+        check(f, *args)
+    f.is_train = False
+    numpy.testing.assert_allclose(host(f(*args)), ref, rtol=1e-9)
+    # inference never changes the statistics
+    numpy.testing.assert_array_equal(host(f.aux_states["bn_moving_mean"]), mean)
+    f.is_train = True
+    numpy.testing.assert_allclose(host(f(*args)), bn_train_ref(x, gamma, beta, 1e-3)[0], rtol=1e-9, atol=1e-9)
+
+
+@requires_mxnet
+def test_check_grads_batchnorm_training():
+    r = rng(13)
+    check(bn_function(), *(np.asarray(v) for v in (r.normal(size=(4, 2, 3, 3)), r.uniform(0.5, 2, 2),
+                                                    r.normal(size=2))))
+
+
+# ---------------------------------------------------------------- executor reuse, grad_req, reruns
+@requires_mxnet
+def test_untraced_inputs_bound_with_grad_req_null():
+    s = sym()
+    f = mp.Function(s.FullyConnected(s.Variable("x"), name="fc", num_hidden=2))
+    x, w, b = np.ones((3, 4)), np.ones((2, 4)), np.zeros(2)
+    autodiff().grad(lambda w: np.sum(f(x, w, b)))(w)
+    (entry,) = f._cache.values()
+    assert [n for n, g in entry.exe.grad_dict.items() if g is not None] == ["fc_weight"]
+
+
+@requires_mxnet
+def test_same_executor_twice_in_one_loss_reruns_forward():
+    s = sym()
+    f = mp.Function(s.Convolution(s.Variable("x"), name="conv", kernel=(2, 2), num_filter=2, no_bias=True))
+    r = rng(14)
+    x1, x2, w = r.normal(size=(1, 1, 4, 4)), r.normal(size=(1, 1, 4, 4)), r.normal(size=(2, 1, 2, 2))
+    g1, g2 = r.normal(size=(1, 2, 3, 3)), r.normal(size=(1, 2, 3, 3))
+
+    def loss(w):
+        return np.sum(f(np.asarray(x1), w) * np.asarray(g1)) + np.sum(f(np.asarray(x2), w) * np.asarray(g2))
+
+    dw = autodiff().grad(loss)(np.asarray(w))
+    assert len(f._cache) == 1
+    numpy.testing.assert_allclose(host(dw), conv_grads_ref(x1, w, g1)[1] + conv_grads_ref(x2, w, g2)[1],
+                                  rtol=1e-10)
+
+
+@requires_mxnet
+def test_multiple_outputs_gradient():
+    s = sym()
+    x = s.Variable("x")
+    f = mp.Function(s.Group([s.Activation(x, act_type="tanh"), s.Activation(x, act_type="sigmoid")]))
+    a = rng(15).normal(size=(2, 3))
+    d = autodiff().grad(lambda x: np.sum(f(x)[1] * 3))(np.asarray(a))  # the tanh output gets no gradient
+    sig = 1 / (1 + numpy.exp(-a))
+    numpy.testing.assert_allclose(host(d), 3 * sig * (1 - sig), rtol=1e-12)
+    check(lambda x: f(x)[0] * f(x)[1], np.asarray(a))
+
+
+@requires_mxnet
+def test_softmax_output_backward_ignores_cotangent():
+    s = sym()
+    net = s.SoftmaxOutput(s.FullyConnected(s.Variable("x"), name="fc", num_hidden=3, no_bias=True), name="sm")
+    f = mp.Function(net)
+    assert f.arg_names == ("x", "fc_weight", "sm_label")
+    r = rng(16)
+    x, w, label = r.normal(size=(4, 5)), r.normal(size=(3, 5)), numpy.array([0, 2, 1, 2.0])
+    z = x @ w.T
+    p = numpy.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    numpy.testing.assert_allclose(host(f(np.asarray(x), np.asarray(w), np.asarray(label))), p, rtol=1e-12)
+    ref = (p - numpy.eye(3)[label.astype(int)]).T @ x
+    for scale in (1.0, 5.0):
+        dw = autodiff().grad(lambda w, scale=scale: np.sum(f(np.asarray(x), w, np.asarray(label)) * scale))(
+            np.asarray(w))
+        numpy.testing.assert_allclose(host(dw), ref, rtol=1e-10)
+
+
+@requires_mxnet
+def test_second_order_raises_naming_the_op():
+    s = sym()
+    f = mp.Function(s.Activation(s.Variable("x"), act_type="tanh"), name="act")
+    ad = autodiff()
+    with pytest.raises(TypeError, match=r"Function:act#\d+:backward"):
+        ad.grad(lambda x: np.sum(ad.grad(lambda x: np.sum(f(x)))(x)))(np.ones(3))
+
+
+# ---------------------------------------------------------------- mixed graphs and devices
+@requires_mxnet
+def test_mixed_graph_numpy_ops_around_function():
+    s = sym()
+    f = mp.Function(s.Convolution(s.Variable("x"), name="conv", kernel=(2, 2), num_filter=2))
+    r = rng(17)
+    x, w, b, v = r.normal(size=(2, 1, 4, 4)), r.normal(size=(2, 1, 2, 2)), r.normal(size=2), r.normal(size=(18, 3))
+
+    def model(x, w, b, v):
+        h = f(np.tanh(x) * 2.0, w, b + 1.0)
+        return np.sum(np.exp(np.maximum(h, 0.0).reshape(2, 18) @ v / 10.0))
+
+    def model_ref(x, w, b, v):
+        h = conv_ref(numpy.tanh(x) * 2, w, b + 1)
+        return numpy.sum(numpy.exp(numpy.maximum(h, 0).reshape(2, 18) @ v / 10))
+
+    args = [np.asarray(a) for a in (x, w, b, v)]
+    numpy.testing.assert_allclose(float(model(*args)), model_ref(x, w, b, v), rtol=1e-12)
+    check(model, *args)
+    grads = autodiff().grad(model, argnums=(0, 1, 2, 3))(*args)
+    assert [g.shape for g in grads] == [a.shape for a in args]
+
+
+@requires_mxnet
+def test_sim_device_gradient():
+    s = sym()
+    f = mp.Function(s.FullyConnected(s.Variable("x"), name="fc", num_hidden=2))
+    r = rng(18)
+    x, w, b = r.normal(size=(3, 4)), r.normal(size=(2, 4)), r.normal(size=2)
+    with mp.device("sim:0"):
+        xd, wd, bd = np.asarray(x), np.asarray(w), np.asarray(b)
+        dw, db = autodiff().grad(lambda w, b: np.sum(np.tanh(f(xd, w, b))), argnums=(0, 1))(wd, bd)
+    assert dw.device == mp.Device("sim:0")
+    t = 1 - numpy.tanh(x @ w.T + b) ** 2
+    numpy.testing.assert_allclose(host(dw), t.T @ x, rtol=1e-12)
+    numpy.testing.assert_allclose(host(db), t.sum(0), rtol=1e-12)
+    bn = bn_function()
+    with mp.device("sim:0"):
+        xb, g, be = np.asarray(r.normal(size=(4, 2, 2, 2))), np.ones(2), np.zeros(2)
+    autodiff().grad(lambda g: np.sum(np.tanh(bn(xb, g, be))))(g)
+    assert bn.aux_states["bn_moving_mean"].device == mp.Device("sim:0")
