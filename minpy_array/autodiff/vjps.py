@@ -122,9 +122,10 @@ defvjp("rad2deg", _un(lambda g, ans, x: _mul(g, 180.0 / math.pi)))
 defvjp("degrees", _un(lambda g, ans, x: _mul(g, 180.0 / math.pi)))
 defvjp("sinc", _un(lambda g, ans, x: _mul(g, A("where", A("equal", x, 0.0), 0.0, _div(
     A("subtract", A("cos", _mul(x, math.pi)), ans), x)))))
-for _op in ("sign", "floor", "ceil", "trunc", "round", "rint", "fix", "floor_divide", "nextafter", "heaviside",
-            "spacing"):
+for _op in ("sign", "floor", "ceil", "trunc", "round", "rint", "fix", "floor_divide", "spacing"):
     defvjp(_op, zero, zero)
+defvjp("nextafter", _same, zero)
+defvjp("heaviside", zero, lambda ans, x, h, **k: lambda g: A("where", A("equal", x, 0.0), g, 0.0))
 
 
 # ---------------------------------------------------------------- elementwise, two arguments
@@ -247,15 +248,23 @@ def _extremum_vjp(ans, x, axis=None, out=None, keepdims=False, **k):
     return vjp
 
 
+def _ufunc_reduce(vjp):
+    """ufunc.reduce takes axis=0 by default where the functions take axis=None."""
+    return lambda ans, x, axis=0, dtype=None, out=None, keepdims=False, **k: vjp(ans, x, axis, keepdims=keepdims)
+
+
 defvjp("sum", _sum_vjp)
-defvjp("add.reduce", _sum_vjp)
+defvjp("add.reduce", _ufunc_reduce(_sum_vjp))
 defvjp("mean", _mean_vjp)
 defvjp("var", _var_vjp)
 defvjp("std", _std_vjp)
 defvjp("prod", _prod_vjp)
-defvjp("multiply.reduce", _prod_vjp)
-for _op in ("max", "min", "maximum.reduce", "minimum.reduce", "nanmax", "nanmin"):
+defvjp("multiply.reduce", _ufunc_reduce(_prod_vjp))
+for _op in ("max", "min", "nanmax", "nanmin"):
     defvjp(_op, _extremum_vjp)
+for _op in ("maximum.reduce", "minimum.reduce"):
+    defvjp(_op, lambda ans, x, axis=0, dtype=None, out=None, keepdims=False, **k: _extremum_vjp(
+        ans, x, axis, keepdims=keepdims))
 
 
 def _cumsum_vjp(ans, x, axis=None, dtype=None, out=None, **k):
@@ -303,7 +312,7 @@ def _cumulative_prod_vjp(ans, x, axis=None, dtype=None, include_initial=False):
 
 
 defvjp("cumsum", _cumsum_vjp)
-defvjp("add.accumulate", _cumsum_vjp)
+defvjp("add.accumulate", lambda ans, x, axis=0, dtype=None, out=None: _cumsum_vjp(ans, x, axis))
 defvjp("cumulative_sum", _cumulative_sum_vjp)
 defvjp("cumprod", _cumprod_vjp)
 defvjp("cumulative_prod", _cumulative_prod_vjp)
@@ -855,3 +864,75 @@ def _matrix_norm_vjp(ans, x, keepdims=False, ord="fro"):
 defvjp("linalg.norm", _norm_vjp)
 defvjp("linalg.vector_norm", _vector_norm_vjp)
 defvjp("linalg.matrix_norm", _matrix_norm_vjp)
+
+
+def _pinv_vjp(ans, a, *k, **kw):
+    def vjp(g):
+        p = ans
+        m, n = a.shape[-2], a.shape[-1]
+        left = A("subtract", A("asarray", numpy.eye(m, dtype=a.dtype)), A("matmul", a, p))    # I - A A+
+        right = A("subtract", A("asarray", numpy.eye(n, dtype=a.dtype)), A("matmul", p, a))   # I - A+ A
+        t1 = A("negative", A("matmul", A("matmul", _mT(p), g), _mT(p)))
+        t2 = A("matmul", A("matmul", left, _mT(g)), A("matmul", p, _mT(p)))
+        t3 = A("matmul", A("matmul", A("matmul", _mT(p), p), _mT(g)), right)
+        return A("add", A("add", t1, t2), t3)
+    return vjp
+
+
+def _qr_vjp(ans, a, mode="reduced"):
+    if mode != "reduced" or a.shape[-2] < a.shape[-1]:
+        raise TypeError("linalg.qr: gradients are implemented for mode='reduced' with rows >= columns")
+    q, r = ans[0], ans[1]
+
+    def vjp(g):
+        gq, gr = g[0], g[1]
+        m = A("subtract", A("matmul", r, _mT(gr)), A("matmul", _mT(gq), q))
+        sym = A("add", A("tril", m), _mT(A("tril", m, -1)))
+        b = A("add", gq, A("matmul", q, sym))
+        return (_mT(A("linalg.solve", r, _mT(b))),)
+    return vjp
+
+
+def _matrix_power_vjp(ans, a, n):
+    def vjp(g):
+        base = a if n >= 0 else A("linalg.inv", a)
+        k = abs(n)
+        powers = [A("broadcast_to", A("asarray", numpy.eye(a.shape[-1], dtype=a.dtype)), a.shape)]
+        for _ in range(k - 1):
+            powers.append(A("matmul", powers[-1], base))
+        gb = A("zeros_like", a)
+        for i in range(k):
+            gb = A("add", gb, A("matmul", A("matmul", _mT(powers[i]), g), _mT(powers[k - 1 - i])))
+        if n >= 0:
+            return gb
+        return A("negative", A("matmul", A("matmul", _mT(base), gb), _mT(base)))
+    return vjp
+
+
+defvjp("linalg.pinv", _pinv_vjp)
+defvjp_all("linalg.qr", _qr_vjp)
+defvjp("linalg.matrix_power", _matrix_power_vjp)
+
+
+# ---------------------------------------------------------------- multi-output ufuncs and grids
+defvjp_all("divmod", lambda ans, x, y, **k: lambda g: (g[1], A("negative", _mul(g[1], ans[0]))))
+defvjp_all("modf", lambda ans, x, **k: lambda g: (g[0],))
+defvjp_all("frexp", lambda ans, x, **k: lambda g: (_div(g[0], A("ldexp", 1.0, ans[1])),))
+defvjp("ldexp", lambda ans, x, e, **k: lambda g: _mul(g, A("ldexp", 1.0, e)), None)
+
+
+def _meshgrid_vjp(ans, *xs, indexing="xy", **k):
+    def vjp(g):
+        out = []
+        for i, x in enumerate(xs):
+            ax = i
+            if indexing == "xy" and len(xs) >= 2 and i < 2:
+                ax = 1 - i
+            others = tuple(d for d in range(g[i].ndim) if d != ax)
+            out.append(A("reshape", A("sum", g[i], axis=others), x.shape))
+        return tuple(out)
+    return vjp
+
+
+defvjp_all("meshgrid", _meshgrid_vjp)
+NONDIFF.add("isnat")
