@@ -182,8 +182,8 @@ def cases():
     c["repeat"] = [V(lambda x: A("repeat", x, 2), U, "r"), V(lambda x: A("repeat", x, 2, axis=0), R, "r"),
                    V(lambda x: A("repeat", x, [1, 0, 2], axis=-1), R, "r")]
     # indexing
-    c["getitem"] = [V(lambda x: A("getitem", x, 0), R, "r"), V(lambda x: A("getitem", x, (Ellipsis, slice(None, None, -2))),
-                                                              R, "r"),
+    c["getitem"] = [V(lambda x: A("getitem", x, 0), R, "r"),
+                    V(lambda x: A("getitem", x, (Ellipsis, slice(None, None, -2))), R, "r"),
                     V(lambda x: A("getitem", x, [0, 0, 1]), R, "r"),
                     V(lambda x: A("getitem", x, numpy.array([[True, False, True], [False, True, True]])), M2, "r")]
     c["setitem"] = [V(lambda x, v: A("setitem", x, 1, v), [((3,), ()), ((2, 3), (3,)), ((2, 3), ())], "r", "r"),
