@@ -473,3 +473,49 @@ def test_sim_device_gradient():
         xb, g, be = np.asarray(r.normal(size=(4, 2, 2, 2))), np.ones(2), np.zeros(2)
     autodiff().grad(lambda g: np.sum(np.tanh(bn(xb, g, be))))(g)
     assert bn.aux_states["bn_moving_mean"].device == mp.Device("sim:0")
+
+
+# ---------------------------------------------------------------- a small convnet on scikit-learn's digits
+@requires_mxnet
+def test_convnet_on_digits_reaches_95_percent():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    s = sym()
+    conv = mp.Function(s.Convolution(s.Variable("x"), name="conv", kernel=(3, 3), pad=(1, 1), num_filter=16),
+                       input_shapes={"x": (64, 1, 8, 8)})
+    digits = load_digits()
+    images = (digits.images / 16.0).astype("float32")[:, None]
+    xtr, xte, ytr, yte = train_test_split(images, digits.target, test_size=0.25, random_state=0,
+                                          stratify=digits.target)
+    r = rng(0)
+    params = [np.asarray(r.normal(0, 0.5, conv.param_shapes["conv_weight"]).astype("float32")),
+              np.zeros(conv.param_shapes["conv_bias"], dtype="float32"),
+              np.asarray(r.normal(0, 0.1, (16 * 4 * 4, 10)).astype("float32")), np.zeros(10, dtype="float32")]
+
+    def scores(w, b, v, c, x):
+        h = np.maximum(conv(x, w, b), 0.0)  # conv in MXNet; relu, 2x2 max pool and the affine layer in NumPy
+        n = h.shape[0]
+        return h.reshape(n, 16, 4, 2, 4, 2).max(axis=(3, 5)).reshape(n, 256) @ v + c
+
+    def loss(w, b, v, c, x, onehot):
+        z = scores(w, b, v, c, x)
+        z = z - np.max(z, axis=1, keepdims=True)
+        return -np.mean(np.sum(onehot * (z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))), axis=1))
+
+    step = autodiff().grad(loss, argnums=(0, 1, 2, 3))
+    eye = numpy.eye(10, dtype="float32")
+    velocity = [np.zeros_like(p) for p in params]
+    mp.reset_op_stats()
+    for _ in range(12):
+        order = r.permutation(len(xtr))
+        for i in range(0, len(order) - 63, 64):
+            batch = order[i:i + 64]
+            grads = step(*params, np.asarray(xtr[batch]), np.asarray(eye[ytr[batch]]))
+            for j, g in enumerate(grads):
+                velocity[j] = 0.9 * velocity[j] + g
+                params[j] = params[j] - 0.05 * velocity[j]
+    accuracy = numpy.mean(numpy.argmax(host(scores(*params, np.asarray(xte))), axis=1) == yte)
+    assert accuracy >= 0.95, accuracy
+    stats = mp.op_stats()
+    assert stats[conv.op]["mxnet"] - 1 == stats[conv.op + ":backward"]["mxnet"] == 12 * (len(xtr) // 64)
