@@ -34,7 +34,7 @@ class Node:
     g:       the cotangent accumulated during the backward pass (a list, one per output, on a multi-output head)
     """
 
-    __slots__ = ("level", "lower", "vjp", "ans", "args", "kw", "parents", "head", "index", "g", "op")
+    __slots__ = ("level", "lower", "vjp", "ans", "args", "kw", "parents", "head", "index", "g", "op", "__weakref__")
 
     def __init__(self, level, lower, op=None, vjp=None, ans=None, args=None, kw=None, parents=()):
         self.level = level
@@ -57,6 +57,8 @@ def strip(x, level):
     if t is MinArray:
         n = x._node
         while n is not None and n.level >= level:
+            if n.lower is None:  # a value whose backward pass has run: what is left is its value
+                return _wrap(x._data, x._device)
             x = n.lower
             n = x._node
         return x
@@ -69,7 +71,7 @@ def node_at(x, level):
     """The node of MinArray x at exactly `level`, or None."""
     n = x._node
     while n is not None and n.level > level:
-        n = n.lower._node
+        n = n.lower._node if n.lower is not None else None
     return n if n is not None and n.level == level else None
 
 
@@ -87,7 +89,7 @@ def _levels_of(seq, found):
             n = a._node
             while n is not None:
                 found.add(n.level)
-                n = n.lower._node
+                n = n.lower._node if n.lower is not None else None
         elif t is list or t is tuple:
             _levels_of(a, found)
 
@@ -208,7 +210,7 @@ def backward(roots, retain=False):
         if g is not None and rec.parents:
             _run_vjp(rec, g)
         if not retain:
-            rec.ans = rec.args = rec.kw = None
+            rec.ans = rec.args = rec.kw = rec.lower = None
             rec.parents = ()
     return order
 
