@@ -519,3 +519,26 @@ def test_convnet_on_digits_reaches_95_percent():
     assert accuracy >= 0.95, accuracy
     stats = mp.op_stats()
     assert stats[conv.op]["mxnet"] - 1 == stats[conv.op + ":backward"]["mxnet"] == 12 * (len(xtr) // 64)
+
+
+@requires_mxnet
+@pytest.mark.parametrize("train", [True, False])
+def test_new_weights_every_call_under_onednn(train):
+    # 16 channels make oneDNN keep weights, outputs and gradients in blocked (nChw16c) layouts inside MXNet, and an
+    # executor without any gradient buffer would run MXNet's oneDNN subgraph, which keeps the first weights it saw
+    s = sym()
+    f = mp.Function(s.Convolution(s.Variable("x"), name="conv", kernel=(3, 3), num_filter=16, no_bias=True),
+                    is_train=train)
+    r = rng(19)
+    x, g = r.normal(size=(2, 16, 6, 6)).astype("float32"), r.normal(size=(2, 16, 4, 4)).astype("float32")
+    for _ in range(2):  # the second call reuses the executor whose arrays oneDNN may have reordered
+        w = r.normal(size=(16, 16, 3, 3)).astype("float32")
+        y, pull = autodiff().vjp(f, np.asarray(x), np.asarray(w))
+        dx, dw = pull(np.asarray(g))
+        x64, w64, g64 = (a.astype("float64") for a in (x, w, g))
+        numpy.testing.assert_allclose(host(y), conv_ref(x64, w64), rtol=1e-4, atol=1e-4)
+        rdx, rdw = conv_grads_ref(x64, w64, g64)
+        numpy.testing.assert_allclose(host(dx), rdx, rtol=1e-4, atol=1e-4)
+        numpy.testing.assert_allclose(host(dw), rdw, rtol=1e-4, atol=1e-4)
+        numpy.testing.assert_allclose(host(f(np.asarray(x), np.asarray(w))), conv_ref(x64, w64), rtol=1e-4,
+                                      atol=1e-4)
