@@ -66,8 +66,9 @@ def promote_arrays(arrays, name):
     return [cast(a, rt) for a in arrays]
 
 
-def scalar_operand(value, dtype, device, name):
-    """(the dtype both operands take, the Python scalar as an operand of that dtype)."""
+def scalar_operand(value, x, name):
+    """(the dtype both operands take, the Python scalar as an operand of that dtype) next to array x."""
+    dtype = x.dtype
     if type(value) not in SCALARS:
         raise TypeError(f"{name}: expected a MinArray or a Python scalar, not {type(value).__name__}")
     try:
@@ -75,11 +76,12 @@ def scalar_operand(value, dtype, device, name):
     except TypeError as e:
         raise TypeError(f"{name}: {e}") from None
     _dtypes.check_scalar_range(value, rt)
-    if rt.kind in "fc" and (type(value) is not builtins.int or builtins.abs(value) >= 2 ** 31):
+    if x.ndim == 0 or rt.kind in "fc" and (type(value) is not builtins.int or builtins.abs(value) >= 2 ** 31):
         # Note: a 0-d array of the result dtype, so that NumPy 1.26's value-based casting cannot widen the result
+        # (it treats a 0-d array and a Python scalar alike as values)
         from ._creation import asarray
 
-        value = asarray(value, dtype=rt, device=device)
+        value = asarray(value, dtype=rt, device=x.device)
     return rt, value
 
 
@@ -92,11 +94,11 @@ def operands(x1, x2, name, category="all"):
         return promote_arrays((x1, x2), name)
     if a1:
         check_array(x1, name, category)
-        rt, x2 = scalar_operand(x2, x1.dtype, x1.device, name)
+        rt, x2 = scalar_operand(x2, x1, name)
         return cast(x1, rt), x2
     if a2:
         check_array(x2, name, category)
-        rt, x1 = scalar_operand(x1, x2.dtype, x2.device, name)
+        rt, x1 = scalar_operand(x1, x2, name)
         return x1, cast(x2, rt)
     raise TypeError(f"{name}: at least one argument must be a MinArray, got {type(x1).__name__} and "
                     f"{type(x2).__name__}")
@@ -117,6 +119,11 @@ def accumulation_dtype(dt, dtype, name):
     return dt
 
 
+def dtype_kw(x, dt):
+    """The dtype= keyword an accumulating NumPy op needs to give `dt` (NumPy widens small integers itself)."""
+    return {} if dt == x.dtype and dt.kind in "fc" else {"dtype": dt}
+
+
 # ---------------------------------------------------------------- the chapter
 def astype(x, dtype, /, *, copy=True, device=None):
     check_array(x, "astype")
@@ -133,7 +140,8 @@ def _from_dtype(from_, name):
 
 def can_cast(from_, to, /):
     f, t = _from_dtype(from_, "can_cast"), as_dtype(to, "can_cast")
-    return f == t or _dtypes.PROMOTION.get((f, t)) == t
+    r = _dtypes.PROMOTION.get((f, t))
+    return f == t or (r is not None and r == t)
 
 
 def _info_dtype(type_, name):

@@ -61,7 +61,7 @@ def _build_table():
             t[u, s] = t[s, u] = r
     for f in REAL_FLOATING:
         for c in COMPLEX_FLOATING:
-            r = complex128 if float64 in (f, c) else complex64
+            r = complex128 if float64 == f or complex128 == c else complex64
             t[f, c] = t[c, f] = r
     return t
 
@@ -101,7 +101,7 @@ def scalar_dtype(value, dtype, strict=False):
         if kind == "c":
             return dtype
         if kind == "f":
-            return complex64 if dtype == float32 else complex128
+            return complex64 if dtype.itemsize <= 4 else complex128
         if not strict:
             return complex128
     raise TypeError(f"Python {type(value).__name__} scalar cannot be combined with a {dtype} array")

@@ -15,7 +15,7 @@ UNARY = {
     "asin": ("asin", "floating-point"), "asinh": ("asinh", "floating-point"), "atan": ("atan", "floating-point"),
     "atanh": ("atanh", "floating-point"), "bitwise_invert": ("bitwise_invert", "integer or boolean"),
     "conj": ("conj", "numeric"), "cos": ("cos", "floating-point"), "cosh": ("cosh", "floating-point"),
-    "exp": ("exp", "floating-point"), "expm1": ("expm1", "floating-point"), "imag": ("imag", "numeric"),
+    "exp": ("exp", "floating-point"), "expm1": ("expm1", "floating-point"), "imag": ("imag", "complex floating-point"),
     "isfinite": ("isfinite", "numeric"), "isinf": ("isinf", "numeric"), "isnan": ("isnan", "numeric"),
     "log": ("log", "floating-point"), "log1p": ("log1p", "floating-point"), "log2": ("log2", "floating-point"),
     "log10": ("log10", "floating-point"), "logical_not": ("logical_not", "bool"),
@@ -35,7 +35,7 @@ BINARY = {
     "bitwise_right_shift": ("bitwise_right_shift", "integer"),
     "bitwise_xor": ("bitwise_xor", "integer or boolean"), "copysign": ("copysign", "real floating-point"),
     "divide": ("divide", "floating-point"), "equal": ("equal", "all"),
-    "floor_divide": ("floor_divide", "real numeric"), "greater": ("greater", "real numeric"),
+    "greater": ("greater", "real numeric"),
     "greater_equal": ("greater_equal", "real numeric"), "hypot": ("hypot", "real floating-point"),
     "less": ("less", "real numeric"), "less_equal": ("less_equal", "real numeric"),
     "logaddexp": ("logaddexp", "real floating-point"), "logical_and": ("logical_and", "bool"),
@@ -81,7 +81,17 @@ def sign(x, /):
     # Note: NumPy 1.26 gives the sign of the real part; the spec (and NumPy 2) x / |x|
     mag = apply("abs", x)
     zero = apply("equal", mag, 0)
-    return apply("where", zero, x, apply("divide", x, apply("where", zero, 1, mag)))
+    return apply("where", zero, x, apply("divide", x, apply("add", mag, apply("astype", zero, mag.dtype))))
+
+
+def floor_divide(x1, x2, /):
+    a, b = operands(x1, x2, "floor_divide", "real numeric")
+    out = apply("floor_divide", a, b)
+    if out.dtype.kind != "f":
+        return out
+    # Note: NumPy follows Python's // at infinities (inf // 2 is nan, 1 // -inf is -1); the spec floor(x1 / x2)
+    inf = apply("logical_or", apply("isinf", a), apply("isinf", b))
+    return apply("where", inf, apply("floor", apply("divide", a, b)), out)
 
 
 def clip(x, /, min=None, max=None):
@@ -120,4 +130,4 @@ def _build(namespace):
 
 
 _build(globals())
-__all__ = sorted([*UNARY, *INTEGER_IDENTITY, *BINARY, "sign", "clip"])
+__all__ = sorted([*UNARY, *INTEGER_IDENTITY, *BINARY, "sign", "clip", "floor_divide"])

@@ -26,12 +26,12 @@ _DEFAULTS = {"real floating": _dtypes.float64, "complex floating": _dtypes.compl
 
 def _gpus():
     if not _mxnet.installed():
-        return []
+        return ()
     try:
         n = _mxnet.load().context.num_gpus()
     except Exception:  # a CPU-only MXNet build, or no CUDA driver
-        return []
-    return [Device("gpu", i) for i in range(n)]
+        return ()
+    return tuple(Device("gpu", i) for i in range(n))
 
 
 class Info:
@@ -56,7 +56,7 @@ class Info:
         return {str(d): d for d in _dtypes.ALL if _dtypes.isdtype(d, kind)}
 
     def devices(self):
-        return [CPU, *_gpus()]
+        return (CPU, *_gpus())
 
 
 def _check_device(device):

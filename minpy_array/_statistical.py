@@ -1,6 +1,6 @@
 """Statistical functions: spec keywords onto NumPy's (correction -> ddof), spec accumulation dtypes."""
 from ._creation import place
-from ._data_type import accumulation_dtype, axis_arg, check_array
+from ._data_type import accumulation_dtype, axis_arg, check_array, dtype_kw
 from ._dispatch import apply
 
 
@@ -11,7 +11,7 @@ def _reduce(op, x, axis, keepdims, **kw):
 def _accumulate(op, x, axis, dtype, keepdims, name):
     check_array(x, name, "numeric")
     dt = accumulation_dtype(x.dtype, dtype, name)
-    return _reduce(op, x, axis, keepdims, **({} if dt == x.dtype else {"dtype": dt}))
+    return _reduce(op, x, axis, keepdims, **dtype_kw(x, dt))
 
 
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):
@@ -56,7 +56,7 @@ def _cumulative(op, identity, x, axis, dtype, include_initial, name):
         if x.ndim == 0:
             x = apply("reshape", x, (1,))
     dt = accumulation_dtype(x.dtype, dtype, name)
-    out = apply(op, x, axis=axis, **({} if dt == x.dtype else {"dtype": dt}))
+    out = apply(op, x, axis=axis, **dtype_kw(x, dt))
     if not include_initial:
         return out
     shape = list(out.shape)

@@ -69,12 +69,12 @@ def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
 
 
 def fftshift(x, /, *, axes=None):
-    check_array(x, "fft.fftshift", "numeric")
+    check_array(x, "fft.fftshift", "floating-point")
     return apply("fft.fftshift", x, axes=None if axes is None else (axes if isinstance(axes, int) else tuple(axes)))
 
 
 def ifftshift(x, /, *, axes=None):
-    check_array(x, "fft.ifftshift", "numeric")
+    check_array(x, "fft.ifftshift", "floating-point")
     return apply("fft.ifftshift", x, axes=None if axes is None else (axes if isinstance(axes, int) else tuple(axes)))
 
 

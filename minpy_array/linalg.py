@@ -4,7 +4,7 @@ from collections import namedtuple
 import numpy
 
 from . import _dtypes
-from ._data_type import accumulation_dtype, axis_arg, cast, check_array, promote_arrays
+from ._data_type import accumulation_dtype, axis_arg, cast, check_array, dtype_kw, promote_arrays
 from ._dispatch import apply
 from ._linear_algebra import matmul, matrix_transpose, tensordot, vecdot
 
@@ -53,8 +53,6 @@ def cross(x1, x2, /, *, axis=-1):
         raise ValueError(f"linalg.cross: axis {axis} is out of bounds")
     if a.shape[axis] != 3 or b.shape[axis] != 3:
         raise ValueError("linalg.cross: the vectors must have 3 components along axis")
-    if a.ndim != b.ndim:
-        raise ValueError("linalg.cross: x1 and x2 must have the same number of dimensions")
     return apply("cross", a, b, axis=axis)
 
 
@@ -170,7 +168,7 @@ def trace(x, /, *, offset=0, dtype=None):
     if x.ndim < 2:
         raise ValueError("linalg.trace: x must have at least 2 dimensions")
     dt = accumulation_dtype(x.dtype, dtype, "linalg.trace")
-    return apply("trace", x, offset=offset, axis1=-2, axis2=-1, **({} if dt == x.dtype else {"dtype": dt}))
+    return apply("trace", x, offset=offset, axis1=-2, axis2=-1, **dtype_kw(x, dt))
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
