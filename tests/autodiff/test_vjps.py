@@ -254,7 +254,7 @@ def cases():
 CASES = cases()
 PRIVATE = {"_scatter_add"}  # the VJP of getitem; checked to second order through getitem's own case
 CHECK_POLICIES = ["numpy_only", "prefer_mxnet"] if HAS_MXNET else ["numpy_only"]
-EXAMPLES = max(2, settings().max_examples // 15)
+EXAMPLES = max(2, settings().max_examples // 5)
 
 
 def test_every_vjp_has_a_case():
