@@ -125,7 +125,9 @@ def device_buffer(arr, device):
     dtype (otherwise it stays a host buffer that carries the device's label)."""
     if device.kind == "cpu" or arr.dtype not in _mxnet.DTYPES:
         return arr, 0
-    return _mxnet.to_mx(numpy.ascontiguousarray(arr), device.mx_context()), arr.nbytes
+    if not arr.flags.c_contiguous:
+        arr = numpy.ascontiguousarray(arr)  # Note: not for 0-d arrays, which it would make 1-d
+    return _mxnet.to_mx(arr, device.mx_context()), arr.nbytes
 
 
 # ---------------------------------------------------------------- the engine

@@ -8,10 +8,11 @@ Array API dispatch, which makes them call the `minpy_array` namespace instead:
     minpy_array.interop.enable_array_api_dispatch()   # before anything imports scipy or sklearn
     import sklearn, scipy.special
 
-SciPy reads its switch, the environment variable SCIPY_ARRAY_API=1, once, when it is first imported; scikit-learn
-checks the same variable and has its own flag (`sklearn.set_config(array_api_dispatch=True)`).  A variable set after
-SciPy was imported passes scikit-learn's check while SciPy stays in NumPy mode, so `enable_array_api_dispatch`
-raises RuntimeError in that case instead of letting the two disagree.  Setting SCIPY_ARRAY_API=1 in the
+SciPy reads its switch, the environment variable SCIPY_ARRAY_API=1, once, when it is first imported (scikit-learn
+and MXNet import it too, so call this first thing); scikit-learn checks the same variable and has its own flag
+(`sklearn.set_config(array_api_dispatch=True)`).  A variable set after SciPy was imported passes scikit-learn's
+check while SciPy stays in NumPy mode, so `enable_array_api_dispatch` raises RuntimeError in that case instead of
+letting the two disagree.  Setting SCIPY_ARRAY_API=1 in the
 environment of the process is the other safe way.
 """
 import contextlib
@@ -37,16 +38,18 @@ def _enable_scipy():
     if mod is not None and not mod.SCIPY_ARRAY_API:
         raise RuntimeError(
             "minpy_array.interop: SciPy was imported before SCIPY_ARRAY_API=1 was set, so it stays in NumPy mode "
-            "for this process (it reads the variable once, at import; scikit-learn imports SciPy too). Call "
-            "minpy_array.interop.enable_array_api_dispatch() before importing scipy or sklearn, or start Python "
-            "with SCIPY_ARRAY_API=1 in the environment.")
+            "for this process (it reads the variable once, at import; scikit-learn imports SciPy, and so does "
+            "MXNet, which minpy_array loads at the first MXNet kernel or device use). Call "
+            "minpy_array.interop.enable_array_api_dispatch() first thing in the program, or start Python with "
+            "SCIPY_ARRAY_API=1 in the environment.")
     os.environ[_VAR] = "1"
 
 
 def enable_array_api_dispatch(sklearn=True):
     """Make SciPy (and, with `sklearn=True`, scikit-learn, process-wide) dispatch to the `minpy_array` namespace.
 
-    Call it before scipy or sklearn is imported.  Raises RuntimeError if SciPy was already imported without
+    Call it first thing: before scipy, sklearn or MXNet (which minpy_array loads lazily, and which imports SciPy)
+    is imported.  Raises RuntimeError if SciPy was already imported without
     SCIPY_ARRAY_API=1 (it would silently keep converting to NumPy); ImportError if sklearn=True and scikit-learn
     is not installed.  Estimators that scikit-learn does not support under dispatch (KMeans, RandomForest, ...)
     then fail on MinArrays: use `array_api_dispatch()` to scope dispatch to a block instead.

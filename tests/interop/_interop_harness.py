@@ -53,12 +53,15 @@ class Case:
         with mp.device(self.device):
             return mnp.asarray(a)
 
-    def compare(self, fn, *args, scale=1.0, expect=None, **kwargs):
+    def compare(self, fn, *args, scale=1.0, expect=None, same_dtype=True, **kwargs):
         """fn(*args) on NumPy (oracle) and on MinArrays; returns the MinArray run's result."""
         args = [self.cast(a) for a in args]
         ref = fn(*args, **kwargs)
-        out = fn(*[self.mine(a) for a in args], **kwargs)
-        self.same(out, ref, scale=scale, expect=expect or self.expect)
+        try:
+            out = fn(*[self.mine(a) for a in args], **kwargs)
+            self.same(out, ref, scale=scale, expect=expect or self.expect, same_dtype=same_dtype)
+        except Exception as e:
+            raise type(e)(f"{_label(fn)}: {e}").with_traceback(e.__traceback__) from None
         return out
 
     def compare_xp(self, fn, scale=1.0):
@@ -72,30 +75,30 @@ class Case:
         rtol, atol = (2e-3, 2e-4) if self.dtype == self.np.float32 else (1e-7, 1e-10)
         return rtol * scale, atol * scale
 
-    def same(self, out, ref, scale=1.0, expect="minarray", where="result"):
+    def same(self, out, ref, scale=1.0, expect="minarray", where="result", same_dtype=True):
         np = self.np
         from minpy_array import MinArray
 
         if isinstance(ref, (tuple, list)):
             assert isinstance(out, (tuple, list)) and len(out) == len(ref), f"{where}: {type(out)} vs {type(ref)}"
             for i, (o, r) in enumerate(zip(out, ref, strict=True)):
-                self.same(o, r, scale, expect, f"{where}[{i}]")
+                self.same(o, r, scale, expect, f"{where}[{i}]", same_dtype)
             return
         if isinstance(ref, dict):
             assert isinstance(out, dict) and out.keys() == ref.keys(), f"{where}: keys {out} vs {ref}"
             for k in ref:
-                self.same(out[k], ref[k], scale, expect, f"{where}[{k!r}]")
+                self.same(out[k], ref[k], scale, expect, f"{where}[{k!r}]", same_dtype)
             return
         if hasattr(ref, "_fields") or hasattr(ref, "__dataclass_fields__") or type(ref).__name__.endswith("Result"):
             names = [n for n in dir(ref) if not n.startswith("_") and not callable(getattr(ref, n))]
             for n in names:
-                self.same(getattr(out, n), getattr(ref, n), scale, expect, f"{where}.{n}")
+                self.same(getattr(out, n), getattr(ref, n), scale, expect, f"{where}.{n}", same_dtype)
             return
         if isinstance(ref, np.ndarray):
             if expect == "minarray":
                 assert type(out) is MinArray, f"{where}: expected a MinArray, got {type(out).__name__}"
                 assert out.device == self.device, f"{where}: result on {out.device}, input on {self.device}"
-                assert out.dtype == ref.dtype, f"{where}: dtype {out.dtype}, NumPy gives {ref.dtype}"
+                assert out.dtype == ref.dtype or not same_dtype, f"{where}: dtype {out.dtype}, NumPy gives {ref.dtype}"
             elif expect == "numpy":
                 assert type(out) is np.ndarray, f"{where}: expected a NumPy array, got {type(out).__name__}"
             else:
@@ -134,6 +137,12 @@ class Case:
             raise AssertionError(f"{where}: differs from NumPy by up to {err:.3g} (rtol {rtol:g}) at {bad}")
 
 
+def _label(fn):
+    name = getattr(fn, "__name__", repr(fn))
+    code = getattr(fn, "__code__", None)
+    return f"{name} (line {code.co_firstlineno})" if name == "<lambda>" and code else name
+
+
 def main():
     """Entry point of a check script: run every registered check for each dtype, write JSON to --out."""
     p = argparse.ArgumentParser()
@@ -141,6 +150,8 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--expect", default="minarray")
     p.add_argument("--dtypes", default="float32,float64")
+    p.add_argument("--default-device", default="cpu", help="run every check under `with mp.device(...)`")
+    p.add_argument("--only", default="", help="comma-separated check names (default: all)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     import minpy_array as mp
@@ -148,11 +159,14 @@ def main():
     mp.set_policy(a.policy)
     results = {}
     for name, fn in CHECKS.items():
+        if a.only and name not in a.only.split(","):
+            continue
         for dtype in a.dtypes.split(","):
             key = f"{name}[{dtype}]"
             case = Case(dtype, a.device, a.expect)
             try:
-                fn(case)
+                with mp.device(a.default_device):
+                    fn(case)
                 results[key] = "ok" if case.compared else "FAIL: the check compared nothing"
             except Skip as e:
                 results[key] = f"skip: {e}"

@@ -64,13 +64,11 @@ def pca(c):
 
 @check
 def linear_discriminant_analysis(c):
-    for solver in ("svd", "eigen"):
-        def f(x, t, _s=solver):
-            m = LinearDiscriminantAnalysis(solver=_s).fit(x, t)
-            out = (m.predict(x), m.predict_proba(x), m.decision_function(x), m.score(x, t))
-            return out + ((m.transform(x),) if _s == "svd" else ())
+    def f(x, t):  # only the svd solver supports the Array API (eigen calls scipy.linalg.eigh on NumPy arrays)
+        m = LinearDiscriminantAnalysis(solver="svd").fit(x, t)
+        return m.predict(x), m.predict_proba(x), m.decision_function(x), m.score(x, t), m.transform(x)
 
-        c.compare(f, X, y, scale=10)
+    c.compare(f, X, y, scale=10)
 
 
 # ---------------------------------------------------------------- linear models
@@ -117,7 +115,7 @@ def gaussian_nb(c):
 @check
 def gaussian_mixture(c):
     def f(x):
-        m = GaussianMixture(3, init_params="random", random_state=0, max_iter=20, tol=0.0).fit(x)
+        m = GaussianMixture(3, init_params="random", random_state=0, max_iter=8, tol=0.0).fit(x)
         return m.predict_proba(x), m.means_, m.covariances_, m.weights_, m.score(x)
 
     c.compare(f, X, scale=100)
@@ -239,7 +237,9 @@ def regression_metrics(c):
 def pairwise_metrics(c):
     a, b = X[:30], X[30:60]
     for f in PAIRWISE:
-        c.compare(f, a, b, scale=10)
+        # Note: on NumPy float32 input manhattan_distances (and laplacian_kernel, built on it) computes in float64
+        # (scipy's cdist); sklearn's Array API path keeps float32.  The values must still agree.
+        c.compare(f, a, b, scale=10, same_dtype=f not in (M.pairwise.manhattan_distances, M.pairwise.laplacian_kernel))
     c.compare(M.pairwise.additive_chi2_kernel, np.abs(a), np.abs(b), scale=10)
     c.compare(M.pairwise.chi2_kernel, np.abs(a), np.abs(b), scale=10)
 

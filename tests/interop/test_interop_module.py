@@ -57,7 +57,7 @@ def test_enable_after_scipy_import_raises_and_changes_nothing():
         print(json.dumps({"err": err, "ctx_err": ctx_err, "enabled": interop.scipy_array_api_enabled(),
                           "env": os.environ.get("SCIPY_ARRAY_API")}))
     """)
-    assert out["err"] is not None and "SCIPY_ARRAY_API=1" in out["err"] and "before importing" in out["err"]
+    assert out["err"] is not None and "SCIPY_ARRAY_API=1" in out["err"] and "first thing" in out["err"]
     assert out["ctx_err"] == out["err"]
     assert out["enabled"] is False and out["env"] is None
 
