@@ -1,0 +1,480 @@
+"""The differential fuzzer's engine: random short programs, run on NumPy and on minpy_array, compared step by step.
+
+A program is plain data (so a failing one can be pasted into test_regressions.py):
+    {"inputs": [(dtype name, shape, seed, special), ...], "steps": [step, ...]}
+A step is a tuple whose first item is its kind; operands are variable numbers (taken modulo the number of live
+variables, so every step refers to something) or Python scalars wrapped as ("s", value).
+
+The oracle.  Functions, ufuncs and methods follow NumPy exactly, so NumPy itself is the oracle for them.
+MinArray's operators (`+`, `<`, `+=` ...) follow NEP 50 / the Array API on every NumPy version: on NumPy 2 that is
+NumPy's own behaviour; on NumPy 1.26 the NumPy side of an operator step runs under
+`numpy._set_promotion_state("weak")` (NumPy's own NEP 50 implementation, restored right after the step), so the
+check is never weakened, only pointed at the semantics the operators document.
+
+Where NumPy returns a NumPy scalar, minpy_array returns a 0-d MinArray: values and dtypes are compared.
+Under the 'mxnet_only' policy a step that no MXNet kernel accepts raises NoKernelError: that step is "not
+applicable" and is re-run under 'numpy_only' so that the program continues; every other outcome must match.
+"""
+import contextlib
+import warnings
+
+import numpy
+
+import minpy_array as mp
+import minpy_array.numpy as mnp
+
+DTYPES = ("bool", "int8", "uint8", "int16", "int32", "int64", "uint64", "float16", "float32", "float64",
+          "complex64", "complex128")
+# shapes that broadcast against each other often, including 0-d and empty ones
+SHAPES = ((), (1,), (3,), (2, 3), (2, 1), (1, 3), (0,), (0, 3), (2, 2, 3), (4,))
+
+UFUNC1 = ("exp", "log", "sin", "cos", "tanh", "sqrt", "absolute", "negative", "floor", "ceil", "trunc", "sign",
+          "square", "arccos", "arcsinh", "isnan", "isinf", "isfinite", "log1p", "expm1", "logical_not", "invert",
+          "signbit", "rint", "conjugate", "positive", "reciprocal", "cbrt", "log2")
+UFUNC2 = ("add", "subtract", "multiply", "divide", "floor_divide", "remainder", "power", "maximum", "minimum",
+          "fmax", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+          "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
+          "hypot", "arctan2", "copysign", "logaddexp", "true_divide", "fmod")
+REDUCE = ("sum", "mean", "prod", "max", "min", "amax", "any", "all", "argmax", "argmin", "std", "var", "cumsum",
+          "nansum", "count_nonzero", "ptp", "median")
+AXES = (None, 0, -1, 1, (0, -1), 2, -3)
+SCALARS = (0, 1, -1, 2, 3, 2.5, -0.5, True, False, 300, -129, 2 ** 40, 1e300, float("nan"), float("inf"), 1j)
+OPERATORS = ("+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "==", "!=", "&", "|", "^", "<<", ">>",
+             "@")
+IOPERATORS = ("+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^=")
+UNARY_OPS = ("-", "+", "abs", "~")
+KEYS = (0, -1, 5, (0, 0), slice(1, None), slice(None, None, -1), Ellipsis, None, (Ellipsis, 0), [0, -1],
+        (slice(None), None), "mask", (0, slice(None, 2)), -4, [True], ())
+
+# (name, builder(lib, x, y) -> result): functions with an interesting argument pattern
+FUNCS = {
+    "reshape-1": lambda lib, x, y: lib.reshape(x, -1),
+    "reshape-1,1": lambda lib, x, y: lib.reshape(x, (-1, 1)),
+    "reshape3,-1": lambda lib, x, y: lib.reshape(x, (3, -1)),
+    "transpose": lambda lib, x, y: lib.transpose(x),
+    "swapaxes": lambda lib, x, y: lib.swapaxes(x, 0, -1),
+    "expand_dims": lambda lib, x, y: lib.expand_dims(x, 0),
+    "squeeze": lambda lib, x, y: lib.squeeze(x),
+    "ravel": lambda lib, x, y: lib.ravel(x),
+    "flip": lambda lib, x, y: lib.flip(x, -1),
+    "concatenate": lambda lib, x, y: lib.concatenate((x, y)),
+    "concatenate-1": lambda lib, x, y: lib.concatenate([x, y], axis=-1),
+    "stack": lambda lib, x, y: lib.stack((x, y)),
+    "where": lambda lib, x, y: lib.where(lib.greater(lib.real(x), 0), x, y),
+    "where1": lambda lib, x, y: lib.where(x),
+    "clip": lambda lib, x, y: lib.clip(x, -1, 2),
+    "sort": lambda lib, x, y: lib.sort(x),
+    "argsort": lambda lib, x, y: lib.argsort(x, kind="stable"),
+    "matmul": lambda lib, x, y: lib.matmul(x, y),
+    "dot": lambda lib, x, y: lib.dot(x, y),
+    "broadcast_to": lambda lib, x, y: lib.broadcast_to(x, (2, 3)),
+    "unique": lambda lib, x, y: lib.unique(x),
+    "nonzero": lambda lib, x, y: lib.nonzero(x),
+    "diff": lambda lib, x, y: lib.diff(x),
+    "round": lambda lib, x, y: lib.round(x, 1),
+    "isclose": lambda lib, x, y: lib.isclose(x, y),
+    "zeros_like": lambda lib, x, y: lib.zeros_like(x),
+    "full_like": lambda lib, x, y: lib.full_like(x, 7),
+    "outer": lambda lib, x, y: lib.outer(x, y),
+    "tensordot": lambda lib, x, y: lib.tensordot(x, y, axes=1),
+    "cumprod": lambda lib, x, y: lib.cumprod(x, axis=-1),
+    "take": lambda lib, x, y: lib.take(x, [0, -1]),
+    "add.reduce": lambda lib, x, y: lib.add.reduce(x),
+    "maximum.accumulate": lambda lib, x, y: lib.maximum.accumulate(x),
+    "multiply.outer": lambda lib, x, y: lib.multiply.outer(x, y),
+    "divmod": lambda lib, x, y: lib.divmod(x, y),
+    "add-out-dtype": lambda lib, x, y: lib.add(x, y, dtype="float64"),
+    "atleast_2d": lambda lib, x, y: lib.atleast_2d(x),
+    "moveaxis": lambda lib, x, y: lib.moveaxis(x, 0, -1),
+    "tile": lambda lib, x, y: lib.tile(x, 2),
+    "roll": lambda lib, x, y: lib.roll(x, 1),
+    "linalg.norm": lambda lib, x, y: lib.linalg.norm(x),
+    "trace": lambda lib, x, y: lib.trace(x),
+    "array": lambda lib, x, y: lib.array(x),
+    "asarray-f32": lambda lib, x, y: lib.asarray(x, dtype="float32"),
+    "arange": lambda lib, x, y: lib.arange(5),
+    "ones": lambda lib, x, y: lib.ones((2, 3)),
+    "linspace": lambda lib, x, y: lib.linspace(0, 1, 4),
+    "eye": lambda lib, x, y: lib.eye(3),
+}
+CREATION = ("array", "asarray-f32", "arange", "ones", "linspace", "eye")
+METHODS = {
+    "sum": lambda x, y: x.sum(),
+    "sum0": lambda x, y: x.sum(axis=0),
+    "mean-1k": lambda x, y: x.mean(axis=-1, keepdims=True),
+    "max": lambda x, y: x.max(),
+    "min0": lambda x, y: x.min(axis=0),
+    "reshape": lambda x, y: x.reshape(-1),
+    "reshape2": lambda x, y: x.reshape(2, -1),
+    "T": lambda x, y: x.T,
+    "astype-f32": lambda x, y: x.astype("float32"),
+    "astype-i8": lambda x, y: x.astype("int8"),
+    "astype-bool": lambda x, y: x.astype(bool),
+    "astype-c": lambda x, y: x.astype("complex128"),
+    "copy": lambda x, y: x.copy(),
+    "flatten": lambda x, y: x.flatten(),
+    "transpose": lambda x, y: x.transpose(),
+    "clip": lambda x, y: x.clip(0, 1),
+    "round": lambda x, y: x.round(),
+    "any": lambda x, y: x.any(),
+    "all-1": lambda x, y: x.all(axis=-1),
+    "cumsum": lambda x, y: x.cumsum(),
+    "squeeze": lambda x, y: x.squeeze(),
+    "swapaxes": lambda x, y: x.swapaxes(0, -1),
+    "ravel": lambda x, y: x.ravel(),
+    "argmax": lambda x, y: x.argmax(),
+    "std": lambda x, y: x.std(),
+    "prod": lambda x, y: x.prod(axis=-1),
+    "dot": lambda x, y: x.dot(y),
+    "real": lambda x, y: x.real,
+    "imag": lambda x, y: x.imag,
+    "conj": lambda x, y: x.conj(),
+    "nonzero": lambda x, y: x.nonzero(),
+    "repeat": lambda x, y: x.repeat(2),
+    "take": lambda x, y: x.take(0),
+    "diagonal": lambda x, y: x.diagonal(),
+    "trace": lambda x, y: x.trace(),
+    "fill": lambda x, y: x.fill(3),           # in place, returns None
+    "sort": lambda x, y: x.sort(),            # in place, returns None
+    "item0": lambda x, y: x.item(0),          # a Python scalar
+    "tolist": lambda x, y: x.tolist(),
+    "len": lambda x, y: len(x),
+    "float": lambda x, y: float(x),
+    "bool": lambda x, y: bool(x),
+}
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod", "**": "pow",
+           "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne", "&": "and", "|": "or",
+           "^": "xor", "<<": "lshift", ">>": "rshift", "@": "matmul"}
+_UNARY = {"-": lambda x: -x, "+": lambda x: +x, "abs": abs, "~": lambda x: ~x}
+
+_OLD_NUMPY = numpy.lib.NumpyVersion(numpy.__version__) < "2.2.0"
+_weak_state = getattr(numpy, "_set_promotion_state", None)
+
+
+@contextlib.contextmanager
+def nep50():
+    """NumPy's own NEP 50 ('weak') promotion: the default on NumPy 2, opt-in on NumPy 1.26."""
+    if _weak_state is None:
+        yield
+        return
+    old = numpy._get_promotion_state()
+    _weak_state("weak")
+    try:
+        yield
+    finally:
+        _weak_state(old)
+
+
+def make_input(dtype, shape, seed, special):
+    """A host array of `dtype` and `shape`; `special` adds extremes (nan, inf, -0.0, the integer limits)."""
+    rng = numpy.random.default_rng(seed)
+    dt = numpy.dtype(dtype)
+    if dt.kind == "b":
+        return numpy.asarray(rng.random(shape) < 0.5)
+    if dt.kind in "iu":
+        lo = 0 if dt.kind == "u" else -4
+        a = rng.integers(lo, 6, size=shape).astype(dt)
+        if special and a.size:
+            info = numpy.iinfo(dt)
+            a.flat[rng.integers(0, a.size)] = info.max
+            a.flat[rng.integers(0, a.size)] = info.min
+        return a
+    a = numpy.round(rng.normal(0, 3, size=shape), 2)
+    if dt.kind == "c":
+        a = a + 1j * numpy.round(rng.normal(0, 3, size=shape), 2)
+    a = numpy.asarray(a).astype(dt)
+    if special and a.size:
+        for v in (numpy.nan, numpy.inf, -numpy.inf, -0.0, 1e30):
+            a.flat[rng.integers(0, a.size)] = v
+    return a
+
+
+# ---------------------------------------------------------------- running a program on one side
+class Side:
+    """How one side (NumPy, or minpy_array under a policy) spells things."""
+
+    def __init__(self, name, policy=None):
+        self.name = name
+        self.policy = policy
+        self.is_numpy = policy is None
+
+    def lib(self, face):
+        # minpy_array's two entry points: the drop-in face (face 0) and NumPy's own functions (face 1); creation
+        # and conversion functions called from NumPy itself give ndarrays, so they always use the face
+        return numpy if self.is_numpy or face == 1 else mnp
+
+    def asarray(self, host):
+        return host.copy() if self.is_numpy else mnp.asarray(host.copy())
+
+    def operator_context(self):
+        return nep50() if self.is_numpy else contextlib.nullcontext()
+
+
+def _operand(env, spec):
+    if isinstance(spec, tuple) and spec[0] == "s":
+        return spec[1]
+    return env[spec % len(env)]
+
+
+def _key(side, env, key, x):
+    if isinstance(key, str):  # "mask": a boolean array from x itself
+        return side.lib(0).not_equal(x, 0)
+    return key
+
+
+def run_step(side, env, step):
+    """The outcome of one step: a value (array, scalar, tuple, None) or raises."""
+    kind = step[0]
+    if kind == "ufunc1":
+        _, name, face, a = step
+        return getattr(side.lib(face), name)(_operand(env, a))
+    if kind == "ufunc2":
+        _, name, face, a, b = step
+        return getattr(side.lib(face), name)(_operand(env, a), _operand(env, b))
+    if kind == "reduce":
+        _, name, face, a, axis, keepdims = step
+        kw = {} if axis == "none" else {"axis": axis}
+        if keepdims:
+            kw["keepdims"] = True
+        return getattr(side.lib(face), name)(_operand(env, a), **kw)
+    if kind == "func":
+        _, name, face, a, b = step
+        return FUNCS[name](side.lib(0 if name in CREATION else face), _operand(env, a), _operand(env, b))
+    if kind == "method":
+        _, name, a, b = step
+        x = _operand(env, a)
+        if name == "bool" and side.is_numpy and x.size == 0 and _OLD_NUMPY:
+            # Note: NumPy 1.26 gives False with a DeprecationWarning; NumPy 2.2+ (and minpy_array) raise
+            raise ValueError("The truth value of an empty array is ambiguous")
+        return METHODS[name](x, _operand(env, b))
+    if kind == "binop":
+        _, op, a, b, reflected = step
+        x, y = _operand(env, a), _operand(env, b)
+        if side.is_numpy and _weak_state is not None and op in _COMPARE and _out_of_range(x, y):
+            # Note: NumPy 2 compares with an out-of-range Python int exactly; NumPy 1.26's NEP 50 mode raises
+            # OverflowError there, so the oracle is NumPy 2's exact answer (Python ints compared as objects)
+            r = _EVAL[op](y, x.astype(object)) if reflected else _EVAL[op](x.astype(object), y)
+            return numpy.asarray(r, dtype=bool)
+        with side.operator_context():
+            return _EVAL[op](y, x) if reflected else _EVAL[op](x, y)
+    if kind == "unary":
+        _, op, a = step
+        with side.operator_context():
+            return _UNARY[op](_operand(env, a))
+    if kind == "getitem":
+        _, a, key = step
+        x = _operand(env, a)
+        return x[_key(side, env, key, x)]
+    if kind == "setitem":
+        _, a, key, b = step
+        x = _operand(env, a)
+        with side.operator_context():
+            x[_key(side, env, key, x)] = _operand(env, b)
+        return None
+    if kind == "iop":
+        _, op, a, b = step
+        x, y = _operand(env, a), _operand(env, b)
+        with side.operator_context():
+            _INPLACE[op](x, y)
+        return None
+    raise AssertionError(kind)
+
+
+_COMPARE = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def _out_of_range(x, y):
+    if type(y) is not int or x.dtype.kind not in "iu":
+        return False
+    info = numpy.iinfo(x.dtype)
+    return not info.min <= y <= info.max
+
+
+_EVAL = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
+    "//": lambda a, b: a // b, "%": lambda a, b: a % b, "**": lambda a, b: a ** b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b, "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
+    "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b, "@": lambda a, b: a @ b,
+}
+
+
+def _iadd(x, y):
+    x += y
+
+
+def _isub(x, y):
+    x -= y
+
+
+def _imul(x, y):
+    x *= y
+
+
+def _idiv(x, y):
+    x /= y
+
+
+def _ifloordiv(x, y):
+    x //= y
+
+
+def _imod(x, y):
+    x %= y
+
+
+def _ipow(x, y):
+    x **= y
+
+
+def _iand(x, y):
+    x &= y
+
+
+def _ior(x, y):
+    x |= y
+
+
+def _ixor(x, y):
+    x ^= y
+
+
+_INPLACE = {"+=": _iadd, "-=": _isub, "*=": _imul, "/=": _idiv, "//=": _ifloordiv, "%=": _imod, "**=": _ipow,
+            "&=": _iand, "|=": _ior, "^=": _ixor}
+
+
+# ---------------------------------------------------------------- outcomes and comparison
+def _is_array(v, side):
+    return isinstance(v, numpy.ndarray if side.is_numpy else mp.MinArray)
+
+
+def snapshot(v, side):
+    """A comparable picture of a step's value: ("array", host copy) / ("tuple", [...]) / ("py", value)."""
+    if side.is_numpy and isinstance(v, numpy.generic):
+        return ("array", numpy.asarray(v).copy())
+    if _is_array(v, side):
+        return ("array", numpy.array(v, copy=True) if side.is_numpy else v.asnumpy())
+    if isinstance(v, (tuple, list)) and any(_is_array(e, side) or isinstance(e, numpy.generic) for e in v):
+        return ("tuple", [snapshot(e, side) for e in v])
+    if isinstance(v, (numpy.ndarray, numpy.generic)):  # an ndarray leaking out of minpy_array
+        return ("leak", type(v).__name__)
+    return ("py", v)
+
+
+TOL = {"e": (2e-3, 2e-3), "f": (2e-5, 1e-6), "d": (1e-9, 1e-12), "g": (1e-9, 1e-12), "F": (2e-5, 1e-6),
+       "D": (1e-9, 1e-12)}
+
+
+def same(a, b):
+    """None when snapshots a (NumPy) and b (minpy_array) agree, else a description of the difference."""
+    if a[0] != b[0]:
+        return f"kind {a[0]} vs {b[0]}: {a[1]!r} vs {b[1]!r}"
+    if a[0] == "tuple":
+        if len(a[1]) != len(b[1]):
+            return f"tuple lengths {len(a[1])} vs {len(b[1])}"
+        for x, y in zip(a[1], b[1], strict=True):
+            d = same(x, y)
+            if d:
+                return d
+        return None
+    if a[0] == "py":
+        x, y = a[1], b[1]
+        if type(x) is not type(y):
+            return f"python types {type(x).__name__} vs {type(y).__name__}"
+        if x != y and not (x != x and y != y):
+            if isinstance(x, list):
+                return None if numpy.array_equal(numpy.asarray(x), numpy.asarray(y), equal_nan=True) else \
+                    f"lists {x!r} vs {y!r}"
+            return f"python values {x!r} vs {y!r}"
+        return None
+    x, y = a[1], b[1]
+    if x.dtype != y.dtype:
+        return f"dtype {x.dtype} vs {y.dtype}"
+    if x.shape != y.shape:
+        return f"shape {x.shape} vs {y.shape}"
+    if x.dtype.kind in "fc":
+        rtol, atol = TOL[x.dtype.char]
+        scale = numpy.where(numpy.isfinite(x), numpy.abs(x), 0)
+        finite = numpy.isfinite(x) & numpy.isfinite(y)
+        bad = ~((numpy.isnan(x) & numpy.isnan(y)) | (x == y) | (finite & (numpy.abs(x - y) <= atol + rtol * scale)))
+        if x.dtype.kind == "f":  # the sign of zero too
+            bad |= (x == 0) & (y == 0) & (numpy.signbit(x) != numpy.signbit(y))
+        if bad.any():
+            return f"values differ at {numpy.argwhere(bad)[:3].tolist()}: {x[bad][:3]} vs {y[bad][:3]}"
+        return None
+    if not numpy.array_equal(x, y):
+        return f"values {x!r} vs {y!r}"
+    return None
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+def _outcome(side, env, step):
+    try:
+        v = run_step(side, env, step)
+    except Exception as e:
+        return ("raise", type(e), e), None
+    return ("value", snapshot(v, side)), v
+
+
+def _new_vars(env, v, side):
+    if _is_array(v, side):
+        env.append(v)
+    elif isinstance(v, numpy.generic) and side.is_numpy:
+        env.append(numpy.asarray(v))  # minpy_array's 0-d MinArray stands for NumPy's scalar
+    elif isinstance(v, tuple):
+        for e in v:
+            _new_vars(env, e, side)
+
+
+def execute(program, sides):
+    """Run `program` on the NumPy side and every minpy side in lockstep; raise Mismatch at the first difference.
+    Returns the number of steps an MXNet-only side could not run (NoKernelError)."""
+    ref = Side("numpy")
+    not_applicable = 0
+    with numpy.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hosts = [make_input(*spec) for spec in program["inputs"]]
+        envs = {s.name: [s.asarray(h) for h in hosts] for s in (ref, *sides)}
+        for i, step in enumerate(program["steps"]):
+            want, v_ref = _outcome(ref, envs["numpy"], step)
+            for side in sides:
+                env = envs[side.name]
+                with mp.policy(side.policy):
+                    got, v = _outcome(side, env, step)
+                if got[0] == "raise" and got[1] is mp.NoKernelError and side.policy == "mxnet_only":
+                    not_applicable += 1
+                    with mp.policy("numpy_only"):
+                        got, v = _outcome(side, env, step)
+                _compare(program, i, step, side, want, got)
+                _new_vars(env, v, side)
+            _new_vars(envs["numpy"], v_ref, ref)
+            # in-place steps: every live variable must still agree
+            if step[0] in ("setitem", "iop") or (step[0] == "method" and step[1] in ("fill", "sort")):
+                for side in sides:
+                    for j, (x, y) in enumerate(zip(envs["numpy"], envs[side.name], strict=True)):
+                        d = same(snapshot(x, ref), snapshot(y, side))
+                        if d:
+                            raise Mismatch(f"[{side.policy}] after step {i} {step!r}: variable {j}: {d}\n"
+                                           f"program = {program!r}")
+    return not_applicable
+
+
+def _compare(program, i, step, side, want, got):
+    if want[0] == "raise" or got[0] == "raise":
+        # the same type, or a subclass of it: an `except` clause written for NumPy's error catches ours
+        if want[0] == got[0] and issubclass(got[1], want[1]):
+            return
+        w = f"{want[1].__name__}: {want[2]}" if want[0] == "raise" else "a value"
+        g = f"{got[1].__name__}: {got[2]}" if got[0] == "raise" else "a value"
+        raise Mismatch(f"[{side.policy}] step {i} {step!r}: NumPy gave {w}; minpy_array gave {g}\n"
+                       f"program = {program!r}")
+    d = same(want[1], got[1])
+    if d:
+        raise Mismatch(f"[{side.policy}] step {i} {step!r}: {d}\nprogram = {program!r}")
+
+
+def sides(policies):
+    return [Side(p, p) for p in policies]
