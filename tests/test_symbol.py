@@ -542,3 +542,14 @@ def test_new_weights_every_call_under_onednn(train):
         numpy.testing.assert_allclose(host(dw), rdw, rtol=1e-4, atol=1e-4)
         numpy.testing.assert_allclose(host(f(np.asarray(x), np.asarray(w))), conv_ref(x64, w64), rtol=1e-4,
                                       atol=1e-4)
+
+
+@requires_mxnet
+def test_readme_section_runs():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## MXNet symbols as differentiable functions", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    exec(compile(code, "README.md (MXNet symbols)", "exec"), {})
