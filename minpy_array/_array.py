@@ -239,6 +239,10 @@ class MinArray:
         return apply("getitem", self, key)
 
     def __setitem__(self, key, value):
+        if type(value) is builtins.int and self.dtype.kind in "iu" and not _fits(value, self.dtype):
+            if not _is_fancy(key) or not self.ndim:
+                self._host()[key]  # NumPy 2 checks a basic index before the value
+            _dtypes.check_scalar_range(value, self.dtype)  # NEP 50 (NumPy 2) on NumPy 1.26 too
         if self._node is not None or _is_traced(value) or _is_traced(key):
             _dispatch.assign(self, apply("setitem", self, key, value))
             return
@@ -297,11 +301,16 @@ class MinArray:
                 if do != rt:
                     other = apply("astype", other, rt)
         else:
+            if op in _BOUNDS and type(other) is builtins.int and x.dtype.kind in "iu" and not _fits(other, x.dtype):
+                op, other = _in_range_compare(op, other, x.dtype)
+            if op == "divide" and type(other) is builtins.int and x.dtype.kind in "biu":
+                other = builtins.float(other)  # integer true division runs in float64 (NumPy 2: no OverflowError)
             rt = _dtypes.scalar_dtype(other, x.dtype)
             _dtypes.check_scalar_range(other, rt)
             if rt != x.dtype:
                 x = apply("astype", x, rt)
-            if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) is builtins.complex or abs(other) > _F32_MAX):
+            if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) in (builtins.complex, builtins.int)
+                                                      or abs(other) > _F32_MAX):
                 other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
                 other = _wrap(other, x._device) if x._device.kind == "cpu" else other
         return apply(op, other, x) if reflected else apply(op, x, other)
@@ -313,8 +322,12 @@ class MinArray:
         other = _operand(self, other)
         if other is NotImplemented:
             return NotImplemented
-        if type(other) is not MinArray:
-            _dtypes.check_scalar_range(other, _dtypes.scalar_dtype(other, self.dtype))
+        if type(other) is not MinArray and (op != "divide" or self.dtype.kind in "fc"):
+            rt = _dtypes.scalar_dtype(other, self.dtype)
+            _dtypes.check_scalar_range(other, rt)
+            other = numpy.asarray(other, dtype=rt)  # Note: NEP 50 on NumPy 1.26 too (no value-based casting)
+        elif type(other) is MinArray and other.ndim == 0 and self.ndim and other.dtype != self.dtype:
+            other = apply("reshape", other, (1,))  # Note: NumPy 1.26 casts a 0-d operand by value; (1,) does not
         apply(op, self, other, out=self)
         return self
 
@@ -389,6 +402,14 @@ _make_ops()
 _make_methods()
 
 
+def _conj(self):
+    # Note: as NumPy's ndarray.conj(), a real array returns itself (not a copy, and bool stays bool)
+    return apply("conj", self) if self.dtype.kind == "c" else self
+
+
+MinArray.conj = MinArray.conjugate = _conj
+
+
 def apply_method(name, x, *args, **kwargs):
     """A NumPy ndarray method with no function form (view, astype with casting=...), as a fallback op."""
     return _dispatch.run(name, _method_kernel(name), (x,) + args, kwargs)
@@ -404,6 +425,33 @@ def _method_kernel(name):
             return getattr(x, name)(*args, **kwargs)
         _METHOD_KERNELS[name] = k
     return k
+
+
+def _fits(value, dtype):
+    info = numpy.iinfo(dtype)
+    return info.min <= value <= info.max
+
+
+# comparison -> (the same comparison against the dtype's min for a value below it, against its max above it)
+_BOUNDS = {"less": ("less", "less_equal"), "less_equal": ("less", "less_equal"),
+           "greater": ("greater_equal", "greater"), "greater_equal": ("greater_equal", "greater"),
+           "equal": ("less", "greater"), "not_equal": ("greater_equal", "less_equal")}
+
+
+def _in_range_compare(op, value, dtype):
+    """NumPy 2 compares an integer array with an out-of-range Python int exactly; the same answer, in range."""
+    info = numpy.iinfo(dtype)
+    below = value < info.min
+    return _BOUNDS[op][0 if below else 1], builtins.int(info.min if below else info.max)
+
+
+def _is_fancy(key):
+    """Does NumPy check this key after the value (integer arrays and lists; MinArrays are not probed)?"""
+    if type(key) is tuple:
+        return builtins.any(_is_fancy(k) for k in key)
+    if type(key) is list:
+        return not builtins.all(type(k) is builtins.bool for k in key)
+    return type(key) is MinArray or (type(key) is numpy.ndarray and key.dtype.kind != "b")
 
 
 def _is_traced(v):

@@ -38,7 +38,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m minpy_array.demo", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Example: python -m minpy_array.demo --epochs 3 --policy numpy_only")
-    p.add_argument("--epochs", type=_positive, default=12, help="training epochs for each network (default 12)")
+    p.add_argument("--epochs", type=_positive, default=20, help="training epochs for each network (default 20)")
     p.add_argument("--policy", choices=POLICIES, default="auto", help="kernel policy (default auto)")
     p.add_argument("--device", type=_device, default="cpu",
                    help="device for arrays: cpu, gpu:N, or sim:N (MXNet-CPU stand-in for a GPU); default cpu")
@@ -49,13 +49,15 @@ def parse_args(argv=None):
 
 # ---------------------------------------------------------------- data
 def load_digits(seed, dtype="float32"):
-    """sklearn's 1797 bundled 8x8 digits, scaled to [0, 1], split 1197 / 300 / 300 (train / val / test)."""
+    """sklearn's 1797 bundled 8x8 digits, scaled to [0, 1] and centred on the training mean, split 1197 / 300 / 300
+    (train / validation / test)."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     X, y = (digits.images / 16.0).astype(dtype), digits.target.astype(numpy.int64)
     order = numpy.random.default_rng(seed).permutation(len(y))
     X, y = X[order], y[order]
+    X -= X[:1197].mean(axis=0)
     return {"X_train": X[:1197], "y_train": y[:1197], "X_val": X[1197:1497], "y_val": y[1197:1497],
             "X_test": X[1497:], "y_test": y[1497:]}
 
@@ -109,7 +111,7 @@ def two_layer_accuracy(params, X, y):
 def train_convnet(data, epochs, seed, verbose=True):
     from minpy_array.nn import ConvNet, Solver
 
-    model = ConvNet(input_dim=(1, 8, 8), num_filters=16, hidden_dim=64, seed=seed)
+    model = ConvNet(input_dim=(1, 8, 8), num_filters=32, hidden_dim=64, reg=1e-3, seed=seed)
     nchw = {k: (v[:, None] if k.startswith("X") else v) for k, v in data.items()}
     solver = Solver(model, nchw, update_rule="adam", optim_config={"learning_rate": 3e-3}, lr_decay=0.9,
                     batch_size=50, num_epochs=epochs, num_train_samples=300, verbose=verbose, seed=seed)
@@ -160,7 +162,7 @@ class Bar:
 
     def postfix(self, **kw):
         if self.current is not None:
-            self.current.set_postfix({k: f"{v:.4f}" for k, v in kw.items()})
+            self.current.set_postfix({k: f"{v:.4f}" for k, v in kw.items()}, refresh=False)
 
     def write(self, line):
         if self.verbose:
@@ -183,6 +185,7 @@ def plot(path, two_layer, conv_solver):
     ax2.plot(epochs, conv_solver.val_acc_history, "o-", label="convnet (val)")
     ax2.plot(epochs, conv_solver.train_acc_history, "--", label="convnet (train)")
     ax2.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    ax2.xaxis.get_major_locator().set_params(integer=True)
     ax2.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

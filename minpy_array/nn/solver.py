@@ -97,7 +97,7 @@ class Solver:
             loss = self._step(_minarray(X), y)
             self.loss_history.append(loss)
             if bar is not batches:
-                bar.set_postfix(loss=f"{loss:.4f}")
+                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
         self.epoch += 1
         for c in self.optim_configs.values():
             if "learning_rate" in c:  # the rule has filled in its default by now

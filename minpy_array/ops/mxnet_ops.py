@@ -47,6 +47,8 @@ def _binary(allowed):
                 return False  # int array with a float scalar: MXNet truncates
             if dt == F32 and abs(s) > _F32_MAX:
                 return False
+            if dt == F32 and type(s) is builtins.int and not -(2 ** 15) <= s < 2 ** 16:
+                return False  # Note: NumPy 1.26 gives float64 for a float32 array and an int beyond 16 bits
             if dt.kind == "i" and not -(2 ** 31) <= s < 2 ** 31:
                 return False
         return True
@@ -60,7 +62,13 @@ def _axis_ok(axis):
 
 def reduce_guard(dts, args, kw):
     return (len(args) == 1 and len(dts) == 1 and dts[0] in FLOATS and set(kw) <= {"axis", "keepdims"}
-            and _axis_ok(kw.get("axis")) and type(kw.get("keepdims", False)) is builtins.bool)
+            and _axis_ok(kw.get("axis")) and _axes_in_range(kw.get("axis"), args[0].ndim)
+            and type(kw.get("keepdims", False)) is builtins.bool)
+
+
+def _axes_in_range(axis, ndim):
+    # Note: MXNet 1.9.1 accepts axis=-1 on a 0-d array; NumPy raises AxisError
+    return axis is None or builtins.all(-ndim <= a < ndim for a in (axis if type(axis) is tuple else (axis,)))
 
 
 def extremum_guard(dts, args, kw):
@@ -73,13 +81,18 @@ def matmul_guard(dts, args, kw):
             and args[0].ndim == 2 and args[1].ndim == 2 and args[0].shape[1] == args[1].shape[0])
 
 
+def _device_array(a):
+    # Note: on the host NumPy's reshape/transpose return views that later writes go through; MXNet's are copies
+    return type(a._data) is not numpy.ndarray
+
+
 def reshape_guard(dts, args, kw):
-    return (len(dts) == 1 and dts[0] in EXACT and not kw and len(args) == 2
+    return (len(dts) == 1 and _device_array(args[0]) and dts[0] in EXACT and not kw and len(args) == 2
             and isinstance(args[1], (tuple, builtins.int)))
 
 
 def transpose_guard(dts, args, kw):
-    return len(dts) == 1 and dts[0] in EXACT and not kw and len(args) in (1, 2)
+    return len(dts) == 1 and _device_array(args[0]) and dts[0] in EXACT and not kw and len(args) in (1, 2)
 
 
 def where_guard(dts, args, kw):

@@ -176,6 +176,18 @@ def test_conv_matches_numpy(stride, pad):
 
 
 @requires_mxnet
+def test_conv_sees_new_weights_on_every_call():
+    # the executor is cached per shapes: untraced calls with new weights (evaluation during training) must not
+    # reuse the first call's weights
+    x, b = rand(3, 2, 5, 5), rand(4)
+    for _ in range(3):
+        w = rand(4, 2, 3, 3)
+        close(layers.conv(*mp(x, w, b), pad=1), ref_conv(x, w, b, 1, 1), rtol=1e-9)
+        close(layers.conv(*mp(x.astype("float32"), w.astype("float32"), b.astype("float32")), pad=1),
+              ref_conv(x, w, b, 1, 1), rtol=1e-4, atol=1e-4)
+
+
+@requires_mxnet
 def test_pooling_matches_numpy():
     x = rand(2, 3, 4, 6)
     close(layers.max_pool(np.asarray(x)), ref_pool(x, 2, numpy.max))
