@@ -17,6 +17,7 @@ gradient (for SoftmaxOutput: softmax(x) - one_hot(label), summed over the batch)
 """
 import contextvars
 import itertools
+import weakref
 
 import numpy
 
@@ -60,9 +61,10 @@ class _Entry:
 class _Call:
     """What the backward pass of one call needs: its executor, raw input buffers, mode and auxiliary states."""
 
-    __slots__ = ("entry", "train", "bufs", "aux")
+    __slots__ = ("fn", "entry", "train", "bufs", "aux")
 
-    def __init__(self, entry, train):
+    def __init__(self, fn, entry, train):
+        self.fn = fn  # the tape keeps the Function alive through its calls
         self.entry = entry
         self.train = train
 
@@ -218,7 +220,7 @@ class Function:
         entry = self._cache.get(key)
         if entry is None:
             entry = self._bind(key)
-        call = _Call(entry, self.is_train and not _inference.get())
+        call = _Call(self, entry, self.is_train and not _inference.get())
         return _dispatch.run_mxnet(self.op, self._forward, vals, {"call": call})
 
     def _forward(self, *bufs, call):
@@ -357,9 +359,13 @@ def _read(e, nd):
     return nd.asnumpy() if e.host else nd.copy().as_np_ndarray()
 
 
+def _vjp(ans, *args, call):
+    return call.fn._vjp_maker(ans, *args, call=call)
+
+
 def _register(f):
-    try:
-        from .autodiff import defvjp_all
-    except ImportError:  # autodiff not built yet: forward only
-        return
-    defvjp_all(f.op, f._vjp_maker)
+    """One VJP table entry per Function, dropped with it (the entry itself holds no reference to f)."""
+    from .autodiff import VJPS, defvjp_all
+
+    defvjp_all(f.op, _vjp)
+    weakref.finalize(f, VJPS.pop, f.op, None)

@@ -553,3 +553,18 @@ def test_readme_section_runs():
     section = readme.split("## MXNet symbols as differentiable functions", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     exec(compile(code, "README.md (MXNet symbols)", "exec"), {})
+
+
+@requires_mxnet
+def test_function_is_freed_with_its_vjp_entry():
+    import gc
+    import weakref
+
+    s = sym()
+    f = mp.Function(s.Activation(s.Variable("x"), act_type="tanh"))
+    op, ref = f.op, weakref.ref(f)
+    autodiff().grad(lambda x, f=f: np.sum(f(x)))(np.ones(3))
+    assert op in autodiff().VJPS
+    del f
+    gc.collect()
+    assert ref() is None and op not in autodiff().VJPS
