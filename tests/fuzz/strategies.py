@@ -1,41 +1,27 @@
 """Hypothesis strategies for fuzz programs (plain data: see fuzz_engine)."""
-from fuzz_engine import (
-                         AXES,
-                         DTYPES,
-                         FUNCS,
-                         IOPERATORS,
-                         KEYS,
-                         METHODS,
-                         OPERATORS,
-                         REDUCE,
-                         SCALARS,
-                         SHAPES,
-                         UFUNC1,
-                         UFUNC2,
-                         UNARY_OPS,
-)
+import fuzz_engine as fe
 from hypothesis import strategies as st
 
 var = st.integers(0, 40)
-scalar = st.sampled_from(SCALARS).map(lambda v: ("s", v))
+scalar = st.sampled_from(fe.SCALARS).map(lambda v: ("s", v))
 operand = st.one_of(var, var, var, scalar)  # mostly arrays, sometimes a Python scalar
 face = st.integers(0, 1)  # 0: minpy_array.numpy.f(x); 1: numpy.f(x) through NumPy's protocols
 
-inputs = st.lists(st.tuples(st.sampled_from(DTYPES), st.sampled_from(SHAPES), st.integers(0, 2 ** 16),
+inputs = st.lists(st.tuples(st.sampled_from(fe.DTYPES), st.sampled_from(fe.SHAPES), st.integers(0, 2 ** 16),
                             st.booleans()), min_size=1, max_size=3)
 
 steps = st.one_of(
-    st.tuples(st.just("ufunc1"), st.sampled_from(UFUNC1), face, var),
-    st.tuples(st.just("ufunc2"), st.sampled_from(UFUNC2), face, var, operand),
-    st.tuples(st.just("reduce"), st.sampled_from(REDUCE), face, var, st.sampled_from(("none",) + AXES),
+    st.tuples(st.just("ufunc1"), st.sampled_from(fe.UFUNC1), face, var),
+    st.tuples(st.just("ufunc2"), st.sampled_from(fe.UFUNC2), face, var, operand),
+    st.tuples(st.just("reduce"), st.sampled_from(fe.REDUCE), face, var, st.sampled_from(("none",) + fe.AXES),
               st.booleans()),
-    st.tuples(st.just("func"), st.sampled_from(sorted(FUNCS)), face, var, var),
-    st.tuples(st.just("method"), st.sampled_from(sorted(METHODS)), var, var),
-    st.tuples(st.just("binop"), st.sampled_from(OPERATORS), var, operand, st.booleans()),
-    st.tuples(st.just("unary"), st.sampled_from(UNARY_OPS), var),
-    st.tuples(st.just("getitem"), var, st.sampled_from(KEYS)),
-    st.tuples(st.just("setitem"), var, st.sampled_from(KEYS), operand),
-    st.tuples(st.just("iop"), st.sampled_from(IOPERATORS), var, operand),
+    st.tuples(st.just("func"), st.sampled_from(sorted(fe.FUNCS)), face, var, var),
+    st.tuples(st.just("method"), st.sampled_from(sorted(fe.METHODS)), var, var),
+    st.tuples(st.just("binop"), st.sampled_from(fe.OPERATORS), var, operand, st.booleans()),
+    st.tuples(st.just("unary"), st.sampled_from(fe.UNARY_OPS), var),
+    st.tuples(st.just("getitem"), var, st.sampled_from(fe.KEYS)),
+    st.tuples(st.just("setitem"), var, st.sampled_from(fe.KEYS), operand),
+    st.tuples(st.just("iop"), st.sampled_from(fe.IOPERATORS), var, operand),
 )
 
 programs = st.fixed_dictionaries({"inputs": inputs, "steps": st.lists(steps, min_size=5, max_size=20)})
