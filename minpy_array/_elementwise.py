@@ -8,7 +8,7 @@ import numpy
 from ._array import MinArray
 from ._creation import asarray
 from ._data_type import cast, check_array, operands
-from ._dispatch import apply
+from ._dispatch import apply, run
 
 UNARY = {
     "abs": ("abs", "numeric"), "acos": ("acos", "floating-point"), "acosh": ("acosh", "floating-point"),
@@ -48,9 +48,15 @@ BINARY = {
 
 
 def _unary(name, op, category):
-    def f(x, /):
-        check_array(x, name, category)
-        return apply(op, x)
+    kernel = SPEC_KERNELS.get(op)
+    if kernel is not None:
+        def f(x, /):
+            check_array(x, name, category)
+            return run(op, kernel, (x,), {})
+    else:
+        def f(x, /):
+            check_array(x, name, category)
+            return apply(op, x)
 
     f.__name__ = f.__qualname__ = name
     return f
@@ -84,14 +90,54 @@ def sign(x, /):
     return apply("where", zero, x, apply("divide", x, apply("add", mag, apply("astype", zero, mag.dtype))))
 
 
+# Spec special cases NumPy gets wrong: the same op names (MXNet guards and VJPs still apply), spec kernels.
+def _floor_divide_kernel(a, b):
+    out = numpy.floor_divide(a, b)
+    if out.dtype.kind == "f":
+        # Note: NumPy follows Python's // at infinities (inf // 2 is nan, 1 // -inf is -1); the spec floor(x1 / x2)
+        with numpy.errstate(invalid="ignore", divide="ignore"):
+            inf = numpy.isinf(a) | numpy.isinf(b)
+            if inf.any():
+                out = numpy.asarray(out).copy()
+                out[inf] = numpy.broadcast_to(numpy.floor(numpy.divide(a, b)), out.shape)[inf]
+    return out
+
+
+def _expm1_kernel(x):
+    if x.dtype.kind != "c":
+        return numpy.expm1(x)
+    # Note: NumPy's complex expm1 misses the spec's special cases at infinities, NaN and -0
+    a, b = x.real, x.imag
+    out = numpy.empty(x.shape, x.dtype)
+    with numpy.errstate(all="ignore"):
+        re = numpy.expm1(a) * numpy.cos(b) - 2 * numpy.sin(b / 2) ** 2 + 0.0
+        im = numpy.where(b == 0, b, numpy.exp(a) * numpy.sin(b))
+        neg = a == -numpy.inf
+        re = numpy.where(neg, -1.0, re)
+        im = numpy.where(neg, numpy.where(numpy.isfinite(b), 0 * numpy.sin(b), 0.0), im)
+        pos = (a == numpy.inf) & ~numpy.isfinite(b)
+        out.real = numpy.where(pos, numpy.inf, re)
+        out.imag = numpy.where(pos, numpy.nan, im)
+    return out
+
+
+def _acosh_kernel(x):
+    out = numpy.arccosh(x)
+    if x.dtype.kind == "c":
+        # Note: NumPy gives NaN + NaN j for +-0 + NaN j; the spec NaN + pi/2 j
+        fix = (x.real == 0) & numpy.isnan(x.imag)
+        if fix.any():
+            out = numpy.asarray(out).copy()
+            out[fix] = complex(numpy.nan, numpy.pi / 2)
+    return out
+
+
+SPEC_KERNELS = {"floor_divide": _floor_divide_kernel, "expm1": _expm1_kernel, "acosh": _acosh_kernel}
+
+
 def floor_divide(x1, x2, /):
     a, b = operands(x1, x2, "floor_divide", "real numeric")
-    out = apply("floor_divide", a, b)
-    if out.dtype.kind != "f":
-        return out
-    # Note: NumPy follows Python's // at infinities (inf // 2 is nan, 1 // -inf is -1); the spec floor(x1 / x2)
-    inf = apply("logical_or", apply("isinf", a), apply("isinf", b))
-    return apply("where", inf, apply("floor", apply("divide", a, b)), out)
+    return run("floor_divide", _floor_divide_kernel, (a, b), {})
 
 
 def clip(x, /, min=None, max=None):
