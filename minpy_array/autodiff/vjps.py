@@ -580,6 +580,16 @@ def _unique_values_vjp(ans, x):
 
 
 defvjp("unique_values", _unique_values_vjp)
+
+
+def _unique_vjp(ans, x, *a, axis=None, **k):
+    if axis is not None:
+        raise TypeError("unique: gradients are implemented for axis=None only")
+    one = type(ans) is MinArray
+    return lambda g: (_unique_values_vjp(None, x)(g if one else g[0]),)
+
+
+defvjp_all("unique", _unique_vjp)
 defvjp_all("unique_all", lambda ans, x: lambda g: (_unique_values_vjp(None, x)(g[0]),))
 
 

@@ -203,6 +203,8 @@ def cases():
                  V(lambda x: A("sort", x, axis=None), M2, "distinct")]
     c["unique_values"] = [V(lambda x: A("unique_values", x), R, "distinct")]
     c["unique_all"] = [V(lambda x: A("unique_all", x), R, "distinct")]
+    c["unique"] = [V(lambda x: A("unique", x), R, "distinct"),
+                   V(lambda x: A("unique", x, return_inverse=True, return_counts=True), R, "distinct")]
     # products
     mm = [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)), ((2, 2, 3), (3, 2)), ((2, 3), (2, 3, 2))]
     for op in ("matmul", "linalg.matmul"):
@@ -337,3 +339,50 @@ def test_every_float_ufunc_is_declared():
             if op not in VJPS and op not in NONDIFF:
                 missing.append(op)
     assert missing == []
+
+
+# ---------------------------------------------------------------- the namespace and NumPy's functions reach the table
+def _namespace_calls():
+    m = mp
+    return {
+        "sum": lambda x: m.sum(x, axis=0), "mean": lambda x: m.mean(x), "std": lambda x: m.std(x, correction=1),
+        "var": lambda x: m.var(x, axis=1), "prod": lambda x: m.prod(x), "max": lambda x: m.max(x, axis=1),
+        "permute_dims": lambda x: m.permute_dims(x, (1, 0)), "matrix_transpose": lambda x: m.matrix_transpose(x),
+        "vecdot": lambda x: m.vecdot(x, x), "cumulative_sum": lambda x: m.cumulative_sum(x, axis=1),
+        "cumulative_prod": lambda x: m.cumulative_prod(x, axis=0), "vector_norm": lambda x: m.linalg.vector_norm(x),
+        "concat": lambda x: m.concat([x, x], axis=1), "stack": lambda x: m.stack([x, x]), "pow": lambda x: x ** 2.5,
+        "clip": lambda x: m.clip(x, 0.6, 1.2), "where": lambda x: m.where(x > 1, x, -x),
+        "expand_dims": lambda x: m.squeeze(m.expand_dims(x, axis=0), axis=0), "flip": lambda x: m.flip(x),
+        "roll": lambda x: m.roll(x, 1), "tile": lambda x: m.tile(x, (2, 1)), "repeat": lambda x: m.repeat(x, 2, axis=0),
+        "sort": lambda x: m.sort(x), "unstack": lambda x: m.unstack(x),
+        "tensordot": lambda x: m.tensordot(x, x, axes=([0], [0])), "matmul": lambda x: x @ x.mT,
+        "take": lambda x: m.take(x, m.asarray([0, 2]), axis=1), "reshape": lambda x: m.reshape(x, (3, 2)),
+        "broadcast_to": lambda x: m.broadcast_to(x, (2, 2, 3)), "getitem": lambda x: x[0, 1:],
+        "inv": lambda x: m.linalg.inv(x @ x.mT), "diff": lambda x: m.diff(x), "maximum": lambda x: m.maximum(x, 1.0),
+        "logaddexp": lambda x: m.logaddexp(x, x), "sqrt": m.sqrt, "moveaxis": lambda x: m.moveaxis(x, 0, 1),
+        "unique_values": m.unique_values, "matrix_norm": m.linalg.matrix_norm, "svdvals": m.linalg.svdvals,
+        "trace": lambda x: m.linalg.trace(x @ x.mT), "det": lambda x: m.linalg.det(x @ x.mT),
+        "take_along_axis": lambda x: m.take_along_axis(x, m.asarray([[0, 1, 1], [2, 2, 0]]), axis=1),
+        "broadcast_arrays": lambda x: m.broadcast_arrays(x, x[0])[1], "copysign": lambda x: m.copysign(x, -x),
+        "hypot": lambda x: m.hypot(x, x), "astype": lambda x: m.astype(x, m.float64),
+    }
+
+
+NAMESPACE = _namespace_calls()
+
+
+@pytest.mark.parametrize("name", sorted(NAMESPACE))
+def test_namespace_functions_differentiate(name):
+    x = mp.asarray(numpy.array([[0.7, 1.3, 0.9], [1.6, 0.55, 1.1]]))
+    check_grads(NAMESPACE[name], x, order=2)
+
+
+def test_numpy_functions_on_minarrays_differentiate():
+    """numpy.foo(minarray) arrives through __array_ufunc__/__array_function__ and is recorded too."""
+    from minpy_array.autodiff import grad
+
+    x0 = numpy.array([0.3, -0.8, 1.2])
+    g = grad(lambda x: numpy.sum(numpy.exp(x) * numpy.tanh(numpy.flip(x)) + numpy.maximum.reduce(x)))(mp.asarray(x0))
+    ref = (numpy.exp(x0) * numpy.tanh(x0[::-1]) + numpy.exp(x0[::-1]) * (1 - numpy.tanh(x0) ** 2)
+           + 3.0 * (x0 == x0.max()))
+    numpy.testing.assert_allclose(g.asnumpy(), ref, rtol=1e-12)
