@@ -18,20 +18,21 @@ def digits(seed=0):
     X, y = (d.images / 16.0).astype("float32")[:, None], d.target
     order = numpy.random.default_rng(seed).permutation(len(y))
     X, y = X[order], y[order]
+    X -= X[:1300].mean(axis=0)
     return {"X_train": X[:1300], "y_train": y[:1300], "X_val": X[1300:1550], "y_val": y[1300:1550],
             "X_test": X[1550:], "y_test": y[1550:]}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--short", action="store_true", help="one epoch on 300 images (the test suite's smoke run)")
+    p.add_argument("--short", action="store_true", help="two epochs on 600 images (the test suite's smoke run)")
     args = p.parse_args(argv)
     data = digits()
     if args.short:
-        data["X_train"], data["y_train"] = data["X_train"][:300], data["y_train"][:300]
-    model = ConvNet(input_dim=(1, 8, 8), num_filters=16, hidden_dim=64)
+        data["X_train"], data["y_train"] = data["X_train"][:600], data["y_train"][:600]
+    model = ConvNet(input_dim=(1, 8, 8), num_filters=32, hidden_dim=64, reg=1e-3)
     solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 3e-3}, lr_decay=0.9,
-                    batch_size=50, num_epochs=1 if args.short else 10, num_train_samples=300)
+                    batch_size=50, num_epochs=2 if args.short else 20, num_train_samples=300)
     mp.reset_op_stats()
     solver.train()
     acc = solver.check_accuracy(data["X_test"], data["y_test"])

@@ -27,12 +27,12 @@ def test_two_layer_net_example(capsys):
 def test_convnet_example(capsys):
     acc = load("examples/convnet.py").main(["--short"])
     out = capsys.readouterr().out
-    assert acc > 0.5 and "mxnet" in out and "total" in out
+    assert acc > 0.8 and "mxnet" in out and "total" in out
 
 
 def test_rnn_adding_example(capsys):
     mse = load("examples/rnn_adding.py").main(["--short"])
-    assert mse < 0.25 and "adding problem" in capsys.readouterr().out
+    assert mse < 0.16 and "adding problem" in capsys.readouterr().out  # predicting the mean gives ~0.17
 
 
 @requires_mxnet
