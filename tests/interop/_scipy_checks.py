@@ -44,12 +44,12 @@ def special_elementwise(c):
     for name in SPECIAL_UNIT:
         c.compare(getattr(special, name), u)
     for name in SPECIAL_POS:
-        c.compare(getattr(special, name), pos, scale=10)
+        c.compare(getattr(special, name), pos)
     for name in SPECIAL_BINARY:
-        c.compare(getattr(special, name), pos, u + 0.5, scale=10)
+        c.compare(getattr(special, name), pos, u + 0.5)
     c.compare(special.zeta, pos + 1.0, u)
-    c.compare(lambda a: special.polygamma(1, a), pos, scale=10)
-    c.compare(lambda a: special.multigammaln(a + 2.0, 2), pos, scale=10)
+    c.compare(lambda a: special.polygamma(1, a), pos)
+    c.compare(lambda a: special.multigammaln(a + 2.0, 2), pos)
 
 
 @check
@@ -67,7 +67,7 @@ def stats_descriptive(c):
               stats.hmean, stats.tmean, stats.tvar, stats.tstd, stats.tmin, stats.tmax, stats.iqr,
               stats.median_abs_deviation, stats.circmean, stats.circstd, stats.circvar, stats.kstat,
               stats.kstatvar, stats.gzscore, stats.gstd, stats.differential_entropy, stats.rankdata):
-        c.compare(f, np.abs(x1) + 0.1, scale=10)
+        c.compare(f, np.abs(x1) + 0.1)
     c.compare(lambda a: stats.moment(a, order=3), x1)
     c.compare(lambda a: stats.pmean(a, 2.0), np.abs(x1))
     c.compare(lambda a: stats.trim_mean(a, 0.1), x1)
@@ -83,29 +83,29 @@ def stats_descriptive(c):
 @check
 def stats_tests(c):
     for f in (stats.skewtest, stats.kurtosistest, stats.normaltest, stats.jarque_bera):
-        c.compare(f, x1, scale=10)
+        c.compare(f, x1)
     for f in (stats.ttest_ind, stats.ttest_rel, stats.pearsonr, stats.mannwhitneyu, stats.brunnermunzel,
               stats.ansari):
-        c.compare(f, x1, x2, scale=10)
+        c.compare(f, x1, x2)
     for f in (stats.bartlett, stats.fligner, stats.kruskal, stats.levene, stats.f_oneway, stats.alexandergovern,
               stats.friedmanchisquare):
-        c.compare(f, x1, x2, x3, scale=10)
-    c.compare(lambda a: stats.ttest_1samp(a, 0.1), x1, scale=10)
-    c.compare(lambda a: stats.chisquare(a), np.abs(x1) + 1.0, scale=10)
-    c.compare(lambda a: stats.power_divergence(a, lambda_="log-likelihood"), np.abs(x1) + 1.0, scale=10)
-    c.compare(lambda a: stats.false_discovery_control(a), u.ravel(), scale=10)
+        c.compare(f, x1, x2, x3)
+    c.compare(lambda a: stats.ttest_1samp(a, 0.1), x1)
+    c.compare(lambda a: stats.chisquare(a), np.abs(x1) + 1.0)
+    c.compare(lambda a: stats.power_divergence(a, lambda_="log-likelihood"), np.abs(x1) + 1.0)
+    c.compare(lambda a: stats.false_discovery_control(a), u.ravel())
 
 
 @check
 def fft_transforms(c):
     for f in (fft.fft, fft.ifft, fft.rfft, fft.hfft, fft.ihfft, fft.fftshift, fft.ifftshift, fft.dct, fft.idct,
               fft.dst):
-        c.compare(f, x1, scale=10)
+        c.compare(f, x1)
     for f in (fft.fft2, fft.ifft2, fft.fftn, fft.ifftn, fft.rfft2, fft.rfftn, fft.dctn):
-        c.compare(f, img, scale=10)
-    c.compare(lambda a: fft.irfft(fft.rfft(a), n=40), x1, scale=10)
-    c.compare(lambda a: fft.irfftn(fft.rfftn(a), s=a.shape), img, scale=10)
-    c.compare(lambda a: fft.fft(a, n=64, norm="ortho"), x1, scale=10)
+        c.compare(f, img)
+    c.compare(lambda a: fft.irfft(fft.rfft(a), n=40), x1)
+    c.compare(lambda a: fft.irfftn(fft.rfftn(a), s=a.shape), img)
+    c.compare(lambda a: fft.fft(a, n=64, norm="ortho"), x1)
     c.compare_xp(lambda xp, d: (fft.fftfreq(8, 0.5, xp=xp, device=d), fft.rfftfreq(8, xp=xp, device=d)))
 
 
@@ -113,25 +113,25 @@ def fft_transforms(c):
 def signal_filters(c):
     b, a = signal.butter(3, 0.2)
     for f in (signal.convolve, signal.correlate, signal.fftconvolve):
-        c.compare(f, x1, x2[:7], scale=10)
+        c.compare(f, x1, x2[:7])
+    # Note: oaconvolve adds into slices of its result (`part += ...`) and relies on them being views; slices of
+    # arrays on MXNet devices are copies (the Array API leaves this open), so it is wrong there (a known gap).
     if c.device == "cpu":
-        # Note: oaconvolve adds into slices of its result (`part += ...`) and relies on them being views; slices of
-        # arrays on MXNet devices are copies (the Array API leaves this open), so it is wrong there (a known gap).
-        c.compare(signal.oaconvolve, x1, x2[:7], scale=10)
+        c.compare(signal.oaconvolve, x1, x2[:7])
     # the filter coefficients are arrays too: SciPy refuses a NumPy array next to a MinArray
-    c.compare(signal.lfilter, b, a, x1, scale=10)
-    c.compare(signal.filtfilt, b, a, x1, scale=10)
-    c.compare(signal.sosfilt, signal.butter(3, 0.2, output="sos"), x1, scale=10)
-    c.compare(signal.detrend, x1, scale=10)
+    c.compare(signal.lfilter, b, a, x1)
+    c.compare(signal.filtfilt, b, a, x1)
+    c.compare(signal.sosfilt, signal.butter(3, 0.2, output="sos"), x1)
+    c.compare(signal.detrend, x1)
     c.compare(lambda s: signal.medfilt(s, 5), x1)
-    c.compare(lambda s: signal.savgol_filter(s, 7, 2), x1, scale=10)
-    c.compare(lambda s: signal.resample_poly(s, 3, 2), x1, scale=10)
-    c.compare(signal.hilbert, x1, scale=10)
-    c.compare(lambda s: signal.convolve2d(s, s[:3, :3]), img, scale=10)
+    c.compare(lambda s: signal.savgol_filter(s, 7, 2), x1)
+    c.compare(lambda s: signal.resample_poly(s, 3, 2), x1)
+    c.compare(signal.hilbert, x1)
+    c.compare(lambda s: signal.convolve2d(s, s[:3, :3]), img)
     c.compare_xp(lambda xp, d: tuple(getattr(signal.windows, w)(16, xp=xp, device=d)
                                      for w in ("hann", "hamming", "blackman", "bartlett", "tukey", "cosine")))
     c.compare_xp(lambda xp, d: (signal.get_window("hann", 12, xp=xp, device=d),
-                                signal.savgol_coeffs(7, 2, xp=xp, device=d)), scale=10)
+                                signal.savgol_coeffs(7, 2, xp=xp, device=d)))
 
 
 @check
@@ -141,10 +141,10 @@ def ndimage_filters(c):
               lambda a: ndimage.zoom(a, 1.5, order=1), lambda a: ndimage.shift(a, (1.5, -0.5), order=1),
               lambda a: ndimage.rotate(a, 30, order=1), lambda a: ndimage.convolve(a, a[:3, :3]),
               lambda a: ndimage.maximum_filter(a, 3), ndimage.distance_transform_edt):
-        c.compare(f, img, scale=10)
+        c.compare(f, img)
     labels, _ = ndimage.label(img > 0.5)
     for f in (ndimage.sum_labels, ndimage.mean, ndimage.maximum, ndimage.center_of_mass):
-        c.compare(f, img, labels, np.arange(1, 4), scale=10)
+        c.compare(f, img, labels, np.arange(1, 4))
     c.compare(lambda a: ndimage.label(a > 0.5), img)
 
 
@@ -153,8 +153,8 @@ def cluster_vq(c):
     c.compare(vq.whiten, pts)
     code = pts[[0, 25]]
     c.compare(vq.vq, pts, code)
-    c.compare(lambda p, k: vq.kmeans2(p, k, iter=5, minit="matrix"), pts, code, scale=10)
-    c.compare(lambda p, k: vq.kmeans(p, k, rng=0), pts, code, scale=10)
+    c.compare(lambda p, k: vq.kmeans2(p, k, iter=5, minit="matrix"), pts, code)
+    c.compare(lambda p, k: vq.kmeans(p, k, rng=0), pts, code)
 
 
 @check
@@ -162,11 +162,11 @@ def integrate_and_misc(c):
     c.compare(integrate.trapezoid, x1)
     c.compare(lambda s: integrate.trapezoid(s, dx=0.5, axis=0), img)
     c.compare(lambda s: integrate.cumulative_trapezoid(s, initial=0), x1)
-    c.compare(integrate.cumulative_simpson, x1, scale=10)
+    c.compare(integrate.cumulative_simpson, x1)
     c.compare(lambda s: integrate.romb(s[:33]), x1)
-    c.compare(lambda a, b: integrate.tanhsinh(lambda t: t * t, a, b).integral, u[0], pos[0], scale=100)
+    c.compare(lambda a, b: integrate.tanhsinh(lambda t: t * t, a, b).integral, u[0], pos[0])
     c.compare(scipy.linalg.block_diag, img[:2, :3], img[:3, :2])
-    c.compare(lambda a, b: scipy.linalg.orthogonal_procrustes(a, b)[0], img[:, :3], img[:, 3:6], scale=10)
+    c.compare(lambda a, b: scipy.linalg.orthogonal_procrustes(a, b)[0], img[:, :3], img[:, 3:6])
     c.compare(scipy.optimize.rosen, pos.ravel())
     c.compare(scipy.optimize.rosen_der, pos.ravel())
 
@@ -185,10 +185,10 @@ def grad_through_scipy(c):
     c.same(g, np.exp(x - special.logsumexp(x)))
     g = grad(lambda t: mp.sum(special.logsumexp(t * wm, axis=1) ** 2))(xm)
     lse = special.logsumexp(x * w, axis=1, keepdims=True)
-    c.same(g, 2 * lse * np.exp(x * w - lse) * w, scale=10)
+    c.same(g, 2 * lse * np.exp(x * w - lse) * w)
     s = special.softmax(x, axis=0)
     g = grad(lambda t: mp.sum(special.softmax(t, axis=0) * wm))(xm)
-    c.same(g, s * (w - np.sum(s * w, axis=0, keepdims=True)), scale=10)
+    c.same(g, s * (w - np.sum(s * w, axis=0, keepdims=True)))
 
 
 if __name__ == "__main__":
