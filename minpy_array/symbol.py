@@ -11,12 +11,19 @@ Training and inference: `f.is_train` (default True) is passed to `executor.forwa
 variance) live in `f.aux_states` (name -> MinArray): a training call replaces them with the updated values, an
 inference call uses them.
 
+Backward: if the executor ran another call (same shapes) between a call and its backward pass, the call's forward
+is recomputed first.  Note: random operators (Dropout) then draw a new mask, so that gradient belongs to another
+sample of the noise; call such a symbol once per shape before differentiating, or give the calls distinct shapes.
+Calls of one Function from several threads are serialised.  Gradients of gradients are not supported: the backward
+op `<op>:backward` has no VJP, so tracing it raises a TypeError naming it.
+
 Loss heads: MXNet's loss operators (`SoftmaxOutput`, `LinearRegressionOutput`, ...) define their own backward.
 Note: their backward ignores the incoming cotangent, so `grad(lambda w: np.sum(f(x, w, label)))` gives the loss
 gradient (for SoftmaxOutput: softmax(x) - one_hot(label), summed over the batch), whatever is done to the output.
 """
 import contextvars
 import itertools
+import threading
 import weakref
 
 import numpy
@@ -91,6 +98,7 @@ class Function:
         self.is_train = is_train
         self._index = {n: i for i, n in enumerate(self.arg_names)}
         self._cache = {}
+        self._lock = threading.Lock()
         self._shapes = None
         self.input_shapes = {}
         if input_shapes:
@@ -224,6 +232,10 @@ class Function:
         return _dispatch.run_mxnet(self.op, self._forward, vals, {"call": call})
 
     def _forward(self, *bufs, call):
+        with self._lock:  # the executors and aux_states are shared by the threads that call this Function
+            return self._forward_locked(bufs, call)
+
+    def _forward_locked(self, bufs, call):
         e = call.entry
         call.bufs = bufs
         call.aux = self.aux_states
@@ -243,6 +255,10 @@ class Function:
             _put(dst, aux[n]._data)
 
     def _backward(self, *bufs, call):
+        with self._lock:
+            return self._backward_locked(bufs, call)
+
+    def _backward_locked(self, bufs, call):
         e = call.entry
         gbufs = bufs[:len(e.ogs)]
         if e.last is not call:

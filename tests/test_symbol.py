@@ -568,3 +568,25 @@ def test_function_is_freed_with_its_vjp_entry():
     del f
     gc.collect()
     assert ref() is None and op not in autodiff().VJPS
+
+
+@requires_mxnet
+def test_threads_share_a_function():
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = sym()
+    f = mp.Function(s.FullyConnected(s.Variable("x"), name="fc", num_hidden=3, no_bias=True))
+    r = rng(20)
+    cases = [(r.normal(size=(2, 4)), r.normal(size=(3, 4))) for _ in range(40)]
+
+    def work(case):
+        x, w = case
+        y = f(np.asarray(x), np.asarray(w))
+        dw = autodiff().grad(lambda w: np.sum(f(np.asarray(x), w) ** 2))(np.asarray(w))
+        return host(y), host(dw)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, cases))
+    for (x, w), (y, dw) in zip(cases, results, strict=True):
+        numpy.testing.assert_allclose(y, x @ w.T, rtol=1e-12)
+        numpy.testing.assert_allclose(dw, 2 * (x @ w.T).T @ x, rtol=1e-12)
