@@ -12,7 +12,9 @@ import numpy
 from . import _dispatch, _dtypes
 from ._devices import Device, as_device
 from ._dispatch import apply
+from ._dispatch import run as _run
 from .ops import _mxnet
+from .ops.numpy_ops import KERNELS as _KERNELS
 
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
@@ -288,6 +290,14 @@ class MinArray:
 
     # ------------------------------------------------------------ operators
     def _binop(self, op, other, reflected=False):
+        t = type(other)
+        if t is MinArray:
+            if self._data.dtype == other._data.dtype:
+                return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
+        elif t is builtins.float and -_F32_MAX <= other <= _F32_MAX:
+            dt = self._data.dtype
+            if dt.kind == "f" and (dt.itemsize == 8 or (dt.itemsize == 4 and self._data.ndim)):
+                return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
         other = _operand(self, other)
         if other is NotImplemented:
             return NotImplemented
@@ -309,8 +319,10 @@ class MinArray:
             _dtypes.check_scalar_range(other, rt)
             if rt != x.dtype:
                 x = apply("astype", x, rt)
+            if x.ndim == 0:  # Note: NumPy 1.26 promotes 0-d arrays with Python scalars by value, not NEP 50
+                other = rt.type(other)
             if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) in (builtins.complex, builtins.int)
-                                                      or abs(other) > _F32_MAX):
+                                                      or abs(other) > _F32_MAX or rt.itemsize == 2):
                 other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
                 other = _wrap(other, x._device) if x._device.kind == "cpu" else other
         return apply(op, other, x) if reflected else apply(op, x, other)

@@ -9,15 +9,18 @@ import warnings
 import numpy
 
 from . import _config
-from ._config import FallbackError, FallbackWarning
-from ._devices import get_default_device
+from ._config import FallbackError, FallbackWarning, _global, _policy_var
+from ._devices import CPU, get_default_device
+from ._devices import _default as _default_device
 from .ops import _mxnet, mxnet_ops
+from .ops.mxnet_ops import AUTO_CPU
 from .ops.numpy_ops import KERNELS as NP_KERNELS
 from .ops.numpy_ops import OP_OF
 
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
+_new = object.__new__
 
 
 class NoKernelError(RuntimeError):
@@ -40,7 +43,10 @@ def _stats():
 
 
 def _count(op, backend, copied=0):
-    s = getattr(_tls, "stats", None) or _stats()
+    try:
+        s = _tls.stats
+    except AttributeError:
+        s = _stats()
     row = s.get(op)
     if row is None:
         row = s[op] = [0, 0, 0, 0]  # mxnet, numpy, fallback, bytes copied
@@ -239,6 +245,38 @@ def apply_function(func, args, kw):
 
 
 def run(op, np_kernel, args, kw):
+    if not kw:
+        # Fast path: untraced host arrays (and scalars) only, under a policy that picks NumPy on the cpu.
+        policy = _policy_var.get() or _global["policy"]
+        if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
+            bufs = []
+            found = False
+            for a in args:
+                t = type(a)
+                if t is MinArray:
+                    if a._node is not None or (a._device is not CPU and a._device.kind != "cpu"):
+                        break
+                    bufs.append(a._data)
+                    found = True
+                elif t is list or t is tuple:
+                    break
+                else:
+                    bufs.append(a)
+            else:
+                if found or _default_device.get().kind == "cpu":
+                    r = np_kernel(*bufs)
+                    _count(op, NP, 0)
+                    if type(r) is numpy.ndarray:
+                        a = _new(MinArray)
+                        a._data = r
+                        a._device = CPU
+                        a._node = None
+                        return a
+                    return _wrap_result(r, CPU, [0])
+    return _run(op, np_kernel, args, kw)
+
+
+def _run(op, np_kernel, args, kw):
     info = [None, False, []]
     _scan(args, info)
     out = kw.get("out") if kw else None
@@ -259,7 +297,7 @@ def run(op, np_kernel, args, kw):
         try:
             r = mxk(*_unwrap_mx(args, ctx, st), **kw)
             res = _wrap_result(r, device, st)
-        except _mxnet.error_type():
+        except (_mxnet.error_type(), mxnet_ops.Decline):
             # Note: an MXNet failure (e.g. an asynchronous one) never surfaces as MXNetError; NumPy reruns the
             # call and gives the right result or NumPy's own exception, at this call.
             _mxnet.flush()

@@ -23,6 +23,12 @@ def _foreign(values):
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
+    if method == "__call__" and not kwargs:
+        for v in inputs:
+            if type(v) is not MinArray:
+                break
+        else:  # only MinArrays: nothing to defer to
+            return run(OP_OF.get(ufunc) or ufunc.__name__, ufunc, inputs, kwargs)
     if _foreign(inputs) or ("out" in kwargs and _foreign(kwargs["out"])):
         return NotImplemented
     return call_ufunc(ufunc, method, inputs, kwargs)

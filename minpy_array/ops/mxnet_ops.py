@@ -17,11 +17,12 @@ FLOATS = frozenset((F32, F64))
 EXACT = frozenset((F32, F64, I32, I64))  # dtypes where add/sub/mul/compare are exact in MXNet
 
 UNARY_FLOAT = ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "log1p", "expm1", "log2",
-               "log10", "abs", "negative", "floor", "ceil", "trunc", "sign", "square", "acos", "asin", "atan",
+               "log10", "abs", "negative", "floor", "ceil", "trunc", "square", "acos", "asin", "atan",
                "asinh", "acosh", "atanh", "isnan", "isinf", "isfinite")
 MX_NAME = {"acos": "arccos", "asin": "arcsin", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
            "atanh": "arctanh", "pow": "power", "atan2": "arctan2", "concat": "concatenate"}
-BINARY_FLOAT = ("divide", "maximum", "minimum", "pow", "hypot", "atan2", "copysign")
+# Note: copysign and sign are left to NumPy: MXNet 1.9.1 ignores the sign of -0.0 and gives sign(nan) = 0
+BINARY_FLOAT = ("divide", "maximum", "minimum", "pow", "hypot", "atan2")
 BINARY_EXACT = ("add", "subtract", "multiply", "equal", "not_equal", "less", "less_equal", "greater",
                 "greater_equal")
 _SCALARS = (builtins.int, builtins.float)
@@ -40,9 +41,9 @@ def _binary(allowed):
         if dt not in allowed or (len(dts) == 2 and dts[1] != dt):
             return False
         if len(dts) == 1:  # an array and a Python scalar: NumPy keeps the array's dtype only for these
-            s = args[1] if isinstance(args[1], _SCALARS) else args[0]
-            if type(s) not in _SCALARS:
-                return False
+            s, a = (args[1], args[0]) if isinstance(args[1], _SCALARS) else args
+            if type(s) not in _SCALARS or not _is_array(a) or a.ndim == 0:
+                return False  # Note: NumPy 1.26 promotes a 0-d array with a Python scalar by value
             if dt.kind != "f" and type(s) is not builtins.int:
                 return False  # int array with a float scalar: MXNet truncates
             if dt == F32 and abs(s) > _F32_MAX:
@@ -61,8 +62,10 @@ def _axis_ok(axis):
 
 
 def reduce_guard(dts, args, kw):
-    return (len(args) == 1 and len(dts) == 1 and dts[0] in FLOATS and set(kw) <= {"axis", "keepdims"}
-            and _axis_ok(kw.get("axis")) and _axes_in_range(kw.get("axis"), args[0].ndim)
+    # Note: empty inputs go to NumPy: MXNet 1.9.1 gives mean([]) = 0 (NumPy: nan) and fails on some empty axes
+    return (len(args) == 1 and _is_array(args[0]) and args[0].size > 0 and len(dts) == 1 and dts[0] in FLOATS
+            and set(kw) <= {"axis", "keepdims"} and _axis_ok(kw.get("axis"))
+            and _axes_in_range(kw.get("axis"), args[0].ndim)
             and type(kw.get("keepdims", False)) is builtins.bool)
 
 
@@ -72,18 +75,22 @@ def _axes_in_range(axis, ndim):
 
 
 def extremum_guard(dts, args, kw):
-    # max/min of an empty reduction raise in NumPy; let NumPy raise it
-    return reduce_guard(dts, args, kw) and args[0].size > 0
+    return reduce_guard(dts, args, kw)
 
 
 def matmul_guard(dts, args, kw):
     return (not kw and len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS
-            and args[0].ndim == 2 and args[1].ndim == 2 and args[0].shape[1] == args[1].shape[0])
+            and _is_array(args[0]) and _is_array(args[1]) and args[0].ndim == 2 and args[1].ndim == 2 and args[0].shape[1] == args[1].shape[0])
 
 
 def _device_array(a):
     # Note: on the host NumPy's reshape/transpose return views that later writes go through; MXNet's are copies
-    return type(a._data) is not numpy.ndarray
+    return _is_array(a) and type(a._data) is not numpy.ndarray
+
+
+def _is_array(a):
+    # guards see the call's raw arguments: a list of arrays (or any object) is not an array
+    return hasattr(a, "_device")
 
 
 def reshape_guard(dts, args, kw):
@@ -101,6 +108,33 @@ def where_guard(dts, args, kw):
             and dts[1] == dts[2] and dts[1] in FLOATS and builtins.all(a.size for a in args))
 
 
+class Decline(Exception):
+    """Raised by a kernel that sees, after running, that NumPy would answer differently: NumPy reruns the call."""
+
+
+def _finite_only(kernel):
+    # Note: MXNet sums with Kahan compensation, which turns inf + inf into nan; a finite result proves the inputs
+    # finite (and no overflow), so only then is it NumPy's answer.
+    def run(*args, **kw):
+        r = kernel(*args, **kw)
+        if not _mxnet.load().np.isfinite(r).all():
+            raise Decline
+        return r
+    return run
+
+
+def _float_scalar_as_array(kernel):
+    # Note: MXNet passes scalars to kernels as text and parses them back inexactly (measured: 1 in 6 float64
+    # values off by an ulp, subnormals rejected); a 0-d array of the other operand's dtype carries the exact value.
+    def run(a, b):
+        if type(b) is builtins.float:
+            b = _mxnet.load().np.array(b, dtype=a.dtype, ctx=a.ctx)
+        elif type(a) is builtins.float:
+            a = _mxnet.load().np.array(a, dtype=b.dtype, ctx=b.ctx)
+        return kernel(a, b)
+    return run
+
+
 def _build():
     mx = _mxnet.load()
     mnp = mx.np
@@ -109,11 +143,11 @@ def _build():
         table[op] = (getattr(mnp, MX_NAME.get(op, op)), unary_guard)
     float_guard, exact_guard = _binary(FLOATS), _binary(EXACT)
     for op in BINARY_FLOAT:
-        table[op] = (getattr(mnp, MX_NAME.get(op, op)), float_guard)
+        table[op] = (_float_scalar_as_array(getattr(mnp, MX_NAME.get(op, op))), float_guard)
     for op in BINARY_EXACT:
-        table[op] = (getattr(mnp, op), exact_guard)
+        table[op] = (_float_scalar_as_array(getattr(mnp, op)), exact_guard)
     for op in ("sum", "mean"):
-        table[op] = (getattr(mnp, op), reduce_guard)
+        table[op] = (_finite_only(getattr(mnp, op)), reduce_guard)
     table["max"] = (mnp.max, extremum_guard)
     table["min"] = (mnp.min, extremum_guard)
     table["matmul"] = (mnp.dot, matmul_guard)
