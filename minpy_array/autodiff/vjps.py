@@ -60,10 +60,6 @@ def _neg(ans, x, *a, **k):
     return lambda g: A("negative", g)
 
 
-def _cast_back(ans, x, *a, **k):
-    return lambda g: A("astype", g, x.dtype) if g.dtype != x.dtype and x.dtype.kind in "fc" else g
-
-
 def _un(f):
     """A unary VJP from f(g, ans, x) -> cotangent."""
     return lambda ans, x, *a, **k: lambda g: f(g, ans, x)
@@ -88,10 +84,13 @@ def _sq(x):
 LN2, LN10 = math.log(2.0), math.log(10.0)
 defvjp("negative", _neg)
 defvjp("positive", _same)
-defvjp("conj", _same)
+# Note: complex cotangents follow autograd's convention: a cotangent c of a complex z stands for dz -> Re(c dz)
+# (no conjugation), so holomorphic ops take J^T g and conj, real, imag, abs are written out below.
+defvjp("conj", lambda ans, x, *a, **k: lambda g: A("conj", g))
 defvjp("real", _same)
-defvjp("imag", zero)
-defvjp("abs", _un(lambda g, ans, x: _mul(g, A("sign", x))))
+defvjp("imag", lambda ans, x, *a, **k: lambda g: _mul(g, -1j) if x.dtype.kind == "c" else A("zeros_like", x))
+defvjp("abs", _un(lambda g, ans, x: _div(_mul(g, A("conj", x)), A("where", A("equal", ans, 0.0), 1.0, ans))
+                  if x.dtype.kind == "c" else _mul(g, A("sign", x))))
 defvjp("fabs", _un(lambda g, ans, x: _mul(g, A("sign", x))))
 defvjp("exp", _un(lambda g, ans, x: _mul(g, ans)))
 defvjp("exp2", _un(lambda g, ans, x: _mul(g, ans, LN2)))
@@ -190,7 +189,7 @@ defvjp("clip", _clip_x, lambda ans, x, lo, hi=None, *a, **k: lambda g: A("where"
 
 
 # ---------------------------------------------------------------- dtype, device, copies
-defvjp("astype", _cast_back)
+defvjp("astype", _same)  # the tape casts every cotangent back to its argument's dtype (tape.fit)
 for _op in ("copy", "asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "atleast_1d",
             "atleast_2d", "atleast_3d", "broadcast_to", "squeeze", "expand_dims", "ravel", "flatten", "reshape",
             "nan_to_num"):
@@ -956,3 +955,119 @@ def _meshgrid_vjp(ans, *xs, indexing="xy", **k):
 
 defvjp_all("meshgrid", _meshgrid_vjp)
 NONDIFF.add("isnat")
+
+
+# ---------------------------------------------------------------- fft (the transforms are symmetric: J^T = J)
+_SWAP_NORM = {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _truncate_pad(r, shape):
+    """r cut or zero-padded, axis by axis, to `shape` (the VJP of fft's n= / s= resizing)."""
+    if r.shape == shape:
+        return r
+    r = A("getitem", r, tuple(slice(0, min(m, n)) for m, n in zip(r.shape, shape, strict=True)))
+    if r.shape != shape:
+        r = A("pad", r, [(0, n - m) for m, n in zip(r.shape, shape, strict=True)])
+    return r
+
+
+def _axes_of(x, s, axes):
+    if axes is not None:
+        return tuple(axes)
+    return tuple(range(-len(s), 0)) if s is not None else tuple(range(-x.ndim, 0))
+
+
+def _fft1_vjp(op):
+    def maker(ans, a, n=None, axis=-1, norm=None):
+        return lambda g: _truncate_pad(A(op, g, None, axis, norm), a.shape)
+    return maker
+
+
+def _fftn_vjp(op, default_axes=None):
+    def maker(ans, a, s=None, axes=default_axes, norm=None):
+        ax = _axes_of(a, s, axes)
+        return lambda g: _truncate_pad(A(op, g, None, ax, norm), a.shape)
+    return maker
+
+
+def _pad_axis(g, axis, length):
+    """g zero-padded at the end of `axis` to `length`."""
+    pad = [(0, 0)] * g.ndim
+    pad[axis % g.ndim] = (0, length - g.shape[axis])
+    return A("pad", g, pad)
+
+
+def _rfft_vjp(ans, a, n=None, axis=-1, norm=None):
+    full = n if n is not None else a.shape[axis]
+    return lambda g: _truncate_pad(A("fft.fft", _pad_axis(g, axis, full), None, axis, norm), a.shape)
+
+
+def _rfftn_vjp(default_axes=None):
+    def maker(ans, a, s=None, axes=default_axes, norm=None):
+        ax = _axes_of(a, s, axes)
+        full = s[-1] if s is not None else a.shape[ax[-1]]
+        return lambda g: _truncate_pad(A("fft.fftn", _pad_axis(g, ax[-1], full), None, ax, norm), a.shape)
+    return maker
+
+
+def _irfft_ct(g, in_len, n, axis, norm):
+    """Cotangent of irfft's input (length in_len along axis) from the real output's cotangent g."""
+    full = g.shape[axis]
+    m = full // 2 + 1
+    c = A("fft.ifft", g, None, axis, norm)
+    idx = [slice(None)] * g.ndim
+    idx[axis % g.ndim] = slice(0, m)
+    main = A("getitem", c, tuple(idx))
+    if full > m:  # the mirrored half: full[N - k] = conj(X[k]), k = 1 .. N - m
+        idx[axis % g.ndim] = slice(m, full)
+        mirror = A("conj", A("flip", A("getitem", c, tuple(idx)), axis))
+        pad = [(0, 0)] * g.ndim
+        pad[axis % g.ndim] = (1, m - 1 - (full - m))
+        main = A("add", main, A("pad", mirror, pad))
+    shape = list(main.shape)
+    shape[axis % g.ndim] = in_len
+    return _truncate_pad(main, tuple(shape))
+
+
+def _irfft_vjp(ans, a, n=None, axis=-1, norm=None):
+    return lambda g: _irfft_ct(g, a.shape[axis], n, axis, norm)
+
+
+def _irfftn_vjp(default_axes=None):
+    def maker(ans, a, s=None, axes=default_axes, norm=None):
+        ax = _axes_of(a, s, axes)
+
+        def vjp(g):
+            c = _irfft_ct(g, a.shape[ax[-1]], None, ax[-1], norm)
+            if len(ax) > 1:
+                c = A("fft.ifftn", c, None, ax[:-1], norm)
+            return _truncate_pad(c, a.shape)
+        return vjp
+    return maker
+
+
+def _hfft_vjp(ans, a, n=None, axis=-1, norm=None):
+    return lambda g: A("conj", _irfft_ct(g, a.shape[axis], n, axis, _SWAP_NORM[norm]))
+
+
+def _ihfft_vjp(ans, a, n=None, axis=-1, norm=None):
+    inner = _rfft_vjp(ans, a, n, axis, _SWAP_NORM[norm])
+    return lambda g: inner(A("conj", g))
+
+
+for _op in ("fft", "ifft"):
+    defvjp(f"fft.{_op}", _fft1_vjp(f"fft.{_op}"))
+for _op in ("fftn", "ifftn"):
+    defvjp(f"fft.{_op}", _fftn_vjp(f"fft.{_op}"))
+defvjp("fft.fft2", _fftn_vjp("fft.fftn", (-2, -1)))
+defvjp("fft.ifft2", _fftn_vjp("fft.ifftn", (-2, -1)))
+defvjp("fft.rfft", _rfft_vjp)
+defvjp("fft.rfftn", _rfftn_vjp())
+defvjp("fft.rfft2", _rfftn_vjp((-2, -1)))
+defvjp("fft.irfft", _irfft_vjp)
+defvjp("fft.irfftn", _irfftn_vjp())
+defvjp("fft.irfft2", _irfftn_vjp((-2, -1)))
+defvjp("fft.hfft", _hfft_vjp)
+defvjp("fft.ihfft", _ihfft_vjp)
+defvjp("fft.fftshift", lambda ans, x, axes=None: lambda g: A("fft.ifftshift", g, axes))
+defvjp("fft.ifftshift", lambda ans, x, axes=None: lambda g: A("fft.fftshift", g, axes))

@@ -250,6 +250,37 @@ def cases():
                                V(lambda x: A("linalg.vector_norm", x, ord=numpy.inf), R, "distinctpos"),
                                V(lambda x: A("linalg.vector_norm", x, axis=0, ord=3), R, "nz")]
     c["linalg.matrix_norm"] = [V(lambda x: A("linalg.matrix_norm", x), [((2, 3),), ((2, 3, 3),)], "nz")]
+    # fft: complex results seen through a real part and an imaginary part (a real-valued check)
+    def RE(z):
+        return A("add", A("multiply", A("real", z), 1.3), A("multiply", A("imag", z), 0.7))
+
+    def CX(x):
+        return A("multiply", x, 1 - 0.3j)
+    fm = [((6,),), ((4, 5),)]
+    c["fft.fft"] = [V(lambda x: RE(A("fft.fft", x)), fm, "r"), V(lambda x: RE(A("fft.fft", CX(x), 8)), fm, "r"),
+                    V(lambda x: RE(A("fft.fft", x, 3, 0, "ortho")), fm, "r")]
+    c["fft.ifft"] = [V(lambda x: RE(A("fft.ifft", CX(x), norm="forward")), fm, "r")]
+    c["fft.fftn"] = [V(lambda x: RE(A("fft.fftn", x)), fm, "r"), V(lambda x: RE(A("fft.fftn", CX(x), (3, 7))), M2, "r")]
+    c["fft.ifftn"] = [V(lambda x: RE(A("fft.ifftn", CX(x), None, (0,), "ortho")), fm, "r")]
+    c["fft.fft2"] = [V(lambda x: RE(A("fft.fft2", x)), M2, "r")]
+    c["fft.ifft2"] = [V(lambda x: RE(A("fft.ifft2", CX(x), (3, 2))), M2, "r")]
+    c["fft.rfft"] = [V(lambda x: RE(A("fft.rfft", x)), fm, "r"), V(lambda x: RE(A("fft.rfft", x, 5, 0)), fm, "r")]
+    c["fft.rfftn"] = [V(lambda x: RE(A("fft.rfftn", x)), fm, "r")]
+    c["fft.rfft2"] = [V(lambda x: RE(A("fft.rfft2", x, (5, 7))), M2, "r")]
+    c["fft.irfft"] = [V(lambda x: A("fft.irfft", CX(x)), fm, "r"), V(lambda x: A("fft.irfft", CX(x), 7, 0, "ortho"), fm,
+                                                                   "r")]
+    c["fft.irfftn"] = [V(lambda x: A("fft.irfftn", CX(x)), fm, "r")]
+    c["fft.irfft2"] = [V(lambda x: A("fft.irfft2", CX(x), (5, 9)), M2, "r")]
+    c["fft.hfft"] = [V(lambda x: A("fft.hfft", CX(x)), fm, "r"), V(lambda x: A("fft.hfft", CX(x), 9, -1, "ortho"), fm,
+                                                                 "r")]
+    c["fft.ihfft"] = [V(lambda x: RE(A("fft.ihfft", x)), fm, "r"), V(lambda x: RE(A("fft.ihfft", x, 5)), fm, "r")]
+    c["fft.fftshift"] = [V(lambda x: A("fft.fftshift", x), fm, "r")]
+    c["fft.ifftshift"] = [V(lambda x: A("fft.ifftshift", x, 0), fm, "r")]
+    # complex inputs to real, imag, conj, abs
+    c["real"].append(V(lambda x: A("real", CX(x)), U, "r"))
+    c["imag"].append(V(lambda x: A("imag", CX(x)), U, "r"))
+    c["conj"].append(V(lambda x: RE(A("conj", CX(x))), U, "r"))
+    c["abs"].append(V(lambda x: A("abs", CX(x)), U, "nz"))
     return c
 
 
@@ -295,7 +326,8 @@ SPEC_MODULES = ("_elementwise_functions", "_statistical_functions", "_manipulati
                 "_linear_algebra_functions", "_searching_functions", "_sorting_functions", "_set_functions",
                 "_utility_functions", "_indexing_functions", "_data_type_functions")
 # Note: spec functions that take no array, or whose array arguments only give a shape/dtype.
-NO_ARRAY = {"can_cast", "finfo", "iinfo", "isdtype", "result_type", "broadcast_shapes"}
+NO_ARRAY = {"can_cast", "finfo", "iinfo", "isdtype", "result_type", "broadcast_shapes", "fft.fftfreq",
+            "fft.rfftfreq"}
 # Note: general eigendecomposition has complex outputs; complex cotangents are not supported yet, so these raise the
 # "no VJP" TypeError on a traced input (asserted below) instead of being declared.
 COMPLEX_OUT = {"linalg.eig", "linalg.eigvals"}
@@ -311,6 +343,7 @@ def _spec_functions():
     for mod in SPEC_MODULES:
         names |= _defined_in(importlib.import_module(f"array_api_strict.{mod}"))
     names |= {f"linalg.{n}" for n in _defined_in(importlib.import_module("array_api_strict._linalg"))}
+    names |= {f"fft.{n}" for n in _defined_in(importlib.import_module("array_api_strict._fft"))}
     return sorted(names - NO_ARRAY)
 
 
