@@ -3,7 +3,7 @@ cross-entropy, batch 64, float32, for N in {2, 10, 50} and H in {256, 1024}.
 
 Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy,
 hand-written NumPy backprop (the baseline), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Prints
-ms per step (median of the timed steps) and the ratio to hand-written NumPy.  Single-threaded unless
+ms per step (median of the timed steps, run round-robin) and the ratio to hand-written NumPy.  Single-threaded unless
 --threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load).
 
     python benchmarks/mlp.py [--quick] [--threads N]
@@ -164,17 +164,19 @@ def mxnet_setup(layers, X, y, onehot):
 
 
 # ---------------------------------------------------------------- harness
-def time_steps(step, min_steps, min_seconds):
-    """(median ms per step, the loss of the first, untimed warm-up step)."""
-    first = step()  # warm-up (binds executors, fills caches)
-    times, start = [], time.perf_counter()
-    while len(times) < min_steps or time.perf_counter() - start < min_seconds:
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-        if len(times) >= 50:
-            break
-    return statistics.median(times) * 1e3, first
+def time_interleaved(steps, min_rounds, min_seconds, max_rounds=30):
+    """Median ms per step of each step function, timed round-robin (one step of each per round) so that load
+    from other processes falls on all of them alike; also the loss of each one's first, untimed warm-up step."""
+    first = [step() for step in steps]  # warm-up: binds executors, fills caches
+    times = [[] for _ in steps]
+    start, rounds = time.perf_counter(), 0
+    while rounds < max_rounds and (rounds < min_rounds or time.perf_counter() - start < min_seconds):
+        for i, step in enumerate(steps):
+            t = time.perf_counter()
+            step()
+            times[i].append(time.perf_counter() - t)
+        rounds += 1
+    return [statistics.median(t) * 1e3 for t in times], first
 
 
 def contenders(has_mxnet):
@@ -197,19 +199,26 @@ def main(argv=None):
 
     has_mxnet = _mxnet.installed()
     configs = [(2, 256)] if args.quick else [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
-    min_steps, min_seconds = (1, 0.0) if args.quick else (3, 1.0)
+    min_steps, min_seconds = (1, 0.0) if args.quick else (5, 3.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet)]
     results, losses = {}, {}
     for n, h in configs:
+        steps, names_here = [], []
         for name, setup in contenders(has_mxnet):
-            layers = init_params(n, h)
             try:
-                results[name, n, h], losses[name, n, h] = time_steps(setup(layers, X, y, onehot), min_steps,
-                                                                      min_seconds)
-            except NoKernelError as e:  # mxnet_only: some op of the step has no MXNet kernel
+                step = setup(init_params(n, h), X, y, onehot)
+                step()  # mxnet_only raises here when some op of the step has no MXNet kernel
+            except NoKernelError as e:
                 results[name, n, h] = f"NoKernelError ({str(e).split(':')[0]})"
-            print(f"  N={n:<3} H={h:<5} {name:<24} {results[name, n, h]}", file=sys.stderr, flush=True)
+                continue
+            steps.append(step)
+            names_here.append(name)
+        ms, first = time_interleaved(steps, min_steps, min_seconds)
+        for name, t, f in zip(names_here, ms, first, strict=True):
+            results[name, n, h], losses[name, n, h] = t, f
+        print(f"  N={n:<3} H={h:<5} " + ", ".join(f"{k}: {v:.1f} ms" for k, v in zip(names_here, ms, strict=True)),
+              file=sys.stderr, flush=True)
     print(f"MLP SGD step, batch {BATCH}, float32, {args.threads} thread(s); "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {numpy.__version__}, "
           f"python {platform.python_version()}")
