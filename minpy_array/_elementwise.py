@@ -132,7 +132,21 @@ def _acosh_kernel(x):
     return out
 
 
-SPEC_KERNELS = {"floor_divide": _floor_divide_kernel, "expm1": _expm1_kernel, "acosh": _acosh_kernel}
+def _tanh_kernel(x):
+    out = numpy.tanh(x)
+    if x.dtype.kind == "c":
+        # Note: NumPy's sign of the zero imaginary part at real infinities is not the spec's (sign of imag(x))
+        a, b = x.real, x.imag
+        fix = numpy.isinf(a) & numpy.isfinite(b)
+        if fix.any():
+            out = numpy.array(out, copy=True)
+            out.real[fix] = numpy.copysign(1, a)[fix]
+            out.imag[fix] = numpy.copysign(0, b)[fix]
+    return out
+
+
+SPEC_KERNELS = {"floor_divide": _floor_divide_kernel, "expm1": _expm1_kernel, "acosh": _acosh_kernel,
+                "tanh": _tanh_kernel}
 
 
 def floor_divide(x1, x2, /):
