@@ -1071,3 +1071,18 @@ defvjp("fft.hfft", _hfft_vjp)
 defvjp("fft.ihfft", _ihfft_vjp)
 defvjp("fft.fftshift", lambda ans, x, axes=None: lambda g: A("fft.ifftshift", g, axes))
 defvjp("fft.ifftshift", lambda ans, x, axes=None: lambda g: A("fft.fftshift", g, axes))
+
+
+# ---------------------------------------------------------------- NumPy 2's matrix-vector ufuncs
+def _register_numpy2():
+    from ..ops.numpy_ops import KERNELS
+
+    if "matvec" in KERNELS:
+        defvjp("matvec", lambda ans, a, v, **k: lambda g: _mul(A("expand_dims", g, -1), A("expand_dims", v, -2)),
+               lambda ans, a, v, **k: lambda g: A("squeeze", A("matmul", A("expand_dims", g, -2), a), -2))
+    if "vecmat" in KERNELS:
+        defvjp("vecmat", lambda ans, v, a, **k: lambda g: A("squeeze", A("matmul", a, A("expand_dims", g, -1)), -1),
+               lambda ans, v, a, **k: lambda g: _mul(A("expand_dims", v, -1), A("expand_dims", g, -2)))
+
+
+_register_numpy2()

@@ -276,6 +276,9 @@ def cases():
     c["fft.ihfft"] = [V(lambda x: RE(A("fft.ihfft", x)), fm, "r"), V(lambda x: RE(A("fft.ihfft", x, 5)), fm, "r")]
     c["fft.fftshift"] = [V(lambda x: A("fft.fftshift", x), fm, "r")]
     c["fft.ifftshift"] = [V(lambda x: A("fft.ifftshift", x, 0), fm, "r")]
+    if "matvec" in VJPS:  # NumPy >= 2.2
+        c["matvec"] = [V(lambda a, v: A("matvec", a, v), [((2, 3), (3,)), ((2, 2, 3), (3,))], "r", "r")]
+        c["vecmat"] = [V(lambda v, a: A("vecmat", v, a), [((3,), (3, 2)), ((2, 3), (2, 3, 2))], "r", "r")]
     # complex inputs to real, imag, conj, abs
     c["real"].append(V(lambda x: A("real", CX(x)), U, "r"))
     c["imag"].append(V(lambda x: A("imag", CX(x)), U, "r"))
