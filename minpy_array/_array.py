@@ -280,6 +280,16 @@ class MinArray:
     def sort(self, axis=-1, kind=None, order=None):
         self[...] = apply("sort", self, axis=axis, kind=kind, order=order)
 
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        self[...] = apply("partition", self, kth, axis=axis, kind=kind, order=order)
+
+    def compress(self, condition, axis=None, out=None):
+        kw = {} if out is None else {"out": out}
+        return apply("compress", condition, self, axis=axis, **kw)
+
+    def tobytes(self, order="C"):
+        return self._host().tobytes(order)
+
     def view(self, dtype=None):
         if dtype is None:
             return _wrap(self._data, self._device) if type(self._data) is numpy.ndarray else self
@@ -396,8 +406,7 @@ def _make_methods():
     # method name -> op name: the NumPy method takes the same arguments as the function, array first
     names = ("sum", "prod", "mean", "std", "var", "max", "min", "argmax", "argmin", "cumsum", "cumprod", "any",
              "all", "round", "nonzero", "diagonal", "trace", "conj", "conjugate", "repeat", "take", "squeeze",
-             "swapaxes", "searchsorted", "argsort", "ravel", "compress", "choose", "partition", "argpartition",
-             "tobytes", "ptp")
+             "swapaxes", "searchsorted", "argsort", "ravel", "choose", "argpartition", "ptp")
     for name in names:
         op = {"conjugate": "conj"}.get(name, name)
         if name == "ptp" and not hasattr(numpy.ndarray, "ptp"):
