@@ -162,6 +162,7 @@ def main():
     import minpy_array as mp
 
     mp.set_policy(a.policy)
+    mp.reset_op_stats()
     results = {}
     for name, fn in CHECKS.items():
         if a.only and name not in a.only.split(","):
@@ -180,6 +181,8 @@ def main():
                 tb = traceback.extract_tb(e.__traceback__)
                 frames = [f"{os.path.basename(f.filename)}:{f.lineno}" for f in tb[-4:]]
                 results[key] = f"FAIL: {type(e).__name__}: {str(e)[:400]} ({' <- '.join(reversed(frames))})"
+    stats = mp.op_stats()
+    results["_op_stats"] = {k: sum(r[k] for r in stats.values()) for k in ("mxnet", "numpy", "fallback")}
     with open(a.out, "w") as f:
         json.dump(results, f, indent=1)
 
@@ -207,7 +210,7 @@ def failures(results):
     """The failed checks; skipped ones (known gaps, with their reason) are reported as a warning."""
     import warnings
 
-    skipped = [f"{k}: {v}" for k, v in results.items() if v.startswith("skip")]
+    skipped = [f"{k}: {v}" for k, v in results.items() if k != "_op_stats" and v.startswith("skip")]
     if skipped:
         warnings.warn("skipped interop checks:\n" + "\n".join(skipped), UserWarning, stacklevel=2)
-    return [f"{k}: {v}" for k, v in results.items() if v.startswith("FAIL")]
+    return [f"{k}: {v}" for k, v in results.items() if k != "_op_stats" and v.startswith("FAIL")]

@@ -20,5 +20,7 @@ CONFIGS = [
 def test_scipy_array_api_functions_on_minarrays(policy, device, tmp_path):
     results = run("_scipy_checks.py", tmp_path, policy=policy, device=device, **{"default-device": device})
     assert len(results) >= 20, results
+    stats = results.pop("_op_stats")
+    assert stats["mxnet"] > 0 if policy == "prefer_mxnet" or device != "cpu" else stats["numpy"] > 0, stats
     bad = failures(results)
     assert not bad, f"{len(bad)} of {len(results)} SciPy checks failed:\n" + "\n".join(bad)

@@ -19,5 +19,7 @@ CONFIGS = [
 def test_sklearn_estimators_and_metrics_on_minarrays(policy, device, tmp_path):
     results = run("_sklearn_checks.py", tmp_path, policy=policy, device=device)
     assert len(results) >= 40, results
+    stats = results.pop("_op_stats")
+    assert stats["mxnet"] > 0 if policy == "prefer_mxnet" or device != "cpu" else stats["numpy"] > 0, stats
     bad = failures(results)
     assert not bad, f"{len(bad)} of {len(results)} sklearn checks failed:\n" + "\n".join(bad)
