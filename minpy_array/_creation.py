@@ -53,9 +53,9 @@ def _host_array(obj, dt, copy, name):
         if copy is False and not (isinstance(obj, numpy.ndarray) and numpy.may_share_memory(host, obj)):
             if not (isinstance(obj, numpy.ndarray) and obj.size == 0 and host.dtype == obj.dtype):
                 raise ValueError(f"{name}: copy=False but making this array needs a copy")
-    if host.dtype == object:
+    if host.dtype.kind not in "biufc":  # object, strings, bytes, void, datetimes: no Array API dtype
         raise OverflowError(f"{name}: the values do not fit any Array API dtype") if _has_int(obj) else \
-            TypeError(f"{name}: cannot make an array from {type(obj).__name__}")
+            TypeError(f"{name}: cannot make an array from {type(obj).__name__} (dtype {host.dtype})")
     return host
 
 
