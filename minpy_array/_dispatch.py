@@ -278,10 +278,13 @@ def run(op, np_kernel, args, kw):
 
 def _run(op, np_kernel, args, kw):
     info = [None, False, []]
-    _scan(args, info)
     out = kw.get("out") if kw else None
-    if kw:
-        _scan(kw.values(), info)
+    try:
+        _scan(args, info)
+        if kw:
+            _scan(kw.values(), info)
+    except ValueError as e:  # mixed devices: name the op
+        raise ValueError(f"{op}: {e}") from None
     device = info[0] or get_default_device()
     if info[1]:
         return _traced(op, np_kernel, args, kw, out)

@@ -1,0 +1,162 @@
+"""Devices: Device objects, placement, to_device, fallback results returning to the device, mixed devices, the
+default-device context manager, dtypes MXNet lacks on a device, and the real GPU when there is one."""
+import numpy
+import pytest
+from conftest import HAS_MXNET, requires_mxnet
+
+import minpy_array as mp
+import minpy_array.numpy as mnp
+
+SIM = mp.Device("sim:0")
+
+
+def test_device_objects():
+    assert mp.Device("cpu") == mp.Device("cpu", 0) == "cpu"
+    assert mp.Device("gpu", 1) == mp.Device("gpu:1") != mp.Device("gpu:0")
+    assert repr(mp.Device("gpu", 1)) == "Device('gpu:1')" and str(mp.Device("sim", 2)) == "sim:2"
+    assert hash(mp.Device("gpu:1")) == hash(mp.Device("gpu", 1))
+    assert len({mp.Device("cpu"), mp.Device("cpu"), SIM}) == 2
+    with pytest.raises(ValueError):
+        mp.Device("tpu")
+    with pytest.raises(ValueError):
+        mp.Device("cpu:1")
+    with pytest.raises(ValueError):
+        mp.Device("gpu:x")
+    with pytest.raises(AttributeError):
+        mp.Device("cpu").kind = "gpu"
+    assert mp.Device("cpu") != 3
+
+
+@requires_mxnet
+def test_placement_and_transfer():
+    a = numpy.arange(6.0).reshape(2, 3)
+    x = mnp.asarray(a).to_device("sim:0")
+    assert x.device == SIM and type(x._data) is not numpy.ndarray  # an MXNet buffer
+    numpy.testing.assert_array_equal(x.asnumpy(), a)
+    back = x.to_device("cpu")
+    assert back.device == "cpu" and type(back._data) is numpy.ndarray
+    numpy.testing.assert_array_equal(back.asnumpy(), a)
+    y = mnp.asarray(a)
+    z = y.to_device("cpu")
+    assert z is y
+
+
+@requires_mxnet
+@pytest.mark.parametrize("policy", ["auto", "prefer_mxnet", "numpy_only"])
+def test_results_return_to_the_device(policy):
+    a = numpy.arange(1.0, 7.0).reshape(2, 3)
+    x = mnp.asarray(a).to_device("sim:0")
+    with mp.policy(policy):
+        results = {
+            "exp": (mnp.exp(x), numpy.exp(a)),
+            "logaddexp (no MXNet kernel)": (mnp.logaddexp(x, x), numpy.logaddexp(a, a)),
+            "sum": (x.sum(axis=0), a.sum(axis=0)),
+            "median (fallback)": (mnp.median(x), numpy.median(a)),
+            "getitem": (x[:, 1], a[:, 1]),
+            "operator": (x * 2 + 1, a * 2 + 1),
+            "svd (tuple)": (mnp.linalg.svd(x)[1], numpy.linalg.svd(a)[1]),
+        }
+    for name, (got, want) in results.items():
+        assert isinstance(got, mp.MinArray) and got.device == SIM, name
+        numpy.testing.assert_allclose(got.asnumpy(), want, rtol=1e-12, err_msg=name)
+
+
+@requires_mxnet
+def test_fallback_on_a_device_copies_and_counts():
+    x = mnp.asarray(numpy.ones((4, 4))).to_device("sim:0")
+    mp.reset_op_stats()
+    mnp.logaddexp(x, x)
+    row = mp.op_stats()["logaddexp"]
+    assert row["fallback"] == 1 and row["copied_bytes"] >= 2 * 128  # out to the host and back
+
+
+@requires_mxnet
+def test_mixed_devices_raise_value_error_naming_the_op():
+    x = mnp.ones(3)
+    y = mnp.ones(3).to_device("sim:0")
+    with pytest.raises(ValueError, match=r"add.*cpu.*sim:0|add.*sim:0.*cpu"):
+        x + y
+    with pytest.raises(ValueError, match="concat"):
+        mnp.concatenate([x, y])
+    with pytest.raises(ValueError, match="exp"):
+        numpy.exp(x, out=y)
+    numpy.testing.assert_array_equal(x.asnumpy(), [1, 1, 1])
+    numpy.testing.assert_array_equal(y.asnumpy(), [1, 1, 1])
+
+
+@requires_mxnet
+def test_default_device_context_manager():
+    with mp.device("sim:0") as d:
+        assert d == SIM
+        for x in (mnp.zeros(3), mnp.ones((2, 2)), mnp.arange(3), mnp.asarray([1.0, 2.0]), mnp.eye(2),
+                  mnp.full(2, 7.0), mnp.linspace(0, 1, 3), mnp.random.default_rng(0).normal(size=3)):
+            assert x.device == SIM, x
+        assert mnp.zeros(3).dtype == numpy.float64
+    assert mnp.zeros(3).device == "cpu"
+
+
+def test_default_device_is_per_thread():
+    import threading
+
+    seen = {}
+
+    def other():
+        seen["dev"] = mnp.zeros(1).device
+
+    with mp.device("sim:0"):
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert seen["dev"] == "cpu"
+
+
+@requires_mxnet
+@pytest.mark.parametrize("dtype", ["int16", "uint16", "uint32", "complex64", "complex128"])
+def test_dtypes_mxnet_lacks_still_work_on_a_device(dtype):
+    a = numpy.arange(1, 7).astype(dtype).reshape(2, 3)
+    x = mnp.asarray(a).to_device("sim:0")
+    assert x.device == SIM and x.dtype == numpy.dtype(dtype)
+    assert type(x._data) is numpy.ndarray  # a host buffer carrying the device's label
+    y = x + x
+    assert y.device == SIM and y.dtype == numpy.dtype(dtype)
+    numpy.testing.assert_array_equal(y.asnumpy(), a + a)
+    numpy.testing.assert_array_equal(x.sum(axis=0).asnumpy(), a.sum(axis=0))
+    x[0, 0] = 5
+    assert x.asnumpy()[0, 0] == 5
+    numpy.testing.assert_array_equal(x.to_device("cpu").asnumpy()[1], a[1])
+
+
+@requires_mxnet
+def test_setitem_on_a_device():
+    x = mnp.asarray(numpy.zeros((2, 3))).to_device("sim:0")
+    x[0] = 1.0
+    x[:, 2] = mnp.asarray([5.0, 6.0]).to_device("sim:0")
+    x[x > 5.5] = -1.0
+    assert x.device == SIM
+    numpy.testing.assert_array_equal(x.asnumpy(), [[1, 1, 5], [0, 0, -1]])
+
+
+@requires_mxnet
+def test_in_place_operator_on_a_device():
+    x = mnp.asarray(numpy.ones(3)).to_device("sim:0")
+    before = x
+    x += 2
+    x *= mnp.asarray(numpy.full(3, 2.0)).to_device("sim:0")
+    assert x is before and x.device == SIM
+    numpy.testing.assert_array_equal(x.asnumpy(), [6, 6, 6])
+
+
+@pytest.mark.skipif(not HAS_MXNET, reason="mxnet is not installed")
+def test_gpu():
+    from minpy_array.ops import _mxnet
+
+    mx = _mxnet.load()
+    if mx.context.num_gpus() == 0:
+        pytest.skip("no GPU on this machine")
+    a = numpy.arange(6.0).reshape(2, 3)  # pragma: no cover - needs a GPU
+    x = mnp.asarray(a).to_device("gpu:0")
+    assert x.device == "gpu:0" and x.__dlpack_device__() == (2, 0)
+    with mp.policy("prefer_mxnet"):
+        y = mnp.exp(x) + mnp.logaddexp(x, x)
+    assert y.device == "gpu:0"
+    numpy.testing.assert_allclose(y.asnumpy(), numpy.exp(a) + numpy.logaddexp(a, a))
