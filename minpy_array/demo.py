@@ -204,14 +204,19 @@ def main(argv=None):
           f"(8x8); policy {args.policy}, device {args.device}, {args.epochs} epochs", flush=True)
     mp.reset_op_stats()
     t0 = time.perf_counter()
-    with mp.policy(args.policy), mp.device(args.device):
-        two = train_two_layer(data, args.epochs, args.seed, Bar())
-        two_acc = two_layer_accuracy(two[0], data["X_test"], data["y_test"])
-        t1 = time.perf_counter()
-        model, solver, conv_acc = train_convnet(data, args.epochs, args.seed)
-        t2 = time.perf_counter()
-        stats = mp.op_stats()
-        err, n = gradient_check(model, data, seed=args.seed)
+    try:
+        with mp.policy(args.policy), mp.device(args.device):
+            two = train_two_layer(data, args.epochs, args.seed, Bar())
+            two_acc = two_layer_accuracy(two[0], data["X_test"], data["y_test"])
+            t1 = time.perf_counter()
+            model, solver, conv_acc = train_convnet(data, args.epochs, args.seed)
+            t2 = time.perf_counter()
+            stats = mp.op_stats()
+            err, n = gradient_check(model, data, seed=args.seed)
+    except mp.NoKernelError as e:  # mxnet_only stops at the first op no MXNet kernel accepts
+        print(f"demo: {e}\n(policy {args.policy!r} allows no NumPy fallback; try --policy prefer_mxnet)",
+              file=sys.stderr)
+        return 1
     print(f"\ntest accuracy: two-layer net {two_acc:.2%} ({t1 - t0:.1f} s), convnet {conv_acc:.2%} "
           f"({t2 - t1:.1f} s)")
     print("\nop statistics (both trainings):")

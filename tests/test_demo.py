@@ -37,6 +37,25 @@ def test_demo_runs_end_to_end(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@requires_mxnet
+def test_demo_same_accuracy_on_another_policy_and_device(tmp_path):
+    # MXNet kernels (prefer_mxnet) on the GPU stand-in device: the same training, up to float32 rounding
+    accs = []
+    for extra in ([], ["--policy", "prefer_mxnet", "--device", "sim:0"]):
+        p = run("--epochs", "1", "--output-dir", str(tmp_path), *extra, cwd=ROOT)
+        assert p.returncode == 0, p.stderr[-3000:]
+        m = re.search(r"test accuracy: two-layer net ([\d.]+)%.*convnet ([\d.]+)%", p.stdout)
+        accs.append((float(m.group(1)), float(m.group(2))))
+    assert accs[0] == pytest.approx(accs[1], abs=2.0)
+
+
+@requires_mxnet
+def test_demo_mxnet_only_explains_instead_of_traceback(tmp_path):
+    p = run("--epochs", "1", "--policy", "mxnet_only", "--output-dir", str(tmp_path), cwd=tmp_path)
+    assert p.returncode == 1
+    assert "mxnet_only" in p.stderr and "Traceback" not in p.stderr
+
+
 @pytest.mark.parametrize("args", [["--epochs", "0"], ["--policy", "fastest"], ["--device", "tpu:0"], ["--nope"]])
 def test_demo_bad_options_are_usage_errors(args, tmp_path):
     p = run(*args, cwd=tmp_path)
