@@ -189,6 +189,15 @@ def calibrated_classifier(c):
 
 
 @check
+def numpy_targets_follow_minarray_x(c):
+    # sklearn converts y to X's namespace and device for these (LinearDiscriminantAnalysis does not: it hands a
+    # NumPy y to xp.unique_counts, which the namespace rejects like array_api_strict does)
+    c.compare(lambda x: Ridge(1.0, solver="svd").fit(x, yr).predict(x), Xr)
+    c.compare(lambda x: LogisticRegression().fit(x, y).predict_proba(x), X, scale=5)
+    c.compare(lambda x: M.r2_score(x[:, 0], Xr[:, 1]), Xr)
+
+
+@check
 def split_and_cross_val_predict(c):
     c.compare(lambda x, t: train_test_split(x, t, random_state=0), X, y)
     c.compare(lambda x, t: cross_val_predict(Ridge(solver="svd"), x, t, cv=3), Xr, yr)
