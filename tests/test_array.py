@@ -7,6 +7,7 @@ import pickle
 import hypothesis.extra.numpy as hnp
 import numpy
 import pytest
+from conftest import requires_mxnet
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -263,6 +264,7 @@ def test_fill_sort_view_and_asnumpy():
     assert x.view(numpy.int64).dtype == numpy.int64
 
 
+@requires_mxnet
 def test_to_device_and_astype_device():
     x = mnp.arange(4.0)
     assert x.to_device("cpu") is x
@@ -331,6 +333,7 @@ def test_repr_and_str_like_numpy(a):
     assert r.replace("MinArray(", "array(").replace("\n         ", "\n      ") == want
 
 
+@requires_mxnet
 def test_repr_shows_a_device():
     assert repr(mnp.ones(2).to_device("sim:0")).endswith("device=sim:0)")
 
@@ -340,7 +343,7 @@ def test_format():
     assert f"{mnp.ones(2)}" == str(numpy.ones(2))
 
 
-@pytest.mark.parametrize("device", ["cpu", "sim:0"])
+@pytest.mark.parametrize("device", ["cpu", pytest.param("sim:0", marks=requires_mxnet)])
 def test_pickle_and_copies(device):
     a = numpy.arange(6.0).reshape(2, 3)
     x = mnp.asarray(a).to_device(device)
@@ -353,6 +356,7 @@ def test_pickle_and_copies(device):
     assert x.asnumpy()[0, 0] == 0.0
 
 
+@requires_mxnet
 def test_dunder_array_dtype_and_copy():
     a = numpy.arange(3.0)
     x = mnp.asarray(a)
@@ -373,7 +377,7 @@ def test_dunder_array_dtype_and_copy():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "uint8"])
-@pytest.mark.parametrize("device", ["cpu", "sim:0"])
+@pytest.mark.parametrize("device", ["cpu", pytest.param("sim:0", marks=requires_mxnet)])
 def test_dlpack_round_trip(dtype, device):
     a = numpy.arange(6, dtype=dtype).reshape(2, 3)
     x = mnp.asarray(a).to_device(device)

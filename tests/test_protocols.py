@@ -5,6 +5,7 @@ import operator
 
 import numpy
 import pytest
+from conftest import requires_mxnet
 
 import minpy_array as mp
 import minpy_array.numpy as mnp
@@ -176,6 +177,7 @@ def test_out_into_minarray_with_ndarray_inputs():
     numpy.testing.assert_array_equal(out.asnumpy(), [1.0, 2.0, 3.0])
 
 
+@requires_mxnet
 def test_out_into_device_array():
     x = mnp.asarray([1.0, 2.0]).to_device("sim:0")
     out = mnp.zeros(2).to_device("sim:0")
@@ -206,6 +208,7 @@ def test_in_place_numpy_functions_write_into_minarrays(each_policy):
     assert a.asnumpy()[1] == 3.0
 
 
+@requires_mxnet
 def test_ufunc_at_on_device_array():
     a = mnp.zeros(3).to_device("sim:0")
     numpy.add.at(a, [0, 0, 2], 1.0)
@@ -225,6 +228,7 @@ def test_namedtuple_results_keep_their_type():
     assert isinstance(q.Q, mp.MinArray) and isinstance(q.R, mp.MinArray)
 
 
+@requires_mxnet
 def test_results_stay_on_the_input_device():
     x = mnp.asarray(numpy.arange(6.0).reshape(2, 3)).to_device("sim:0")
     for r in (numpy.sum(x, axis=0), numpy.concatenate([x, x]), numpy.median(x), numpy.logaddexp(x, x),
