@@ -367,7 +367,8 @@ def _traced(op, np_kernel, args, kw, out):
         for o, r in zip(outs, ress, strict=True):
             if o is not None:
                 assign(o, r)
-        return out
+        final = tuple(r if o is None else o for o, r in zip(outs, ress, strict=True))
+        return final if type(res) is tuple else final[0]  # NumPy passes out=(a,) for a one-output ufunc
     return res
 
 
