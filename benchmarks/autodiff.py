@@ -3,7 +3,8 @@ float32, for minpy_array's autodiff, hand-written NumPy backprop and HIPS autogr
 
     .venv/bin/python benchmarks/autodiff.py [--quick] [--repeat R]
 
-Prints ms/step (best of R timed steps after a warm-up) and the ratios to hand-written NumPy.
+Prints ms/step (best of R timed steps after a warm-up; the three take turns; CPU time of the process unless --wall)
+and the ratios to hand-written NumPy.
 """
 import argparse
 import time
@@ -11,6 +12,7 @@ import time
 import numpy
 
 BATCH, IN, OUT, LR = 64, 784, 10, 1e-3
+CLOCK = [time.process_time]
 
 
 def init(n_hidden, width, rng):
@@ -93,35 +95,44 @@ def autograd_stepper():
     return step, lambda p: [(w.copy(), b.copy()) for w, b in p], lambda a: a
 
 
-def best_ms(step, params, x, y, repeat):
-    step(params, x, y)  # warm-up
-    times = []
+def best_ms(runs, repeat):
+    """Best time (ms) of each (step, params, x, y) in runs; the runs take turns, so that a busy machine slows
+    them alike."""
+    for step, params, x, y in runs:
+        step(params, x, y)  # warm-up
+    times = [[] for _ in runs]
     for _ in range(repeat):
-        t = time.perf_counter()
-        step(params, x, y)
-        times.append(time.perf_counter() - t)
-    return 1e3 * min(times)
+        for t, (step, params, x, y) in zip(times, runs, strict=True):
+            start = CLOCK[0]()
+            step(params, x, y)
+            t.append(CLOCK[0]() - start)
+    return [1e3 * min(t) for t in times]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N in {2, 10}, H = 256, 2 timed steps")
     ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument("--wall", action="store_true", help="wall-clock time (default: CPU time of the process, which a "
+                                                        "machine shared with other jobs disturbs less)")
     a = ap.parse_args()
+    if a.wall:
+        CLOCK[0] = time.perf_counter
     configs = [(n, h) for h in ((256,) if a.quick else (256, 1024)) for n in ((2, 10) if a.quick else (2, 10, 50))]
-    repeat = a.repeat or (2 if a.quick else 5)
+    repeat = a.repeat or (3 if a.quick else 10)
     mp_step, mp_params, mp_arr = minpy_stepper()
     ag_step, ag_params, _ = autograd_stepper()
-    print(f"SGD step, MLP 784 -> N x [FC(H)+ReLU] -> FC(10), batch {BATCH}, float32; best of {repeat} (ms/step)")
+    print(f"SGD step, MLP 784 -> N x [FC(H)+ReLU] -> FC(10), batch {BATCH}, float32; best of {repeat} "
+          f"({'wall' if a.wall else 'CPU'} ms/step)")
     print(f"{'N':>3} {'H':>5} {'numpy':>9} {'minpy_array':>12} {'autograd':>9} {'minpy/numpy':>12} "
           f"{'autograd/numpy':>15}")
     for n, h in configs:
         rng = numpy.random.default_rng(0)
         params = init(n, h, rng)
         x, y = data(rng)
-        t_np = best_ms(numpy_step, [(w.copy(), b.copy()) for w, b in params], x, y, repeat)
-        t_mp = best_ms(mp_step, mp_params(params), mp_arr(x), mp_arr(y), repeat)
-        t_ag = best_ms(ag_step, ag_params(params), x, y, repeat)
+        t_np, t_mp, t_ag = best_ms([(numpy_step, [(w.copy(), b.copy()) for w, b in params], x, y),
+                                    (mp_step, mp_params(params), mp_arr(x), mp_arr(y)),
+                                    (ag_step, ag_params(params), x, y)], repeat)
         print(f"{n:>3} {h:>5} {t_np:>9.2f} {t_mp:>12.2f} {t_ag:>9.2f} {t_mp / t_np:>12.2f} {t_ag / t_np:>15.2f}")
 
 

@@ -97,6 +97,10 @@ def _levels_of(seq, found):
 # ---------------------------------------------------------------- recording
 def record(op, vjp, args, kw, result):
     """Attach nodes to `result` (computed untraced) for every level at which an input is traced."""
+    if not kw and type(result) is MinArray:
+        out = _record_one_level(op, vjp, args, result)
+        if out is not None:
+            return out
     found = set()
     _levels_of(args, found)
     if kw:
@@ -132,6 +136,33 @@ def record(op, vjp, args, kw, result):
         else:
             cur = _record_multi(node, cur)
     return cur
+
+
+def _record_one_level(op, vjp, args, result):
+    """The common case, fast: one output, positional array arguments all traced at one level only (else None)."""
+    level = 0
+    parents = []
+    lower = list(args)
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is MinArray:
+            n = a._node
+            if n is None:
+                continue
+            low = n.lower
+            if low is None or low._node is not None or (level and n.level != level):
+                return None
+            level = n.level
+            parents.append((i, -1, n))
+            lower[i] = low
+        elif t is list or t is tuple:
+            for e in a:
+                if type(e) is MinArray and e._node is not None:
+                    return None
+    node = Node(level, result, op, vjp, result, tuple(lower), None, tuple(parents))
+    out = _wrap(result._data, result._device)
+    out._node = node
+    return out
 
 
 def _record_multi(head, outs):
