@@ -192,6 +192,9 @@ def test_pooling_matches_numpy():
     x = rand(2, 3, 4, 6)
     close(layers.max_pool(np.asarray(x)), ref_pool(x, 2, numpy.max))
     close(layers.avg_pool(np.asarray(x)), ref_pool(x, 2, numpy.mean))
+    x, w, b = rand(2, 3, 4, 4), rand(5, 3, 3, 3), rand(5)
+    close(layers.conv_relu_pool(*mp(x, w, b), pad=1), ref_pool(numpy.maximum(ref_conv(x, w, b, 1, 1), 0), 2,
+                                                                numpy.max), rtol=1e-9)
 
 
 # ---------------------------------------------------------------- gradients (float64, central differences)
@@ -202,6 +205,7 @@ def test_elementwise_gradients(layer):
 
 def test_affine_gradients():
     check(lambda x, w, b: np.sum(layers.affine(x, w, b) ** 2), rand(2, 2, 3), rand(6, 4), rand(4))
+    check(lambda x, w, b: np.sum(layers.affine_relu(x, w, b) ** 2), rand(2, 3), rand(3, 4), rand(4) + 3)
 
 
 def test_loss_gradients():
