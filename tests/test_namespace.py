@@ -130,6 +130,10 @@ def test_devices_and_mxnet_dlpack():
     assert back.device == "cpu" and back.tolist() == [1.0, 2.0]
     u, c = xp.unique_counts(xp.asarray([3, 1, 3], device="sim:0"))
     assert u.device == "sim:0" and u.tolist() == [1, 3] and c.tolist() == [1, 2]
+    v = xp.asarray([3.0, -1.0, 2.0], device="sim:0")
+    picked, (where,) = v[xp.greater(v, 0)], xp.nonzero(xp.greater(v, 0))
+    assert picked.device == where.device == "sim:0" and picked.tolist() == [3.0, 2.0] and where.tolist() == [0, 2]
+    assert xp.repeat(v, xp.asarray([1, 0, 2], device="sim:0")).tolist() == [3.0, 2.0, 2.0]
     with pytest.raises(ValueError, match="devices"):
         xp.add(s, back)
 
