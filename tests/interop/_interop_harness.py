@@ -4,8 +4,9 @@ A check script registers functions with `@check`; each gets a Case `c` and calls
 which runs `fn` on the NumPy arguments (the oracle) and on the same arguments as MinArrays (floating arrays cast to
 the case's dtype, on the case's device), then compares the two results leaf by leaf: values within the dtype's
 tolerance, and the result types the library should give (MinArrays on the input's device under dispatch, NumPy
-without it, Python scalars where the library returns them).  The parent test (`run`) starts the script with a
-clean environment and fails listing every check that did not pass.
+without it, Python scalars where the library returns them).  The parent test (`run_once`) starts the script once
+per session with a clean environment, for every configuration (policy, device), and fails listing every check
+that did not pass.
 """
 import argparse
 import json
@@ -149,60 +150,81 @@ def _label(fn):
 
 
 def main():
-    """Entry point of a check script: run every registered check for each dtype, write JSON to --out."""
+    """Entry point of a check script: run every registered check for each configuration and dtype; write
+    {configuration: {check[dtype]: outcome, "_op_stats": ...}} as JSON to --out."""
     p = argparse.ArgumentParser()
-    p.add_argument("--policy", default="auto")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--config", action="append", required=True,
+                   help="policy@device@default_device (repeatable); checks run under `with mp.device(default)`")
     p.add_argument("--expect", default="minarray")
     p.add_argument("--dtypes", default="float32,float64")
-    p.add_argument("--default-device", default="cpu", help="run every check under `with mp.device(...)`")
     p.add_argument("--only", default="", help="comma-separated check names (default: all)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     import minpy_array as mp
 
-    mp.set_policy(a.policy)
-    mp.reset_op_stats()
-    results = {}
-    for name, fn in CHECKS.items():
-        if a.only and name not in a.only.split(","):
-            continue
-        for dtype in a.dtypes.split(","):
-            key = f"{name}[{dtype}]"
-            case = Case(dtype, a.device, a.expect)
-            try:
-                with mp.device(a.default_device):
-                    fn(case)
-                results[key] = (f"ok: {case.compared} comparisons, worst {case.worst:.2g} of the tolerance"
-                                if case.compared else "FAIL: the check compared nothing")
-            except Skip as e:
-                results[key] = f"skip: {e}"
-            except BaseException as e:  # noqa: B036 - report every failure, keep going
-                tb = traceback.extract_tb(e.__traceback__)
-                frames = [f"{os.path.basename(f.filename)}:{f.lineno}" for f in tb[-4:]]
-                results[key] = f"FAIL: {type(e).__name__}: {str(e)[:400]} ({' <- '.join(reversed(frames))})"
-    stats = mp.op_stats()
-    results["_op_stats"] = {k: sum(r[k] for r in stats.values()) for k in ("mxnet", "numpy", "fallback")}
+    everything = {}
+    for config in a.config:
+        policy, device, default_device = config.split("@")
+        results = everything[config] = {}
+        mp.reset_op_stats()
+        with mp.policy(policy):
+            for name, fn in CHECKS.items():
+                if a.only and name not in a.only.split(","):
+                    continue
+                for dtype in a.dtypes.split(","):
+                    results[f"{name}[{dtype}]"] = _outcome(fn, Case(dtype, device, a.expect), default_device)
+        stats = mp.op_stats()
+        results["_op_stats"] = {k: sum(r[k] for r in stats.values()) for k in ("mxnet", "numpy", "fallback")}
     with open(a.out, "w") as f:
-        json.dump(results, f, indent=1)
+        json.dump(everything, f, indent=1)
 
 
-def run(script, tmp_path, *, dispatch_env=False, timeout=900, **opts):
-    """Run check script `script` in a child process; returns {check[dtype]: "ok" | "skip: ..." | "FAIL: ..."}.
+def _outcome(fn, case, default_device):
+    import minpy_array as mp
 
-    The child starts without SCIPY_ARRAY_API (dispatch scripts turn it on themselves through
-    minpy_array.interop, before importing SciPy) unless dispatch_env is True.
+    try:
+        with mp.device(default_device):
+            fn(case)
+    except Skip as e:
+        return f"skip: {e}"
+    except BaseException as e:  # noqa: B036 - report every failure, keep going
+        tb = traceback.extract_tb(e.__traceback__)
+        frames = [f"{os.path.basename(f.filename)}:{f.lineno}" for f in tb[-4:]]
+        return f"FAIL: {type(e).__name__}: {str(e)[:400]} ({' <- '.join(reversed(frames))})"
+    if not case.compared:
+        return "FAIL: the check compared nothing"
+    return f"ok: {case.compared} comparisons, worst {case.worst:.2g} of the tolerance"
+
+
+def config_id(policy, device, default_device="cpu"):
+    return f"{policy}@{device}@{default_device}"
+
+
+def run_once(script, tmp_path_factory, configs, *, expect="minarray", timeout=900):
+    """Run check script `script` for all `configs` in ONE child process per pytest session, shared by the xdist
+    workers (the first one runs it under a file lock, the others read its JSON).  Returns {config: results}.
+
+    The child starts without SCIPY_ARRAY_API: dispatch scripts turn it on themselves through minpy_array.interop,
+    before SciPy is imported.
     """
-    out = tmp_path / f"{os.path.splitext(script)[0]}-{'-'.join(map(str, opts.values())) or 'default'}.json"
-    env = {k: v for k, v in os.environ.items() if k not in ("SCIPY_ARRAY_API", "MINPY_ARRAY_POLICY")}
-    if dispatch_env:
-        env["SCIPY_ARRAY_API"] = "1"
-    cmd = [sys.executable, "-W", "ignore", os.path.join(HERE, script), "--out", str(out)]
-    for k, v in opts.items():
-        cmd += [f"--{k}", str(v)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=HERE)
-    if proc.returncode != 0 or not out.exists():
-        raise AssertionError(f"{script} {opts} exited with {proc.returncode}:\n{proc.stderr[-3000:]}")
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by this session's workers
+    stem = os.path.splitext(script)[0]
+    out = base / f"{stem}.json"
+    with open(base / f"{stem}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            env = {k: v for k, v in os.environ.items() if k not in ("SCIPY_ARRAY_API", "MINPY_ARRAY_POLICY")}
+            cmd = [sys.executable, "-W", "ignore", os.path.join(HERE, script), "--out", str(out),
+                   "--expect", expect]
+            for c in configs:
+                cmd += ["--config", c]
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=HERE)
+            if proc.returncode != 0 or not out.exists():
+                raise AssertionError(f"{script} exited with {proc.returncode}:\n{proc.stderr[-3000:]}")
     return json.loads(out.read_text())
 
 
