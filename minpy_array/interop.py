@@ -5,15 +5,14 @@ MinArray to a NumPy array (and returns NumPy results).  To get MinArrays back, o
 Array API dispatch, which makes them call the `minpy_array` namespace instead:
 
     import minpy_array.interop
-    minpy_array.interop.enable_array_api_dispatch()   # before anything imports scipy or sklearn
+    minpy_array.interop.enable_array_api_dispatch()   # before anything imports scipy, sklearn or mxnet
     import sklearn, scipy.special
 
 SciPy reads its switch, the environment variable SCIPY_ARRAY_API=1, once, when it is first imported (scikit-learn
 and MXNet import it too, so call this first thing); scikit-learn checks the same variable and has its own flag
 (`sklearn.set_config(array_api_dispatch=True)`).  A variable set after SciPy was imported passes scikit-learn's
 check while SciPy stays in NumPy mode, so `enable_array_api_dispatch` raises RuntimeError in that case instead of
-letting the two disagree.  Setting SCIPY_ARRAY_API=1 in the
-environment of the process is the other safe way.
+letting the two disagree.  Setting SCIPY_ARRAY_API=1 in the environment of the process is the other safe way.
 """
 import contextlib
 import os
@@ -49,10 +48,10 @@ def enable_array_api_dispatch(sklearn=True):
     """Make SciPy (and, with `sklearn=True`, scikit-learn, process-wide) dispatch to the `minpy_array` namespace.
 
     Call it first thing: before scipy, sklearn or MXNet (which minpy_array loads lazily, and which imports SciPy)
-    is imported.  Raises RuntimeError if SciPy was already imported without
-    SCIPY_ARRAY_API=1 (it would silently keep converting to NumPy); ImportError if sklearn=True and scikit-learn
-    is not installed.  Estimators that scikit-learn does not support under dispatch (KMeans, RandomForest, ...)
-    then fail on MinArrays: use `array_api_dispatch()` to scope dispatch to a block instead.
+    is imported.  Raises RuntimeError if SciPy was already imported without SCIPY_ARRAY_API=1 (it would silently
+    keep converting to NumPy); ImportError if sklearn=True and scikit-learn is not installed.  Estimators that
+    scikit-learn does not support under dispatch (KMeans, RandomForest, ...) then fail on MinArrays: use
+    `array_api_dispatch()` to scope dispatch to a block instead.
     """
     _enable_scipy()
     if sklearn:
@@ -66,7 +65,8 @@ def array_api_dispatch():
     """`with array_api_dispatch():` scikit-learn dispatches to `minpy_array` inside the block only.
 
     SciPy's switch is process-wide and cannot be scoped: this enables it too (with the same check as
-    `enable_array_api_dispatch`), which is harmless for NumPy inputs.
+    `enable_array_api_dispatch`); NumPy inputs are unaffected by it, except that SciPy then rejects np.matrix and
+    masked arrays, and a NumPy array mixed with a MinArray in one call.
     """
     _enable_scipy()
     import sklearn as _sklearn
