@@ -18,7 +18,8 @@ EXACT = frozenset((F32, F64, I32, I64))  # dtypes where add/sub/mul/compare are 
 
 UNARY_FLOAT = ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "log1p", "expm1", "log2",
                "log10", "abs", "negative", "floor", "ceil", "trunc", "square", "acos", "asin", "atan",
-               "asinh", "acosh", "atanh", "isnan", "isinf", "isfinite")
+               "asinh", "acosh", "atanh", "isnan", "isinf", "isfinite", "cbrt", "reciprocal", "fix")
+# Note: left to NumPy: rint (MXNet 1.9.1 gives rint(1.5) = 1), degrees/radians (a float32 pi: wrong in float64)
 MX_NAME = {"acos": "arccos", "asin": "arcsin", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
            "atanh": "arctanh", "pow": "power", "atan2": "arctan2", "concat": "concatenate"}
 # Note: copysign and sign are left to NumPy: MXNet 1.9.1 ignores the sign of -0.0 and gives sign(nan) = 0
@@ -80,7 +81,8 @@ def extremum_guard(dts, args, kw):
 
 def matmul_guard(dts, args, kw):
     return (not kw and len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS
-            and _is_array(args[0]) and _is_array(args[1]) and args[0].ndim == 2 and args[1].ndim == 2 and args[0].shape[1] == args[1].shape[0])
+            and _is_array(args[0]) and _is_array(args[1]) and args[0].ndim == 2 and args[1].ndim == 2
+            and args[0].shape[1] == args[1].shape[0])
 
 
 def _device_array(a):
@@ -100,6 +102,42 @@ def reshape_guard(dts, args, kw):
 
 def transpose_guard(dts, args, kw):
     return len(dts) == 1 and _device_array(args[0]) and dts[0] in EXACT and not kw and len(args) in (1, 2)
+
+
+def argreduce_guard(dts, args, kw):
+    # Note: no keepdims/out (MXNet 1.9.1 lacks them); ties and NaN pick the first index as NumPy does (parity)
+    return (len(args) == 1 and len(dts) == 1 and dts[0] in EXACT and _is_array(args[0]) and args[0].size > 0
+            and set(kw) <= {"axis"}
+            and (kw.get("axis") is None or type(kw["axis"]) is builtins.int) and _axes_in_range(kw.get("axis"),
+                                                                                            args[0].ndim))
+
+
+def concat_guard(dts, args, kw):
+    if len(args) != 1 or type(args[0]) not in (list, tuple) or not args[0] or set(kw) - {"axis"}:
+        return False
+    arrays, axis = args[0], kw.get("axis", 0)
+    return (len(dts) == len(arrays) and builtins.all(_is_array(a) for a in arrays) and dts[0] in EXACT
+            and builtins.all(d == dts[0] for d in dts)
+            and type(axis) is builtins.int and builtins.all(a.ndim == arrays[0].ndim for a in arrays)
+            and arrays[0].ndim > 0 and -arrays[0].ndim <= axis < arrays[0].ndim)
+
+
+def expand_dims_guard(dts, args, kw):
+    return (len(args) == 2 and not kw and len(dts) == 1 and dts[0] in EXACT and _device_array(args[0])
+            and type(args[1]) is builtins.int and -args[0].ndim - 1 <= args[1] <= args[0].ndim)
+
+
+def flip_guard(dts, args, kw):
+    # Note: MXNet 1.9.1 raises on a negative axis; axis=None flips all axes
+    axis = args[1] if len(args) == 2 else kw.get("axis")
+    return (len(dts) == 1 and dts[0] in EXACT and _device_array(args[0]) and set(kw) <= {"axis"}
+            and len(args) + len(kw) <= 2 and type(axis) is builtins.int and 0 <= axis < args[0].ndim)
+
+
+def astype_guard(dts, args, kw):
+    # to a float dtype only: float -> int casts of NaN/inf/out-of-range values are undefined in C
+    return (len(args) == 2 and len(dts) == 1 and _is_array(args[0]) and dts[0] in EXACT and kw in ({}, {"copy": True})
+            and isinstance(args[1], numpy.dtype) and args[1] in FLOATS)
 
 
 def where_guard(dts, args, kw):
@@ -155,6 +193,12 @@ def _build():
     table["reshape"] = (mnp.reshape, reshape_guard)
     table["transpose"] = (mnp.transpose, transpose_guard)
     table["where"] = (mnp.where, where_guard)
+    table["argmax"] = (mnp.argmax, argreduce_guard)
+    table["argmin"] = (mnp.argmin, argreduce_guard)
+    table["concat"] = (mnp.concatenate, concat_guard)
+    table["expand_dims"] = (mnp.expand_dims, expand_dims_guard)
+    table["flip"] = (mnp.flip, flip_guard)
+    table["astype"] = (lambda x, dtype, copy=True: x.astype(dtype), astype_guard)
     return table
 
 

@@ -38,7 +38,11 @@ SPEC.update({
     "sum": ("reduce", FLOATS), "mean": ("reduce", FLOATS), "max": ("extremum", FLOATS),
     "min": ("extremum", FLOATS), "matmul": ("matmul", FLOATS), "dot": ("matmul", FLOATS),
     "reshape": ("reshape", EXACT), "transpose": ("transpose", EXACT), "where": ("where", FLOATS),
+    "argmax": ("argreduce", EXACT), "argmin": ("argreduce", EXACT), "concat": ("concat", EXACT),
+    "expand_dims": ("expand_dims", EXACT), "flip": ("flip", EXACT), "astype": ("astype", EXACT),
 })
+# the host's reshape/transpose/expand_dims/flip are NumPy views (writes go through): MXNet serves them on devices
+DEVICE_ONLY = ("reshape", "transpose", "expand_dims", "flip")
 
 
 def _elements(dtype, special=True):
@@ -108,10 +112,35 @@ def calls(draw, op, dtype):
     if kind == "where":
         s1, s2, s3 = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)).input_shapes
         return (draw(arrays(D(bool), s1)), draw(arrays(dtype, s2)), draw(arrays(dtype, s3))), {}
+    if kind == "argreduce":
+        x = draw(arrays(dtype, NONEMPTY))
+        if draw(st.booleans()):
+            return (x,), {}
+        return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))} if x.ndim else {}
+    if kind == "concat":
+        x = draw(arrays(dtype, NONSCALAR))
+        axis = draw(st.integers(-x.ndim, x.ndim - 1))
+        parts = [x]
+        for _ in range(draw(st.integers(0, 2))):
+            shape = list(x.shape)
+            shape[axis] = draw(st.integers(0, 3))
+            parts.append(draw(arrays(dtype, tuple(shape))))
+        return (parts,), ({"axis": axis} if axis or draw(st.booleans()) else {})
+    if kind == "expand_dims":
+        x = draw(arrays(dtype, SHAPES))
+        return (x, draw(st.integers(-x.ndim - 1, x.ndim))), {}
+    if kind == "flip":
+        x = draw(arrays(dtype, NONSCALAR))
+        axis = draw(st.integers(0, x.ndim - 1))
+        return ((x, axis), {}) if draw(st.booleans()) else ((x,), {"axis": axis})
+    if kind == "astype":
+        return (draw(arrays(dtype, SHAPES)), draw(st.sampled_from(FLOATS))), {}
     raise AssertionError(kind)
 
 
 def _wrap(v, device):
+    if type(v) is list:
+        return [_wrap(e, device) for e in v]
     return mnp.asarray(v).to_device(device) if isinstance(v, numpy.ndarray) else v
 
 
@@ -154,8 +183,7 @@ def test_parity_inside_guard(op, data):
     args, kw = data.draw(calls(op, dtype), label="call")
     want = _numpy_result(op, args, kw)
     scale = _reduction_scale(op, args)
-    # the host's reshape/transpose are NumPy views (writes go through), so MXNet serves them on devices only
-    device = "sim:0" if op in ("reshape", "transpose") else data.draw(st.sampled_from(["cpu", "sim:0"]))
+    device = "sim:0" if op in DEVICE_ONLY else data.draw(st.sampled_from(["cpu", "sim:0"]))
     got, stats = _run(op, args, kw, "mxnet_only", device)
     if op in ("sum", "mean") and not numpy.isfinite(args[0]).all():
         assert stats["mxnet"] + stats["fallback"] == 1, stats  # the kernel declines non-finite results
@@ -190,13 +218,14 @@ def test_dtypes_outside_guard_fall_back(op, data):
         want = _numpy_result(op, args, kw)
     except Exception as e:  # NumPy rejects it (e.g. bool subtract): we must raise the same type
         with pytest.raises(type(e)):
-            _run(op, args, kw, "prefer_mxnet")
+            _run(op, args, kw, "prefer_mxnet", "sim:0" if op in DEVICE_ONLY else "cpu")
         return
-    got, stats = _run(op, args, kw, "prefer_mxnet")
+    device = "sim:0" if op in DEVICE_ONLY else "cpu"
+    got, stats = _run(op, args, kw, "prefer_mxnet", device)
     assert stats["mxnet"] == 0 and stats["fallback"] == 1, stats
     assert_same(got, want, op)
     with pytest.raises(mp.NoKernelError, match=op):
-        _run(op, args, kw, "mxnet_only")
+        _run(op, args, kw, "mxnet_only", device)
 
 
 # ---------------------------------------------------------------- the known traps, one by one
