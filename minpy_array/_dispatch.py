@@ -250,12 +250,14 @@ def run(op, np_kernel, args, kw):
         policy = _policy_var.get() or _global["policy"]
         if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
             bufs = []
-            found = False
+            found = traced = False
             for a in args:
                 t = type(a)
                 if t is MinArray:
-                    if a._node is not None or (a._device is not CPU and a._device.kind != "cpu"):
+                    if a._device is not CPU and a._device.kind != "cpu":
                         break
+                    if a._node is not None:
+                        traced = True
                     bufs.append(a._data)
                     found = True
                 elif t is list or t is tuple:
@@ -271,8 +273,9 @@ def run(op, np_kernel, args, kw):
                         a._data = r
                         a._device = CPU
                         a._node = None
-                        return a
-                    return _wrap_result(r, CPU, [0])
+                    else:
+                        a = _wrap_result(r, CPU, [0])
+                    return RECORDER[0](op, args, kw, a) if traced else a
     return _run(op, np_kernel, args, kw)
 
 
