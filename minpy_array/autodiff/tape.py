@@ -297,11 +297,12 @@ def fit(ct, like):
 def unbroadcast(g, shape):
     """Sum g over the axes that broadcasting added or stretched, to get back `shape`."""
     extra = g.ndim - len(shape)
+    # Note: positional arguments keep these calls on the engine's fast path
     if extra > 0:
-        g = _dispatch.apply("sum", g, axis=tuple(range(extra)))
+        g = _dispatch.apply("sum", g, tuple(range(extra)))
     axes = tuple(i for i, (n, m) in enumerate(zip(shape, g.shape, strict=False)) if n == 1 and m != 1)
     if axes:
-        g = _dispatch.apply("sum", g, axis=axes, keepdims=True)
+        g = _dispatch.apply("sum", g, axes, None, None, True)
     if g.shape != shape:
         g = _dispatch.apply("broadcast_to", g, shape)
     return g
