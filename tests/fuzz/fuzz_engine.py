@@ -193,10 +193,18 @@ def make_input(dtype, shape, seed, special):
 class Side:
     """How one side (NumPy, or minpy_array under a policy) spells things."""
 
-    def __init__(self, name, policy=None):
+    def __init__(self, name, policy=None, device=None):
         self.name = name
         self.policy = policy
+        self.device = device  # None: the cpu; "sim:0": MXNet buffers on the stand-in device
         self.is_numpy = policy is None
+
+    def context(self, policy=None):
+        ctx = contextlib.ExitStack()
+        ctx.enter_context(mp.policy(policy or self.policy))
+        if self.device is not None:
+            ctx.enter_context(mp.device(self.device))
+        return ctx
 
     def lib(self, face):
         # minpy_array's two entry points: the drop-in face (face 0) and NumPy's own functions (face 1); creation
@@ -204,7 +212,9 @@ class Side:
         return numpy if self.is_numpy or face == 1 else mnp
 
     def asarray(self, host):
-        return host.copy() if self.is_numpy else mnp.asarray(host.copy())
+        if self.is_numpy:
+            return host.copy()
+        return mnp.asarray(host.copy()) if self.device is None else mnp.asarray(host).to_device(self.device)
 
     def operator_context(self):
         return nep50() if self.is_numpy else contextlib.nullcontext()
@@ -382,9 +392,13 @@ def same(a, b):
         if type(x) is not type(y):
             return f"python types {type(x).__name__} vs {type(y).__name__}"
         if x != y and not (x != x and y != y):
-            if isinstance(x, list):
-                return None if numpy.array_equal(numpy.asarray(x), numpy.asarray(y), equal_nan=True) else \
-                    f"lists {x!r} vs {y!r}"
+            # Python numbers from tolist()/item()/float(): they may come from float32 and MXNet kernels
+            xs, ys = numpy.asarray(x), numpy.asarray(y)
+            if xs.shape == ys.shape and xs.dtype.kind in "fc" and ys.dtype.kind in "fc" and \
+                    numpy.allclose(xs, ys, rtol=2e-5, atol=1e-6, equal_nan=True):
+                return None
+            if isinstance(x, list) and numpy.array_equal(xs, ys, equal_nan=True):
+                return None
             return f"python values {x!r} vs {y!r}"
         return None
     x, y = a[1], b[1]
@@ -442,11 +456,11 @@ def execute(program, sides):
             want, v_ref = _outcome(ref, envs["numpy"], step)
             for side in sides:
                 env = envs[side.name]
-                with mp.policy(side.policy):
+                with side.context():
                     got, v = _outcome(side, env, step)
                 if got[0] == "raise" and got[1] is mp.NoKernelError and side.policy == "mxnet_only":
                     not_applicable += 1
-                    with mp.policy("numpy_only"):
+                    with side.context("numpy_only"):
                         got, v = _outcome(side, env, step)
                 _compare(program, i, step, side, want, got)
                 _new_vars(env, v, side)
@@ -454,10 +468,12 @@ def execute(program, sides):
             # in-place steps: every live variable must still agree
             if step[0] in ("setitem", "iop") or (step[0] == "method" and step[1] in ("fill", "sort")):
                 for side in sides:
+                    if side.device is not None:
+                        continue  # Note: on MXNet devices slices are copies, not views (README: known gap)
                     for j, (x, y) in enumerate(zip(envs["numpy"], envs[side.name], strict=True)):
                         d = same(snapshot(x, ref), snapshot(y, side))
                         if d:
-                            raise Mismatch(f"[{side.policy}] after step {i} {step!r}: variable {j}: {d}\n"
+                            raise Mismatch(f"[{side.name}] after step {i} {step!r}: variable {j}: {d}\n"
                                            f"program = {program!r}")
     return not_applicable
 
@@ -469,12 +485,23 @@ def _compare(program, i, step, side, want, got):
             return
         w = f"{want[1].__name__}: {want[2]}" if want[0] == "raise" else "a value"
         g = f"{got[1].__name__}: {got[2]}" if got[0] == "raise" else "a value"
-        raise Mismatch(f"[{side.policy}] step {i} {step!r}: NumPy gave {w}; minpy_array gave {g}\n"
+        raise Mismatch(f"[{side.name}] step {i} {step!r}: NumPy gave {w}; minpy_array gave {g}\n"
                        f"program = {program!r}")
     d = same(want[1], got[1])
     if d:
-        raise Mismatch(f"[{side.policy}] step {i} {step!r}: {d}\nprogram = {program!r}")
+        raise Mismatch(f"[{side.name}] step {i} {step!r}: {d}\nprogram = {program!r}")
 
 
-def sides(policies):
-    return [Side(p, p) for p in policies]
+IN_PLACE = ("setitem", "iop")
+
+
+def without_writes(program):
+    """The program without in-place steps.  Note: on MXNet devices slices and reshapes are copies, not views
+    (README: known gap), so a write through one diverges from NumPy by design; device runs fuzz the rest."""
+    steps = [s for s in program["steps"]
+             if s[0] not in IN_PLACE and not (s[0] == "method" and s[1] in ("fill", "sort"))]
+    return {"inputs": program["inputs"], "steps": steps}
+
+
+def sides(policies, device=None):
+    return [Side(p if device is None else f"{p}@{device}", p, device) for p in policies]
