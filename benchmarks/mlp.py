@@ -3,14 +3,16 @@ cross-entropy, batch 64, float32, for N in {2, 10, 50} and H in {256, 1024}.
 
 Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy,
 hand-written NumPy backprop (the baseline), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Prints
-ms per step (median of the timed steps, run round-robin) and the ratio to hand-written NumPy.  Single-threaded unless
---threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load).
+ms per step (median of the timed steps, taken in shuffled rounds) and the ratio to hand-written NumPy.
+Single-threaded unless --threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load),
+timed in process CPU time unless --wall is given.
 
     python benchmarks/mlp.py [--quick] [--threads N]
 """
 import argparse
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -29,6 +31,9 @@ _T = _threads_from_argv()
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"):
     os.environ.setdefault(_v, _T)
 os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+# Note: MXNet's threaded engine keeps its worker threads spinning after a step, which slowed whichever contender ran
+# next by ~100 ms at N=10, H=1024 on this machine; the synchronous engine runs every op in the calling thread
+os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 
 import numpy  # noqa: E402
 
@@ -164,17 +169,21 @@ def mxnet_setup(layers, X, y, onehot):
 
 
 # ---------------------------------------------------------------- harness
-def time_interleaved(steps, min_rounds, min_seconds, max_rounds=30):
-    """Median ms per step of each step function, timed round-robin (one step of each per round) so that load
-    from other processes falls on all of them alike; also the loss of each one's first, untimed warm-up step."""
+def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30):
+    """Median ms per step of each step function, timed in rounds (one step of each per round, in a shuffled
+    order) so that load from other processes falls on all of them alike; also the loss of each one's first,
+    untimed warm-up step."""
     first = [step() for step in steps]  # warm-up: binds executors, fills caches
     times = [[] for _ in steps]
+    order = list(range(len(steps)))
+    rng = random.Random(0)
     start, rounds = time.perf_counter(), 0
     while rounds < max_rounds and (rounds < min_rounds or time.perf_counter() - start < min_seconds):
-        for i, step in enumerate(steps):
-            t = time.perf_counter()
-            step()
-            times[i].append(time.perf_counter() - t)
+        rng.shuffle(order)
+        for i in order:
+            t = clock()
+            steps[i]()
+            times[i].append(clock() - t)
         rounds += 1
     return [statistics.median(t) * 1e3 for t in times], first
 
@@ -193,6 +202,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: N=2, H=256, one timed step each")
     ap.add_argument("--threads", default="1", help="BLAS/OpenMP threads (default 1)")
+    ap.add_argument("--wall", action="store_true",
+                    help="time wall-clock (default: this process's CPU time, which load from other processes on a "
+                         "shared machine does not inflate; single-threaded runs only)")
     args = ap.parse_args(argv)
     from minpy_array import NoKernelError
     from minpy_array.ops import _mxnet
@@ -214,12 +226,15 @@ def main(argv=None):
                 continue
             steps.append(step)
             names_here.append(name)
-        ms, first = time_interleaved(steps, min_steps, min_seconds)
+        clock = time.perf_counter if args.wall or args.threads != "1" else time.process_time
+        ms, first = time_interleaved(steps, min_steps, min_seconds, clock)
         for name, t, f in zip(names_here, ms, first, strict=True):
             results[name, n, h], losses[name, n, h] = t, f
         print(f"  N={n:<3} H={h:<5} " + ", ".join(f"{k}: {v:.1f} ms" for k, v in zip(names_here, ms, strict=True)),
               file=sys.stderr, flush=True)
-    print(f"MLP SGD step, batch {BATCH}, float32, {args.threads} thread(s); "
+    clock = "wall-clock" if args.wall or args.threads != "1" else "process CPU time"
+    print(f"MLP SGD step, batch {BATCH}, float32, {args.threads} thread(s), {clock}, MXNet "
+          f"{os.environ['MXNET_ENGINE_TYPE']}; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {numpy.__version__}, "
           f"python {platform.python_version()}")
     header = "| contender | " + " | ".join(f"N={n} H={h}" for n, h in configs) + " |"
