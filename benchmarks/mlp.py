@@ -27,13 +27,14 @@ def _threads_from_argv():
     return "1"
 
 
-_T = _threads_from_argv()
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"):
-    os.environ.setdefault(_v, _T)
-os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
-# Note: MXNet's threaded engine keeps its worker threads spinning after a step, which slowed whichever contender ran
-# next by ~100 ms at N=10, H=1024 on this machine; the synchronous engine runs every op in the calling thread
-os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
+if __name__ == "__main__":  # run as a script: set the thread counts and engine before NumPy and MXNet load
+    _T = _threads_from_argv()
+    for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"):
+        os.environ.setdefault(_v, _T)
+    os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+    # Note: MXNet's threaded engine keeps its worker threads spinning after a step, which slowed whichever contender
+    # ran next by ~100 ms at N=10, H=1024 on this machine; the synchronous engine runs every op in the calling thread
+    os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 
 import numpy  # noqa: E402
 
@@ -234,7 +235,7 @@ def main(argv=None):
               file=sys.stderr, flush=True)
     clock = "wall-clock" if args.wall or args.threads != "1" else "process CPU time"
     print(f"MLP SGD step, batch {BATCH}, float32, {args.threads} thread(s), {clock}, MXNet "
-          f"{os.environ['MXNET_ENGINE_TYPE']}; "
+          f"{os.environ.get('MXNET_ENGINE_TYPE', 'ThreadedEnginePerDevice')}; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {numpy.__version__}, "
           f"python {platform.python_version()}")
     header = "| contender | " + " | ".join(f"N={n} H={h}" for n, h in configs) + " |"
