@@ -76,9 +76,9 @@ def scalar_operand(value, x, name):
     except TypeError as e:
         raise TypeError(f"{name}: {e}") from None
     _dtypes.check_scalar_range(value, rt)
-    if x.ndim == 0 or rt.kind in "fc" and (type(value) is not builtins.int or builtins.abs(value) >= 2 ** 31):
+    if x.ndim == 0 or rt.kind in "fc" and (type(value) is not builtins.int or builtins.abs(value) >= 2 ** 15):
         # Note: a 0-d array of the result dtype, so that NumPy 1.26's value-based casting cannot widen the result
-        # (it treats a 0-d array and a Python scalar alike as values)
+        # (it treats a 0-d array and a Python scalar alike as values; float32 + an int beyond int16 is float64)
         from ._creation import asarray
 
         value = asarray(value, dtype=rt, device=x.device)
