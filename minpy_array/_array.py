@@ -301,6 +301,8 @@ class MinArray:
     # ------------------------------------------------------------ operators
     def _binop(self, op, other, reflected=False):
         t = type(other)
+        if op == "pow" and not reflected and t in _REAL_SCALARS and other in _FAST_POW and self.dtype.kind in "fc":
+            return apply(_FAST_POW[other], self)
         if t is MinArray:
             if self._data.dtype == other._data.dtype:
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
@@ -344,6 +346,11 @@ class MinArray:
         other = _operand(self, other)
         if other is NotImplemented:
             return NotImplemented
+        if not self._data.flags.writeable:
+            raise ValueError("output array is read-only")  # before any check of the operand, as NumPy
+        if op == "pow" and type(other) in _REAL_SCALARS and other in _FAST_POW and self.dtype.kind in "fc":
+            apply(_FAST_POW[other], self, out=self)
+            return self
         if type(other) is not MinArray and (op != "divide" or self.dtype.kind in "fc"):
             rt = _dtypes.scalar_dtype(other, self.dtype)
             _dtypes.check_scalar_range(other, rt)
@@ -446,6 +453,12 @@ def _method_kernel(name):
             return getattr(x, name)(*args, **kwargs)
         _METHOD_KERNELS[name] = k
     return k
+
+
+# Note: NumPy's `x ** s` (and `x **= s`) with a Python scalar -1, 0.5 or 2 on a float or complex array runs
+# reciprocal, sqrt or square, not power: the results differ for -0.0, -inf and complex infinities
+_REAL_SCALARS = (builtins.int, builtins.float)
+_FAST_POW = {-1: "reciprocal", 0.5: "sqrt", 2: "square"}
 
 
 def _fits(value, dtype):

@@ -150,6 +150,17 @@ class Decline(Exception):
     """Raised by a kernel that sees, after running, that NumPy would answer differently: NumPy reruns the call."""
 
 
+def _nonzero_only(kernel):
+    # Note: over +0.0 and -0.0 NumPy's max/min return the last zero and MXNet's the first, so a zero result is
+    # recomputed by NumPy (its sign is seen by signbit, copysign, 1/x)
+    def run(*args, **kw):
+        r = kernel(*args, **kw)
+        if bool((r == 0).any()):
+            raise Decline
+        return r
+    return run
+
+
 def _finite_only(kernel):
     # Note: MXNet sums with Kahan compensation, which turns inf + inf into nan; a finite result proves the inputs
     # finite (and no overflow), so only then is it NumPy's answer.
@@ -186,10 +197,12 @@ def _build():
         table[op] = (_float_scalar_as_array(getattr(mnp, op)), exact_guard)
     for op in ("sum", "mean"):
         table[op] = (_finite_only(getattr(mnp, op)), reduce_guard)
-    table["max"] = (mnp.max, extremum_guard)
-    table["min"] = (mnp.min, extremum_guard)
-    table["matmul"] = (mnp.dot, matmul_guard)
-    table["dot"] = (mnp.dot, matmul_guard)
+    table["max"] = (_nonzero_only(mnp.max), extremum_guard)
+    table["min"] = (_nonzero_only(mnp.min), extremum_guard)
+    # Note: OpenBLAS (NumPy) can give 0 for 0 * inf inside a product where MXNet gives nan: non-finite
+    # products are recomputed by NumPy
+    table["matmul"] = (_finite_only(mnp.dot), matmul_guard)
+    table["dot"] = (_finite_only(mnp.dot), matmul_guard)
     table["reshape"] = (mnp.reshape, reshape_guard)
     table["transpose"] = (mnp.transpose, transpose_guard)
     table["where"] = (mnp.where, where_guard)
