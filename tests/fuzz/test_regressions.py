@@ -72,6 +72,31 @@ PROGRAMS = {
                            "steps": [("ufunc1", "negative", 0, 0), ("ufunc2", "copysign", 1, 0, 1),
                                      ("ufunc1", "signbit", 0, 2), ("ufunc1", "sign", 0, 0),
                                      ("ufunc1", "signbit", 1, 3)]},
+    # operators: NumPy's `x ** s` runs sqrt / reciprocal / square for s = 0.5 / -1 / 2 (they differ from power at
+    # -0.0, -inf and complex infinities)
+    "x ** 0.5 is sqrt": {"inputs": [("float64", (2, 2, 3), 23, True)],
+                         "steps": [("binop", "**", 0, ("s", 0.5), False), ("binop", "**", 0, ("s", -1), False),
+                                   ("binop", "**", 0, ("s", 2), False), ("iop", "**=", 0, ("s", 0.5)),
+                                   ("iop", "**=", 0, ("s", -1))]},
+    "complex **= -1 is reciprocal": {"inputs": [("complex128", (2, 3), 24, True)],
+                                     "steps": [("iop", "**=", 0, ("s", -1)), ("binop", "**", 0, ("s", -1), False),
+                                               ("iop", "**=", 0, ("s", 2)), ("binop", "**", 0, ("s", 0.5), False),
+                                               ("method", "sum", 0, 0)]},
+    # in place on a read-only array: NumPy's read-only error comes before the operand's range check
+    "read-only |= out-of-range": {"inputs": [("uint64", (3,), 25, False)],
+                                  "steps": [("func", "broadcast_to", 0, 0, 0), ("iop", "|=", 1, ("s", -129)),
+                                            ("iop", "+=", 1, ("s", 1)), ("setitem", 1, 0, ("s", 1)),
+                                            ("iop", "*=", 1, ("s", 2.5))]},
+    # prefer_mxnet: over +0.0 and -0.0 NumPy's max/min return the last zero, MXNet's the first
+    "min/max of signed zeros": {"inputs": [("float64", (2, 2, 3), 26, True)],
+                                "steps": [("binop", "*", 0, ("s", 0), False), ("reduce", "min", 0, 1, -1, False),
+                                          ("reduce", "max", 1, 1, 0, True), ("ufunc1", "signbit", 0, 2),
+                                          ("ufunc1", "signbit", 0, 3)]},
+    # prefer_mxnet: 0 * inf inside a product: OpenBLAS gives 0 where MXNet gives nan
+    "dot with 0 * inf": {"inputs": [("int64", (1,), 331, True), ("float32", (1, 3), 65535, True)],
+                         "steps": [("unary", "-", 1), ("ufunc1", "absolute", 0, 22),
+                                   ("ufunc2", "bitwise_xor", 0, 5, 30), ("reduce", "min", 1, 39, -1, True),
+                                   ("func", "dot", 0, 29, 3)]},
 }
 
 XFAIL = {
