@@ -26,7 +26,8 @@ class Node:
     """One traced value at one level.
 
     level:   the trace level
-    lower:   the same value below this level (a MinArray)
+    lower:   the same value below this level (a MinArray traced at an outer level, or a leaf's input); None when
+             the value is untraced below this level: then the array's own buffer is that value
     vjp:     the VJP table entry of the op that made it ((kind, makers) or a custom callable); None for a leaf
     ans, args, kw: the op's output (below the level) and inputs (below the level), dropped once the VJP has run
     parents: ((position, index in a list argument or -1, parent Node), ...)
@@ -57,7 +58,7 @@ def strip(x, level):
     if t is MinArray:
         n = x._node
         while n is not None and n.level >= level:
-            if n.lower is None:  # a value whose backward pass has run: what is left is its value
+            if n.lower is None:  # untraced below this level
                 return _wrap(x._data, x._device)
             x = n.lower
             n = x._node
@@ -130,7 +131,7 @@ def record(op, vjp, args, kw, result):
         node = Node(level, None, op, vjp, cur, a, kwl, tuple(parents))
         if not multi:
             out = _wrap(cur._data, cur._device)
-            node.lower = cur
+            node.lower = cur if cur._node is not None else None
             out._node = node
             cur = out
         else:
@@ -138,20 +139,44 @@ def record(op, vjp, args, kw, result):
     return cur
 
 
+class Meta:
+    """What a shape-only VJP needs of an argument (shape, dtype, device), so that its value can be freed."""
+
+    __slots__ = ("shape", "dtype", "ndim", "size", "_device")
+
+    def __init__(self, a):
+        self.shape, self.dtype, self.ndim, self.size, self._device = a.shape, a.dtype, a.ndim, a.size, a._device
+
+    @property
+    def device(self):
+        return self._device
+
+
+SHAPE_ONLY = set()  # ops whose VJP reads only the shapes and dtypes of its array arguments and not its output
+NO_ANS = set()      # ops whose VJP does not read its output
+
+
 def _record_one_level(op, vjp, args, result):
     """The common case, fast: one output, positional array arguments all traced at one level only (else None)."""
     level = 0
     parents = []
     lower = list(args)
+    light = op in SHAPE_ONLY
     for i, a in enumerate(args):
         t = type(a)
         if t is MinArray:
             n = a._node
             if n is None:
                 continue
-            low = n.lower
-            if low is None or low._node is not None or (level and n.level != level):
+            if level and n.level != level:
                 return None
+            low = n.lower
+            if low is None:
+                low = Meta(a) if light else _wrap(a._data, a._device)
+            elif low._node is not None:
+                return None
+            elif light:
+                low = Meta(low)
             level = n.level
             parents.append((i, -1, n))
             lower[i] = low
@@ -159,7 +184,7 @@ def _record_one_level(op, vjp, args, result):
             for e in a:
                 if type(e) is MinArray and e._node is not None:
                     return None
-    node = Node(level, result, op, vjp, result, tuple(lower), None, tuple(parents))
+    node = Node(level, None, op, vjp, None if light or op in NO_ANS else result, tuple(lower), None, tuple(parents))
     out = _wrap(result._data, result._device)
     out._node = node
     return out

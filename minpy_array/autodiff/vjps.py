@@ -137,12 +137,28 @@ def _tie_mask_kernel(x, y, ans):
     return out
 
 
+def _select_kernel(g, x, y, wins):
+    out = numpy.multiply(g, wins(x, y), dtype=g.dtype)  # Note: numpy.where with a 0-d operand is 10x slower
+    tie = numpy.equal(x, y)
+    if tie.any():
+        tie = numpy.broadcast_to(tie, out.shape)
+        out[tie] = numpy.broadcast_to(g, out.shape)[tie] * 0.5
+    return out
+
+
 def _balanced(x, y, ans):
     """1 where x alone attains ans, 1/2 where x and y tie (as autograd and JAX split a tie); one op, constant."""
     return _dispatch.run("_tie_mask", _tie_mask_kernel, (x, y, ans), {})
 
 
+def _side(g, x, y, wins):
+    """g times _balanced for maximum (wins=numpy.greater) and minimum (numpy.less), from the inputs alone, in one
+    op (linear in g, piecewise constant in x and y)."""
+    return _dispatch.run("_select", _select_kernel, (g, x, y, wins), {})
+
+
 NONDIFF.add("_tie_mask")  # piecewise constant
+defvjp("_select", lambda ans, g, x, y, wins: lambda gg: _side(gg, x, y, wins))
 
 
 defvjp("add", _same, _same)
@@ -153,10 +169,13 @@ defvjp("divide", lambda ans, x, y, **k: lambda g: _div(g, y),
 defvjp("pow", lambda ans, x, y, **k: lambda g: _mul(g, y, A("pow", x, A("subtract", y, 1.0))),
        lambda ans, x, y, **k: lambda g: _mul(g, ans, A("log", A("where", A("greater", x, 0.0), x, 1.0))))
 VJPS["float_power"] = VJPS["pow"]
-defvjp("maximum", lambda ans, x, y, **k: lambda g: _mul(g, _balanced(x, y, ans)),
+defvjp("maximum", lambda ans, x, y, **k: lambda g: _side(g, x, y, numpy.greater),
+       lambda ans, x, y, **k: lambda g: _side(g, y, x, numpy.greater))
+defvjp("minimum", lambda ans, x, y, **k: lambda g: _side(g, x, y, numpy.less),
+       lambda ans, x, y, **k: lambda g: _side(g, y, x, numpy.less))
+defvjp("fmax", lambda ans, x, y, **k: lambda g: _mul(g, _balanced(x, y, ans)),
        lambda ans, x, y, **k: lambda g: _mul(g, _balanced(y, x, ans)))
-for _op in ("minimum", "fmax", "fmin"):
-    VJPS[_op] = VJPS["maximum"]
+VJPS["fmin"] = VJPS["fmax"]
 defvjp("atan2", lambda ans, y, x, **k: lambda g: _div(_mul(g, x), A("add", _sq(x), _sq(y))),
        lambda ans, y, x, **k: lambda g: A("negative", _div(_mul(g, y), A("add", _sq(x), _sq(y)))))
 defvjp("hypot", lambda ans, x, y, **k: lambda g: _div(_mul(g, x), ans),
@@ -1086,3 +1105,18 @@ def _register_numpy2():
 
 
 _register_numpy2()
+
+
+# What the tape may drop at record time, so that a forward pass keeps only what its backward pass reads (in
+# x @ W + b the product is freed at once; hand-written backprop keeps no more).
+# Ops whose VJPs above never read their output:
+tape.NO_ANS.update((
+    "matmul", "linalg.matmul", "dot", "multiply", "maximum", "minimum", "where", "clip", "tensordot", "vecdot",
+    "linalg.vecdot", "log", "log2", "log10", "log1p", "sin", "cos", "atan", "asin", "acos", "sinh", "cosh", "asinh",
+    "acosh", "atanh", "square", "fabs", "sign", "floor", "ceil", "trunc", "rint", "round"))
+# ops whose VJPs read only the shapes and dtypes of their array arguments, and not their output:
+tape.SHAPE_ONLY.update((
+    "add", "subtract", "negative", "positive", "conj", "real", "astype", "copy", "asarray", "array", "asanyarray",
+    "ascontiguousarray", "asfortranarray", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "squeeze",
+    "expand_dims", "ravel", "flatten", "reshape", "transpose", "permute_dims", "swapaxes", "matrix_transpose",
+    "linalg.matrix_transpose", "moveaxis", "sum", "add.reduce", "mean", "flip", "getitem", "take"))

@@ -288,7 +288,7 @@ def cases():
 
 
 CASES = cases()
-PRIVATE = {"_scatter_add"}  # the VJP of getitem; checked to second order through getitem's own case
+PRIVATE = {"_scatter_add", "_select"}  # VJPs of getitem and maximum: checked to second order through their cases
 CHECK_POLICIES = ["numpy_only", "prefer_mxnet"] if HAS_MXNET else ["numpy_only"]
 EXAMPLES = max(2, settings().max_examples // 5)
 
