@@ -3,11 +3,16 @@ float32, for minpy_array's autodiff, hand-written NumPy backprop and HIPS autogr
 
     .venv/bin/python benchmarks/autodiff.py [--quick] [--repeat R]
 
-Prints ms/step (best of R timed steps after a warm-up; the three take turns; CPU time of the process unless --wall)
-and the ratios to hand-written NumPy.
+Prints ms/step (best of R timed steps after a warm-up; the three take turns; CPU time of the process unless --wall;
+one OpenBLAS thread unless OPENBLAS_NUM_THREADS is set) and the ratios to hand-written NumPy.
 """
 import argparse
+import os
 import time
+
+# Note: one BLAS thread unless the environment says otherwise: on a shared machine, spinning BLAS worker threads
+# make CPU time (and wall time) depend on how long Python runs between two products.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy
 
