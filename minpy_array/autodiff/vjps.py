@@ -1120,3 +1120,67 @@ tape.SHAPE_ONLY.update((
     "ascontiguousarray", "asfortranarray", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "squeeze",
     "expand_dims", "ravel", "flatten", "reshape", "transpose", "permute_dims", "swapaxes", "matrix_transpose",
     "linalg.matrix_transpose", "moveaxis", "sum", "add.reduce", "mean", "flip", "getitem", "take"))
+
+
+# ---------------------------------------------------------------- more ufunc methods, diag
+def _outer_sum(g, a, b, which):
+    """Cotangent of a (which=0) or b (which=1) in ufunc.outer(a, b): g summed over the other operand's axes."""
+    if which == 0:
+        return A("sum", g, tuple(range(a.ndim, g.ndim))) if b.ndim else g
+    return A("sum", g, tuple(range(a.ndim))) if a.ndim else g
+
+
+def _outer_of(x, y):
+    """x broadcast against y as in ufunc.outer(x, y): x's axes first."""
+    return A("reshape", x, x.shape + (1,) * y.ndim)
+
+
+def _inner_of(x, y):
+    return A("reshape", y, (1,) * x.ndim + y.shape)
+
+
+defvjp("add.outer", lambda ans, a, b, **k: lambda g: _outer_sum(g, a, b, 0),
+       lambda ans, a, b, **k: lambda g: _outer_sum(g, a, b, 1))
+defvjp("subtract.outer", lambda ans, a, b, **k: lambda g: _outer_sum(g, a, b, 0),
+       lambda ans, a, b, **k: lambda g: A("negative", _outer_sum(g, a, b, 1)))
+defvjp("multiply.outer", lambda ans, a, b, **k: lambda g: _outer_sum(_mul(g, _inner_of(a, b)), a, b, 0),
+       lambda ans, a, b, **k: lambda g: _outer_sum(_mul(g, _outer_of(a, b)), a, b, 1))
+defvjp("divide.outer", lambda ans, a, b, **k: lambda g: _outer_sum(_div(g, _inner_of(a, b)), a, b, 0),
+       lambda ans, a, b, **k: lambda g: A("negative", _outer_sum(_div(_mul(g, ans), _inner_of(a, b)), a, b, 1)))
+
+
+def _accumulate_prod_vjp(ans, x, axis=0, dtype=None, out=None, **k):
+    return lambda g: _cumprod_1(g, x, ans, axis)
+
+
+def _running_index_kernel(x, ans, axis):
+    """For each position of a running max/min along axis, the index of the first element that attains it."""
+    hit = numpy.equal(numpy.expand_dims(x, axis + 1), numpy.expand_dims(ans, axis))  # [.., i, j, ..]
+    n = x.shape[axis]
+    upto = numpy.tril(numpy.ones((n, n), bool)).T  # i <= j
+    hit &= upto.reshape((n, n) + (1,) * (x.ndim - axis - 1))
+    return numpy.argmax(hit, axis=axis)
+
+
+def _running_extremum_vjp(ans, x, axis=0, dtype=None, out=None, **k):
+    ax = axis % x.ndim
+
+    def vjp(g):
+        idx = _running_index_kernel(_key_plain(x), _key_plain(ans), ax)
+        return _scatter(g, x.shape, _take_along_key(x, idx, ax))
+    return vjp
+
+
+defvjp("multiply.accumulate", _accumulate_prod_vjp)
+defvjp("maximum.accumulate", _running_extremum_vjp)
+defvjp("minimum.accumulate", _running_extremum_vjp)
+
+
+def _diag_vjp_maker(ans, v, k=0):
+    if v.ndim == 1:
+        return lambda g: A("diagonal", g, k)
+    return lambda g: _diag_vjp(g, v, k, 0, 1)
+
+
+defvjp("diag", _diag_vjp_maker)
+tape.NO_ANS.update(("add.outer", "subtract.outer", "multiply.outer", "diag"))

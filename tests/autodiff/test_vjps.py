@@ -142,6 +142,19 @@ def cases():
         c[op] = [V(lambda x, uf=uf: uf.reduce(x), R, dom), V(lambda x, uf=uf: uf.reduce(x, axis=-1, keepdims=True),
                                                               R, dom)]
     c["add.accumulate"] = [V(lambda x: mnp.add.accumulate(x), R, "r")]
+    c["multiply.accumulate"] = [V(lambda x: mnp.multiply.accumulate(x), R, "nz"),
+                                V(lambda x: mnp.multiply.accumulate(x, axis=-1), R, "nz")]
+    for op in ("maximum.accumulate", "minimum.accumulate"):
+        uf = getattr(mnp, op.split(".")[0])
+        c[op] = [V(lambda x, uf=uf: uf.accumulate(x), R, "distinct"),
+                 V(lambda x, uf=uf: uf.accumulate(x, axis=-1), R, "distinct")]
+    outer = [((2,), (3,)), ((2, 3), (2,)), ((), (3,))]
+    c["add.outer"] = [V(lambda a, b: mnp.add.outer(a, b), outer, "r", "r")]
+    c["subtract.outer"] = [V(lambda a, b: mnp.subtract.outer(a, b), outer, "r", "r")]
+    c["multiply.outer"] = [V(lambda a, b: mnp.multiply.outer(a, b), outer, "r", "r")]
+    c["divide.outer"] = [V(lambda a, b: mnp.divide.outer(a, b), outer, "r", "nz")]
+    c["diag"] = [V(lambda v: A("diag", v), [((3,),)], "r"), V(lambda v: A("diag", v, 1), [((3,),), ((3, 3),)], "r"),
+                 V(lambda a: A("diag", a, -1), [((2, 3),)], "r")]
     c["cumsum"] = [V(lambda x: A("cumsum", x), R, "r"), V(lambda x: A("cumsum", x, axis=0), R, "r")]
     c["cumprod"] = [V(lambda x: A("cumprod", x), R, "nz"), V(lambda x: A("cumprod", x, axis=-1), R, "nz")]
     c["cumulative_sum"] = [V(lambda x: A("cumulative_sum", x, axis=0), R, "r"),
