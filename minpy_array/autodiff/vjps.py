@@ -23,12 +23,21 @@ EACH, ALL = 0, 1
 
 
 def defvjp(op, *makers):
-    """Register the VJP of op `op`, one maker per positional argument (None: not differentiable there)."""
+    """Register the VJP of op name `op` (a key of ops/numpy_ops.KERNELS, or any name run through
+    `_dispatch.run(op, kernel, args, kw)`).
+
+    makers[i](ans, *args, **kw) returns `g -> cotangent of positional argument i`; a missing or None maker means
+    no gradient flows through that argument.  `ans` is the op's output and `args`/`kw` its inputs as the op saw
+    them.  Write the cotangent with minpy_array ops so that grad(grad(f)) works; it may have a broadcast shape or
+    another dtype (the tape sums it down and casts it back)."""
     VJPS[op] = (EACH, makers)
 
 
 def defvjp_all(op, maker):
-    """Register one maker giving the cotangents of all positional arguments at once (multi-output ops too)."""
+    """Register the VJP of op name `op` as one maker: maker(ans, *args, **kw) returns `g -> tuple of cotangents`,
+    one per positional argument (None: no gradient; a short tuple leaves the rest None).  For an op with several
+    outputs `ans` and `g` are tuples (namedtuples stay namedtuples) and g holds zeros for the outputs that received
+    no gradient.  MXNet symbols (minpy_array.Function) register themselves this way."""
     VJPS[op] = (ALL, maker)
 
 
