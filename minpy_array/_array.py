@@ -18,7 +18,7 @@ from .ops.numpy_ops import KERNELS as _KERNELS
 
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
-_F32_MAX = float(numpy.finfo(numpy.float32).max)
+_F32_MAX = 3.4e38  # Note: NumPy 1.26 upcasts a float32 array with a Python float from 3.4e38 on (value-based)
 
 
 class MinArray:
@@ -306,7 +306,7 @@ class MinArray:
         if t is MinArray:
             if self._data.dtype == other._data.dtype:
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
-        elif t is builtins.float and -_F32_MAX <= other <= _F32_MAX:
+        elif t is builtins.float and -_F32_MAX < other < _F32_MAX:
             dt = self._data.dtype
             if dt.kind == "f" and (dt.itemsize == 8 or (dt.itemsize == 4 and self._data.ndim)):
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
@@ -334,7 +334,7 @@ class MinArray:
             if x.ndim == 0:  # Note: NumPy 1.26 promotes 0-d arrays with Python scalars by value, not NEP 50
                 other = rt.type(other)
             if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) in (builtins.complex, builtins.int)
-                                                      or abs(other) > _F32_MAX or rt.itemsize == 2):
+                                                      or abs(other) >= _F32_MAX or rt.itemsize == 2):
                 other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
                 other = _wrap(other, x._device) if x._device.kind == "cpu" else other
         return apply(op, other, x) if reflected else apply(op, x, other)
@@ -343,6 +343,8 @@ class MinArray:
         if self._node is not None or _is_traced(other):
             _dispatch.assign(self, self._binop(op, other))
             return self
+        if type(self._data) is not numpy.ndarray:
+            return self._iop_device(op, other)
         other = _operand(self, other)
         if other is NotImplemented:
             return NotImplemented
@@ -358,6 +360,23 @@ class MinArray:
         elif type(other) is MinArray and other.ndim == 0 and self.ndim and other.dtype != self.dtype:
             other = apply("reshape", other, (1,))  # Note: NumPy 1.26 casts a 0-d operand by value; (1,) does not
         apply(op, self, other, out=self)
+        return self
+
+    def _iop_device(self, op, other):
+        """x op= y on a device buffer: computed there (MXNet kernels where a guard admits them, no host round
+        trip), then stored with NumPy's out= rules; device buffers have no views to keep in sync."""
+        r = self._binop(op, other)
+        if r is NotImplemented:
+            return NotImplemented
+        if r.shape != self.shape:
+            raise ValueError(f"{op}: non-broadcastable output operand with shape {self.shape} doesn't match the "
+                             f"broadcast shape {r.shape}")
+        if r.dtype != self.dtype:
+            if not numpy.can_cast(r.dtype, self.dtype, "same_kind"):
+                raise TypeError(f"Cannot cast ufunc '{op}' output from {r.dtype!r} to {self.dtype!r} with casting "
+                                "rule 'same_kind'")
+            r = apply("astype", r, self.dtype)
+        self._data = r._data
         return self
 
     def __neg__(self):

@@ -160,3 +160,28 @@ def test_gpu():
         y = mnp.exp(x) + mnp.logaddexp(x, x)
     assert y.device == "gpu:0"
     numpy.testing.assert_allclose(y.asnumpy(), numpy.exp(a) + numpy.logaddexp(a, a))
+
+
+@requires_mxnet
+def test_in_place_operators_on_a_device_stay_there():
+    x = mnp.asarray(numpy.arange(4.0)).to_device("sim:0")
+    g = mnp.asarray(numpy.ones(4)).to_device("sim:0")
+    mp.reset_op_stats()
+    x -= 0.5 * g
+    x *= 2
+    s = mp.op_stats()
+    assert s["subtract"]["mxnet"] == 1 and s["multiply"]["mxnet"] == 2 and s["subtract"]["copied_bytes"] == 0
+    numpy.testing.assert_array_equal(x.asnumpy(), (numpy.arange(4.0) - 0.5) * 2)
+    i = mnp.asarray(numpy.arange(3)).to_device("sim:0")
+    with pytest.raises(TypeError, match="same_kind"):
+        i += 1.5
+    with pytest.raises(ValueError, match="broadcast"):
+        x += mnp.ones((2, 4)).to_device("sim:0")
+    with pytest.raises(OverflowError):
+        i += 2 ** 70
+    i //= 2
+    f = mnp.asarray(numpy.ones(2, dtype="float32")).to_device("sim:0")
+    f += mnp.asarray(numpy.ones(2)).to_device("sim:0")  # float64 result cast back (same kind)
+    assert f.dtype == numpy.float32 and i.dtype == numpy.int64
+    numpy.testing.assert_array_equal(i.asnumpy(), [0, 0, 1])
+    numpy.testing.assert_array_equal(f.asnumpy(), [2, 2])

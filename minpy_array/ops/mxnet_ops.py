@@ -27,7 +27,7 @@ BINARY_FLOAT = ("divide", "maximum", "minimum", "pow", "hypot", "atan2")
 BINARY_EXACT = ("add", "subtract", "multiply", "equal", "not_equal", "less", "less_equal", "greater",
                 "greater_equal")
 _SCALARS = (builtins.int, builtins.float)
-_F32_MAX = float(numpy.finfo(numpy.float32).max)
+_F32_MAX = 3.4e38  # NumPy 1.26 upcasts a float32 array with a Python float from 3.4e38 on (value-based)
 
 
 def unary_guard(dts, args, kw):
@@ -42,12 +42,15 @@ def _binary(allowed):
         if dt not in allowed or (len(dts) == 2 and dts[1] != dt):
             return False
         if len(dts) == 1:  # an array and a Python scalar: NumPy keeps the array's dtype only for these
+            a, s = args if _is_array(args[0]) else args[::-1]
+            if type(s) is numpy.ndarray and s.ndim == 0 and s.dtype == dt and _is_array(a) and a.ndim:
+                return True  # a 0-d ndarray of the array's dtype (the operators' NEP 50 scalars)
             s, a = (args[1], args[0]) if isinstance(args[1], _SCALARS) else args
             if type(s) not in _SCALARS or not _is_array(a) or a.ndim == 0:
                 return False  # Note: NumPy 1.26 promotes a 0-d array with a Python scalar by value
             if dt.kind != "f" and type(s) is not builtins.int:
                 return False  # int array with a float scalar: MXNet truncates
-            if dt == F32 and abs(s) > _F32_MAX:
+            if dt == F32 and abs(s) >= _F32_MAX:
                 return False
             if dt == F32 and type(s) is builtins.int and not -(2 ** 15) <= s < 2 ** 16:
                 return False  # Note: NumPy 1.26 gives float64 for a float32 array and an int beyond 16 bits
@@ -176,9 +179,9 @@ def _float_scalar_as_array(kernel):
     # Note: MXNet passes scalars to kernels as text and parses them back inexactly (measured: 1 in 6 float64
     # values off by an ulp, subnormals rejected); a 0-d array of the other operand's dtype carries the exact value.
     def run(a, b):
-        if type(b) is builtins.float:
+        if type(b) is builtins.float or type(b) is numpy.ndarray:
             b = _mxnet.load().np.array(b, dtype=a.dtype, ctx=a.ctx)
-        elif type(a) is builtins.float:
+        elif type(a) is builtins.float or type(a) is numpy.ndarray:
             a = _mxnet.load().np.array(a, dtype=b.dtype, ctx=b.ctx)
         return kernel(a, b)
     return run
