@@ -15,6 +15,7 @@ from ._dispatch import apply
 from ._dispatch import run as _run
 from .ops import _mxnet
 from .ops.numpy_ops import KERNELS as _KERNELS
+from .ops.numpy_ops import OP_OF as _OP_OF
 
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
@@ -228,6 +229,12 @@ class MinArray:
         return (1, 0)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            for v in inputs:
+                if type(v) is not MinArray:
+                    break
+            else:  # only MinArrays: nothing to defer to (the hot path of numpy.exp(x), numpy.add(x, y))
+                return _run(_OP_OF.get(ufunc) or ufunc.__name__, ufunc, inputs, kwargs)
         return _protocols.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -301,8 +308,8 @@ class MinArray:
     # ------------------------------------------------------------ operators
     def _binop(self, op, other, reflected=False):
         t = type(other)
-        if op == "pow" and not reflected and t in _REAL_SCALARS and other in _FAST_POW and self.dtype.kind in "fc":
-            return apply(_FAST_POW[other], self)
+        if op == "pow" and not reflected and t in _REAL and (t, other) in _FAST_POW and self.dtype.kind in "fc":
+            return apply(_FAST_POW[t, other], self)
         if t is MinArray:
             if self._data.dtype == other._data.dtype:
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
@@ -350,8 +357,8 @@ class MinArray:
             return NotImplemented
         if not self._data.flags.writeable:
             raise ValueError("output array is read-only")  # before any check of the operand, as NumPy
-        if op == "pow" and type(other) in _REAL_SCALARS and other in _FAST_POW and self.dtype.kind in "fc":
-            apply(_FAST_POW[other], self, out=self)
+        if op == "pow" and type(other) in _REAL and (type(other), other) in _FAST_POW and self.dtype.kind in "fc":
+            apply(_FAST_POW[type(other), other], self, out=self)
             return self
         if type(other) is not MinArray and (op != "divide" or self.dtype.kind in "fc"):
             rt = _dtypes.scalar_dtype(other, self.dtype)
@@ -474,10 +481,10 @@ def _method_kernel(name):
     return k
 
 
-# Note: NumPy's `x ** s` (and `x **= s`) with a Python scalar -1, 0.5 or 2 on a float or complex array runs
-# reciprocal, sqrt or square, not power: the results differ for -0.0, -inf and complex infinities
-_REAL_SCALARS = (builtins.int, builtins.float)
-_FAST_POW = {-1: "reciprocal", 0.5: "sqrt", 2: "square"}
+# Note: NumPy 2's `x ** s` (and `x **= s`) on a float or complex array runs reciprocal, square or sqrt for the
+# Python scalars -1, 2 and 0.5, not power: the results differ at -0.0, -inf and complex infinities
+_REAL = (builtins.int, builtins.float)
+_FAST_POW = {(builtins.int, -1): "reciprocal", (builtins.int, 2): "square", (builtins.float, 0.5): "sqrt"}
 
 
 def _fits(value, dtype):
