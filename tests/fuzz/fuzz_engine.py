@@ -148,6 +148,17 @@ _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv",
 _UNARY = {"-": lambda x: -x, "+": lambda x: +x, "abs": abs, "~": lambda x: ~x}
 
 _OLD_NUMPY = numpy.lib.NumpyVersion(numpy.__version__) < "2.2.0"
+# Note: NumPy 2 runs `x ** s` as reciprocal/square/sqrt only for the Python scalars -1, 2, 0.5 and float or complex
+# x; NumPy 1.26 also for 2.0, -1.0, 0, 1, 0-d array exponents and integer x.  The NumPy 1.26 oracle for `**` is
+# therefore NumPy 2's rule: its fast path where NumPy 2 takes it, numpy.power (NEP 50 mode) elsewhere.
+_OLD_NUMPY_POW = numpy.lib.NumpyVersion(numpy.__version__) < "2.0.0"
+
+
+def _fast_pow(x, y):
+    return ((type(y) is int and y in (-1, 2)) or (type(y) is float and y == 0.5)) and \
+        isinstance(x, numpy.ndarray) and x.dtype.kind in "fc"
+
+
 _weak_state = getattr(numpy, "_set_promotion_state", None)
 
 
@@ -267,6 +278,8 @@ def run_step(side, env, step):
             r = _EVAL[op](y, x.astype(object)) if reflected else _EVAL[op](x.astype(object), y)
             return numpy.asarray(r, dtype=bool)
         with side.operator_context():
+            if op == "**" and not reflected and side.is_numpy and _OLD_NUMPY_POW and not _fast_pow(x, y):
+                return numpy.power(x, y)
             return _EVAL[op](y, x) if reflected else _EVAL[op](x, y)
     if kind == "unary":
         _, op, a = step
@@ -286,6 +299,9 @@ def run_step(side, env, step):
         _, op, a, b = step
         x, y = _operand(env, a), _operand(env, b)
         with side.operator_context():
+            if op == "**=" and side.is_numpy and _OLD_NUMPY_POW and not _fast_pow(x, y):
+                numpy.power(x, y, out=x)
+                return None
             _INPLACE[op](x, y)
         return None
     raise AssertionError(kind)
