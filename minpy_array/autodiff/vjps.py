@@ -1193,3 +1193,19 @@ def _diag_vjp_maker(ans, v, k=0):
 
 defvjp("diag", _diag_vjp_maker)
 tape.NO_ANS.update(("add.outer", "subtract.outer", "multiply.outer", "diag"))
+
+
+def _nan_vjp(mean):
+    def maker(ans, x, axis=None, dtype=None, out=None, keepdims=False, **k):
+        def vjp(g):
+            keep = A("logical_not", A("isnan", x))
+            ct = A("where", keep, _expand(g, x, axis, keepdims), 0.0)
+            if mean:
+                ct = _div(ct, A("sum", keep, _axes(axis, x.ndim), None, None, True))
+            return ct
+        return vjp
+    return maker
+
+
+defvjp("nansum", _nan_vjp(False))
+defvjp("nanmean", _nan_vjp(True))
