@@ -249,6 +249,8 @@ class MinArray:
 
     def __setitem__(self, key, value):
         if type(value) is builtins.int and self.dtype.kind in "iu" and not _fits(value, self.dtype):
+            if type(self._data) is numpy.ndarray and not self._data.flags.writeable:
+                raise ValueError("assignment destination is read-only")  # NumPy checks this first
             if not _is_fancy(key) or not self.ndim:
                 self._host()[key]  # NumPy 2 checks a basic index before the value
             _dtypes.check_scalar_range(value, self.dtype)  # NEP 50 (NumPy 2) on NumPy 1.26 too
@@ -308,8 +310,10 @@ class MinArray:
     # ------------------------------------------------------------ operators
     def _binop(self, op, other, reflected=False):
         t = type(other)
-        if op == "pow" and not reflected and t in _REAL and (t, other) in _FAST_POW and self.dtype.kind in "fc":
-            return apply(_FAST_POW[t, other], self)
+        if op == "pow" and not reflected and (t is builtins.int or isinstance(other, builtins.float)):
+            fast = _fast_pow(self, other)
+            if fast is not None:
+                return apply(fast, self)
         if t is MinArray:
             if self._data.dtype == other._data.dtype:
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
@@ -357,8 +361,9 @@ class MinArray:
             return NotImplemented
         if not self._data.flags.writeable:
             raise ValueError("output array is read-only")  # before any check of the operand, as NumPy
-        if op == "pow" and type(other) in _REAL and (type(other), other) in _FAST_POW and self.dtype.kind in "fc":
-            apply(_FAST_POW[type(other), other], self, out=self)
+        fast = _fast_pow(self, other) if op == "pow" else None
+        if fast is not None:
+            apply(fast, self, out=self)
             return self
         if type(other) is not MinArray and (op != "divide" or self.dtype.kind in "fc"):
             rt = _dtypes.scalar_dtype(other, self.dtype)
@@ -481,10 +486,18 @@ def _method_kernel(name):
     return k
 
 
-# Note: NumPy 2's `x ** s` (and `x **= s`) on a float or complex array runs reciprocal, square or sqrt for the
-# Python scalars -1, 2 and 0.5, not power: the results differ at -0.0, -inf and complex infinities
-_REAL = (builtins.int, builtins.float)
-_FAST_POW = {(builtins.int, -1): "reciprocal", (builtins.int, 2): "square", (builtins.float, 0.5): "sqrt"}
+def _fast_pow(x, e):
+    """The op NumPy 2 runs for `x ** e` instead of power, or None.  Note: NumPy's own fast paths, kept because
+    their results differ from power (at -0.0, -inf, complex infinities, and square(bool) is int8)."""
+    t = type(e)
+    if t is builtins.int:
+        if e == 2 and x.dtype.kind in "biufc":
+            return "square"
+        if e == -1 and x.dtype.kind in "fc":
+            return "reciprocal"
+    elif t is not MinArray and isinstance(e, builtins.float) and e == 0.5 and x.dtype.kind in "fc":
+        return "sqrt"
+    return None
 
 
 def _fits(value, dtype):
