@@ -57,14 +57,16 @@ class Device:
 
     def mx_context(self):
         """The MXNet context that holds this device's buffers."""
-        from .ops import _mxnet
+        ctx = _CONTEXTS.get(self)
+        if ctx is None:
+            from .ops import _mxnet
 
-        mx = _mxnet.load()
-        if self.kind == "gpu":
-            return mx.gpu(self.index)
-        return mx.cpu(0)
+            mx = _mxnet.load()
+            ctx = _CONTEXTS[self] = mx.gpu(self.index) if self.kind == "gpu" else mx.cpu(0)
+        return ctx
 
 
+_CONTEXTS = {}  # Device -> its MXNet context
 CPU = Device("cpu")
 _default = contextvars.ContextVar("minpy_array_device", default=CPU)
 

@@ -153,6 +153,8 @@ def _unwrap_np(x, st):
 def _unwrap_mx(x, ctx, st):
     t = type(x)
     if t is MinArray:
+        if type(x._data) is not numpy.ndarray:
+            return x._data  # an MXNet buffer is on ctx already: one device per call (_scan checks it)
         d, c = to_mx_buffer(x, ctx)
         st[0] += c
         return d
