@@ -371,6 +371,11 @@ class MinArray:
             other = numpy.asarray(other, dtype=rt)  # Note: NEP 50 on NumPy 1.26 too (no value-based casting)
         elif type(other) is MinArray and other.ndim == 0 and self.ndim and other.dtype != self.dtype:
             other = apply("reshape", other, (1,))  # Note: NumPy 1.26 casts a 0-d operand by value; (1,) does not
+        elif type(other) is MinArray and other.ndim and not self.ndim and other.dtype != self.dtype:
+            # a 0-d target with an array operand is a shape error; NumPy 2 reports a dtype error first, which
+            # NumPy 1.26 misses (it casts the 0-d target by value): resolve the dtypes alone first
+            probe = self._data.copy()
+            _KERNELS[op](probe, numpy.ones((), other.dtype), out=probe)
         apply(op, self, other, out=self)
         return self
 

@@ -96,7 +96,33 @@ FUNCS = {
     "ones": lambda lib, x, y: lib.ones((2, 3)),
     "linspace": lambda lib, x, y: lib.linspace(0, 1, 4),
     "eye": lambda lib, x, y: lib.eye(3),
+    "linalg.inv": lambda lib, x, y: lib.linalg.inv(x),
+    "linalg.det": lambda lib, x, y: lib.linalg.det(x),
+    "fft.fft": lambda lib, x, y: lib.fft.fft(x),
+    "einsum": lambda lib, x, y: lib.einsum("...i,...i->...", x, y),
+    "argwhere": lambda lib, x, y: lib.argwhere(x),
+    "searchsorted": lambda lib, x, y: lib.searchsorted(lib.sort(lib.ravel(x)), y),
+    "sum-dtype": lambda lib, x, y: lib.sum(x, dtype="float32"),
+    "mean-dtype": lambda lib, x, y: lib.mean(x, axis=-1, dtype="float64"),
+    "isin": lambda lib, x, y: lib.isin(x, y),
+    "nan_to_num": lambda lib, x, y: lib.nan_to_num(x),
+    "heaviside": lambda lib, x, y: lib.heaviside(x, 0.5),
+    "cumsum-0": lambda lib, x, y: lib.cumsum(x, axis=0),
+    "clip-none": lambda lib, x, y: lib.clip(x, None, 1),
+    "result_type": lambda lib, x, y: lib.result_type(x, y),
+    "can_cast": lambda lib, x, y: lib.can_cast(x, "float32"),
+    "shape": lambda lib, x, y: lib.shape(x),
+    "ndim": lambda lib, x, y: lib.ndim(x),
+    "array_equal": lambda lib, x, y: lib.array_equal(x, y),
+    "allclose": lambda lib, x, y: lib.allclose(x, y),
+    "count_nonzero-0": lambda lib, x, y: lib.count_nonzero(x, axis=0),
+    "exp-out": lambda lib, x, y: lib.exp(x, out=y),       # writes into y
+    "add-out": lambda lib, x, y: lib.add(x, y, out=x),    # writes into x
+    "copyto": lambda lib, x, y: lib.copyto(x, y),         # writes into x
+    "put": lambda lib, x, y: lib.put(x, [0, -1], y),      # writes into x
+    "add.at": lambda lib, x, y: lib.add.at(x, [0, 0], 1),  # writes into x
 }
+WRITING_FUNCS = ("exp-out", "add-out", "copyto", "put", "add.at")
 CREATION = ("array", "asarray-f32", "arange", "ones", "linspace", "eye")
 METHODS = {
     "sum": lambda x, y: x.sum(),
@@ -141,6 +167,20 @@ METHODS = {
     "len": lambda x, y: len(x),
     "float": lambda x, y: float(x),
     "bool": lambda x, y: bool(x),
+    "view": lambda x, y: x.view(),
+    "astype-u8": lambda x, y: x.astype("uint8"),
+    "astype-i16": lambda x, y: x.astype("int16"),
+    "item": lambda x, y: x.item(),
+    "tobytes": lambda x, y: x.tobytes(),
+    "searchsorted": lambda x, y: x.searchsorted(y),
+    "argsort": lambda x, y: x.argsort(kind="stable"),
+    "var-0": lambda x, y: x.var(axis=0, ddof=1),
+    "cumprod": lambda x, y: x.cumprod(),
+    "compress": lambda x, y: x.compress([True, False]),
+    "__len__": lambda x, y: x.__len__(),
+    "int": lambda x, y: int(x),
+    "complex": lambda x, y: complex(x),
+    "index": lambda x, y: [10, 20, 30][x],
 }
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod", "**": "pow",
            "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne", "&": "and", "|": "or",
@@ -495,7 +535,8 @@ def execute(program, sides):
             _new_vars(envs["numpy"], v_ref, ref)
             floor = _floor(envs["numpy"], floor)
             # in-place steps: every live variable must still agree
-            if step[0] in ("setitem", "iop") or (step[0] == "method" and step[1] in ("fill", "sort")):
+            if step[0] in ("setitem", "iop") or (step[0] == "method" and step[1] in ("fill", "sort")) or \
+                    (step[0] == "func" and step[1] in WRITING_FUNCS):
                 for side in sides:
                     if side.device is not None:
                         continue  # Note: on MXNet devices slices are copies, not views (README: known gap)
@@ -542,8 +583,8 @@ IN_PLACE = ("setitem", "iop")
 def without_writes(program):
     """The program without in-place steps.  Note: on MXNet devices slices and reshapes are copies, not views
     (README: known gap), so a write through one diverges from NumPy by design; device runs fuzz the rest."""
-    steps = [s for s in program["steps"]
-             if s[0] not in IN_PLACE and not (s[0] == "method" and s[1] in ("fill", "sort"))]
+    steps = [s for s in program["steps"] if s[0] not in IN_PLACE and not (s[0] == "method" and s[1] in ("fill", "sort"))
+             and not (s[0] == "func" and s[1] in WRITING_FUNCS)]
     return {"inputs": program["inputs"], "steps": steps}
 
 

@@ -3,7 +3,6 @@
 Each is run exactly as the fuzzer runs it: on NumPy and on minpy_array under every policy, step by step.
 """
 import fuzz_engine
-import numpy
 import pytest
 from test_fuzz import SIDES
 
@@ -111,25 +110,16 @@ PROGRAMS = {
                                "steps": [("func", "add.reduce", 0, 0, 4), ("iop", "**=", 28, 20),
                                          ("func", "add.reduce", 0, 0, 4), ("iop", "**=", 28, 20),
                                          ("ufunc1", "exp", 0, 0)]},
-}
-
-XFAIL = {
-    # NumPy resolves the dtype first (float64 cannot be cast to int64), NumPy 1.26's value-based casting of the
-    # 0-d target gets past that and fails on the shape instead: a ValueError, not NumPy 2's UFuncTypeError.
+    # in place on a 0-d target with an array operand: NumPy 2 reports the dtype error before the shape error
     "0-d int64 **= uint64 array": {"inputs": [("int64", (), 0, False), ("uint64", (4,), 22, False)],
-                                   "steps": [("iop", "**=", 0, 1)] * 5},
+                                   "steps": [("iop", "**=", 0, 1), ("iop", "*=", 0, ("s", 2)), ("iop", "+=", 0, 1),
+                                             ("iop", "^=", 0, 1), ("iop", "//=", 0, 1)]},
+    "0-d int32 += float array": {"inputs": [("int32", (), 1, False), ("float64", (1, 3), 2, False)],
+                                 "steps": [("iop", "+=", 0, 1), ("iop", "*=", 0, 1), ("iop", "&=", 0, 1),
+                                           ("iop", "-=", 1, 0), ("iop", "/=", 0, 1)]},
 }
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_regression(name):
     fuzz_engine.execute(PROGRAMS[name], SIDES)
-
-
-@pytest.mark.parametrize("name", sorted(XFAIL))
-@pytest.mark.xfail(numpy.lib.NumpyVersion(numpy.__version__) < "2.0.0", strict=True,
-                   reason="0-d target of an in-place op with an array operand: NumPy 1.26 reports the "
-                                       "shape error before NumPy 2's casting error (not fixed: needs NEP 50 dtype "
-                                       "resolution in _array._iop)", raises=fuzz_engine.Mismatch)
-def test_known_failure(name):
-    fuzz_engine.execute(XFAIL[name], SIDES)
