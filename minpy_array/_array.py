@@ -385,15 +385,7 @@ class MinArray:
         r = self._binop(op, other)
         if r is NotImplemented:
             return NotImplemented
-        if r.shape != self.shape:
-            raise ValueError(f"{op}: non-broadcastable output operand with shape {self.shape} doesn't match the "
-                             f"broadcast shape {r.shape}")
-        if r.dtype != self.dtype:
-            if not numpy.can_cast(r.dtype, self.dtype, "same_kind"):
-                raise TypeError(f"Cannot cast ufunc '{op}' output from {r.dtype!r} to {self.dtype!r} with casting "
-                                "rule 'same_kind'")
-            r = apply("astype", r, self.dtype)
-        self._data = r._data
+        _dispatch.store(self, r, op)
         return self
 
     def __neg__(self):

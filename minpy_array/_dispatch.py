@@ -297,6 +297,10 @@ def _run(op, np_kernel, args, kw):
     if info[1]:
         return _traced(op, np_kernel, args, kw, out)
     policy = _config._policy_var.get() or _config._global["policy"]
+    if out is not None and device.kind != "cpu" and policy != "numpy_only":
+        res = _device_out(op, np_kernel, args, kw, out)
+        if res is not None:
+            return res
     st = [0]
     mxk = None
     if (policy != "numpy_only" or device.kind != "cpu") and out is None:
@@ -326,6 +330,38 @@ def _run(op, np_kernel, args, kw):
     res = _wrap_result(np_kernel(*_unwrap_np(args, st), **kw), device, st)
     _count(op, FALLBACK if fell else NP, st[0])
     return res
+
+
+def _device_out(op, np_kernel, args, kw, out):
+    """out= into one device-buffer MinArray: computed on the device (where an MXNet guard admits the call), then
+    stored with NumPy's out= rules, instead of a round trip through the host; None when that does not apply."""
+    o = out[0] if type(out) is tuple and len(out) == 1 else out
+    if type(o) is not MinArray or type(o._data) is numpy.ndarray or not _mxnet.available():
+        return None
+    entry = mxnet_ops.kernels().get(op)
+    kw = {k: v for k, v in kw.items() if k != "out"}
+    info = [None, False, []]
+    _scan(args, info)
+    if entry is None or not entry[1](info[2], args, kw):
+        return None
+    store(o, run(op, np_kernel, args, kw), op)
+    return o
+
+
+def store(target, value, op):
+    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape) by
+    replacing its buffer: for device buffers, which have no views to keep in sync."""
+    if value.shape != target.shape:
+        if numpy.broadcast_shapes(value.shape, target.shape) != target.shape:
+            raise ValueError(f"{op}: non-broadcastable output operand with shape {target.shape} doesn't match "
+                             f"the broadcast shape {value.shape}")
+        value = apply("broadcast_to", value, target.shape)
+    if value.dtype != target.dtype:
+        if not numpy.can_cast(value.dtype, target.dtype, "same_kind"):
+            raise TypeError(f"Cannot cast ufunc '{op}' output from {value.dtype!r} to {target.dtype!r} with "
+                            "casting rule 'same_kind'")
+        value = apply("astype", value, target.dtype)
+    target._data = value._data
 
 
 def _run_out(op, np_kernel, args, kw, out, device, fell, st):

@@ -185,3 +185,24 @@ def test_in_place_operators_on_a_device_stay_there():
     assert f.dtype == numpy.float32 and i.dtype == numpy.int64
     numpy.testing.assert_array_equal(i.asnumpy(), [0, 0, 1])
     numpy.testing.assert_array_equal(f.asnumpy(), [2, 2])
+
+
+@requires_mxnet
+def test_out_into_a_device_array_stays_on_the_device():
+    x = mnp.asarray(numpy.arange(3.0)).to_device("sim:0")
+    z = mnp.zeros((2, 3)).to_device("sim:0")
+    mp.reset_op_stats()
+    r = numpy.add(x, 1.0, out=z)  # the inputs broadcast up to out's shape, as in NumPy
+    assert r is z and z.device == SIM
+    assert mp.op_stats()["add"]["mxnet"] == 1 and mp.op_stats()["add"]["copied_bytes"] == 0
+    numpy.testing.assert_array_equal(z.asnumpy(), numpy.add(numpy.arange(3.0), 1.0, out=numpy.zeros((2, 3))))
+    r = numpy.exp(x, out=x)
+    assert r is x
+    numpy.testing.assert_allclose(x.asnumpy(), numpy.exp(numpy.arange(3.0)))
+    i = mnp.asarray(numpy.arange(3)).to_device("sim:0")
+    with pytest.raises(TypeError, match="same_kind"):
+        numpy.exp(x, out=i)
+    with pytest.raises(ValueError):
+        numpy.add(z, z, out=x)
+    numpy.testing.assert_array_equal(i.asnumpy(), [0, 1, 2])
+    numpy.testing.assert_allclose(x.asnumpy(), numpy.exp(numpy.arange(3.0)))
