@@ -5,8 +5,8 @@ from collections import namedtuple
 
 import numpy
 
-from . import _dtypes
-from ._array import MinArray
+from . import _dispatch, _dtypes
+from ._array import MinArray, _wrap
 from ._dispatch import apply
 
 finfo_object = namedtuple("finfo_object", "bits eps max min smallest_normal dtype")
@@ -79,9 +79,9 @@ def scalar_operand(value, x, name):
     if x.ndim == 0 or rt.kind in "fc" and (type(value) is not builtins.int or builtins.abs(value) >= 2 ** 15):
         # Note: a 0-d array of the result dtype, so that NumPy 1.26's value-based casting cannot widen the result
         # (it treats a 0-d array and a Python scalar alike as values; float32 + an int beyond int16 is float64)
-        from ._creation import asarray
-
-        value = asarray(value, dtype=rt, device=x.device)
+        with numpy.errstate(over="ignore"):  # a float beyond float32's range is inf there, as the spec says
+            host = numpy.asarray(value, dtype=rt)
+        value = _wrap(_dispatch.device_buffer(host, x.device)[0], x.device)
     return rt, value
 
 

@@ -1,4 +1,6 @@
 """Statistical functions: spec keywords onto NumPy's (correction -> ddof), spec accumulation dtypes."""
+import numpy
+
 from ._creation import place
 from ._data_type import accumulation_dtype, axis_arg, check_array, dtype_kw
 from ._dispatch import apply
@@ -61,8 +63,6 @@ def _cumulative(op, identity, x, axis, dtype, include_initial, name):
         return out
     shape = list(out.shape)
     shape[axis] = 1
-    import numpy
-
     first = place(numpy.full(shape, identity, dtype=dt), x.device)
     return apply("concat", [first, out], axis=axis)
 
