@@ -200,3 +200,12 @@ def test_array_api_compat_recognises_minarrays():
     if HAS_MXNET:
         moved = array_api_compat.to_device(x, "sim:0")
         assert moved.device == "sim:0" and moved.tolist() == x.tolist()
+
+
+def test_reshape_copy_false_refuses_a_needed_copy():
+    t = xp.matrix_transpose(xp.reshape(xp.arange(6), (2, 3)))
+    with pytest.raises(ValueError, match="copy"):
+        xp.reshape(t, (6,), copy=False)
+    flat = xp.reshape(xp.arange(6), (2, 3), copy=False)
+    assert flat.shape == (2, 3)
+    assert xp.reshape(t, (6,)).tolist() == [0, 3, 1, 4, 2, 5]

@@ -312,6 +312,8 @@ def test_manipulation(data):
     n = x.ndim
     check("flip", x, axis=data.draw(axis_for(x)))
     check("expand_dims", x, axis=data.draw(st.integers(-n - 1, n)))
+    check("expand_dims", x, axis=data.draw(st.lists(st.integers(-n - 2, n + 1), min_size=1, max_size=2,
+                                                    unique=True).map(tuple)))
     check("reshape", x, (-1,))
     check("broadcast_to", x, (2, *x.shape))
     check("tile", x, data.draw(st.lists(st.integers(0, 2), max_size=3).map(tuple)))
