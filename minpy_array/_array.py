@@ -252,7 +252,7 @@ class MinArray:
             if type(self._data) is numpy.ndarray and not self._data.flags.writeable:
                 raise ValueError("assignment destination is read-only")  # NumPy checks this first
             if not _is_fancy(key) or not self.ndim:
-                self._host()[key]  # NumPy 2 checks a basic index before the value
+                self._host()[_host_key(key)]  # NumPy 2 checks a basic index before the value
             _dtypes.check_scalar_range(value, self.dtype)  # NEP 50 (NumPy 2) on NumPy 1.26 too
         if self._node is not None or _is_traced(value) or _is_traced(key):
             _dispatch.assign(self, apply("setitem", self, key, value))
@@ -516,12 +516,18 @@ def _in_range_compare(op, value, dtype):
 
 
 def _is_fancy(key):
-    """Does NumPy check this key after the value (integer arrays and lists; MinArrays are not probed)?"""
+    """Does NumPy check this key after the value (integer arrays and lists)?"""
     if type(key) is tuple:
         return builtins.any(_is_fancy(k) for k in key)
     if type(key) is list:
         return not builtins.all(type(k) is builtins.bool for k in key)
-    return type(key) is MinArray or (type(key) is numpy.ndarray and key.dtype.kind != "b")
+    return type(key) in (MinArray, numpy.ndarray) and key.dtype.kind in "iu"
+
+
+def _host_key(key):
+    if type(key) is tuple:
+        return tuple(_host_key(k) for k in key)
+    return key._host() if type(key) is MinArray else key
 
 
 def _is_traced(v):

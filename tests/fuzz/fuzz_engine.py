@@ -43,6 +43,8 @@ OPERATORS = ("+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "==", "!
              "@")
 IOPERATORS = ("+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^=")
 UNARY_OPS = ("-", "+", "abs", "~")
+NUMPY_SCALARS = (("float32", 1.5), ("int8", -3), ("uint64", 7), ("bool", True), ("float64", -0.0),
+                 ("complex64", 1j), ("int64", 2), ("float16", 0.5))
 KEYS = (0, -1, 5, (0, 0), slice(1, None), slice(None, None, -1), Ellipsis, None, (Ellipsis, 0), [0, -1],
         (slice(None), None), "mask", (0, slice(None, 2)), -4, [True], ())
 
@@ -281,14 +283,19 @@ class Side:
 
 
 def _operand(env, spec):
-    if isinstance(spec, tuple) and spec[0] == "s":
-        return spec[1]
+    if isinstance(spec, tuple):
+        if spec[0] == "s":  # a Python scalar
+            return spec[1]
+        if spec[0] == "n":  # a NumPy scalar: ("n", dtype name, value)
+            return numpy.dtype(spec[1]).type(spec[2])
     return env[spec % len(env)]
 
 
 def _key(side, env, key, x):
     if isinstance(key, str):  # "mask": a boolean array from x itself
         return side.lib(0).not_equal(x, 0)
+    if isinstance(key, tuple) and key and key[0] == "var":  # another variable as the index (an array index)
+        return env[key[1] % len(env)]
     return key
 
 
@@ -320,6 +327,10 @@ def run_step(side, env, step):
     if kind == "binop":
         _, op, a, b, reflected = step
         x, y = _operand(env, a), _operand(env, b)
+        if reflected and isinstance(y, numpy.generic) and side.is_numpy:
+            # Note: with a NumPy scalar on the left, NumPy calls the ufunc itself (MinArray.__array_ufunc__, the
+            # NumPy face), not MinArray's reflected operator: NumPy's own rules, legacy ones on NumPy 1.26
+            return _EVAL[op](y, x)
         if side.is_numpy and _weak_state is not None and op in _COMPARE and _out_of_range(x, y):
             # Note: NumPy 2 compares with an out-of-range Python int exactly; NumPy 1.26's NEP 50 mode raises
             # OverflowError there, so the oracle is NumPy 2's exact answer (Python ints compared as objects)

@@ -4,7 +4,9 @@ from hypothesis import strategies as st
 
 var = st.integers(0, 40)
 scalar = st.sampled_from(fe.SCALARS).map(lambda v: ("s", v))
-operand = st.one_of(var, var, var, scalar)  # mostly arrays, sometimes a Python scalar
+np_scalar = st.sampled_from(fe.NUMPY_SCALARS).map(lambda v: ("n", *v))
+operand = st.one_of(var, var, var, scalar, np_scalar)  # mostly arrays, sometimes a Python or NumPy scalar
+key = st.one_of(st.sampled_from(fe.KEYS), st.tuples(st.just("var"), var))  # ("var", j): variable j as the index
 face = st.integers(0, 1)  # 0: minpy_array.numpy.f(x); 1: numpy.f(x) through NumPy's protocols
 
 inputs = st.lists(st.tuples(st.sampled_from(fe.DTYPES), st.sampled_from(fe.SHAPES), st.integers(0, 2 ** 16),
@@ -19,8 +21,8 @@ steps = st.one_of(
     st.tuples(st.just("method"), st.sampled_from(sorted(fe.METHODS)), var, var),
     st.tuples(st.just("binop"), st.sampled_from(fe.OPERATORS), var, operand, st.booleans()),
     st.tuples(st.just("unary"), st.sampled_from(fe.UNARY_OPS), var),
-    st.tuples(st.just("getitem"), var, st.sampled_from(fe.KEYS)),
-    st.tuples(st.just("setitem"), var, st.sampled_from(fe.KEYS), operand),
+    st.tuples(st.just("getitem"), var, key),
+    st.tuples(st.just("setitem"), var, key, operand),
     st.tuples(st.just("iop"), st.sampled_from(fe.IOPERATORS), var, operand),
 )
 

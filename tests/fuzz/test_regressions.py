@@ -117,6 +117,18 @@ PROGRAMS = {
     "0-d int32 += float array": {"inputs": [("int32", (), 1, False), ("float64", (1, 3), 2, False)],
                                  "steps": [("iop", "+=", 0, 1), ("iop", "*=", 0, 1), ("iop", "&=", 0, 1),
                                            ("iop", "-=", 1, 0), ("iop", "/=", 0, 1)]},
+    # setitem with an out-of-range int and a float or bool array index: the index error first (NumPy 2)
+    "x[float array] = 300": {"inputs": [("int8", (3,), 3, False), ("float32", (3,), 4, False),
+                                        ("bool", (3,), 5, False)],
+                             "steps": [("setitem", 0, ("var", 1), ("s", 300)), ("setitem", 0, ("var", 2), ("s", 300)),
+                                       ("setitem", 0, ("var", 2), ("s", 3)), ("getitem", 0, ("var", 2)),
+                                       ("getitem", 0, ("var", 1))]},
+    # NumPy scalars on either side of an operator
+    "NumPy scalars with operators": {"inputs": [("uint8", (2, 3), 6, False), ("float16", (3,), 7, True)],
+                                     "steps": [("binop", o, v, ("n", *n), r) for o, v, n, r in (
+                                         ("-", 0, ("int64", 2), True), ("**", 0, ("int64", 2), True),
+                                         ("*", 1, ("uint64", 7), True), ("/", 1, ("float32", 1.5), False),
+                                         ("&", 0, ("int64", 2), False), ("<<", 0, ("uint64", 7), True))]},
 }
 
 
