@@ -43,7 +43,10 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
     return apply("searchsorted", a, b, side=side, sorter=sorter)
 
 
-def where(condition, x1, x2, /):
+def where(condition, x1=None, x2=None, /):
+    if x1 is None and x2 is None:
+        # Note: NumPy's one-argument form (nonzero), beyond the spec: scikit-learn 1.9 calls xp.where(mask)[0]
+        return nonzero(condition)
     check_array(condition, "where", "bool")
     a, b = operands(x1, x2, "where")
     return apply("where", condition, a, b)

@@ -13,7 +13,9 @@ def any(x, /, *, axis=None, keepdims=False):
     return apply("any", x, axis=axis_arg(axis), keepdims=keepdims)
 
 
-def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
+def diff(x, /, n=1, *, axis=-1, prepend=None, append=None):
+    # Note: the spec makes n keyword-only; scikit-learn 1.9 calls xp.diff(x, 2) (NumPy's order), so n may be
+    # positional too, a superset of the spec's signature
     check_array(x, "diff")
     if x.ndim == 0:
         raise ValueError("diff: x must have at least one dimension")

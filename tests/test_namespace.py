@@ -209,3 +209,14 @@ def test_reshape_copy_false_refuses_a_needed_copy():
     flat = xp.reshape(xp.arange(6), (2, 3), copy=False)
     assert flat.shape == (2, 3)
     assert xp.reshape(t, (6,)).tolist() == [0, 3, 1, 4, 2, 5]
+
+
+def test_diff_takes_n_positionally_as_scikit_learn_calls_it():
+    x = xp.asarray([1, 4, 9, 16])
+    assert xp.diff(x, 2).tolist() == xp.diff(x, n=2).tolist() == [2, 2]
+
+
+def test_where_with_one_argument_is_nonzero_as_scikit_learn_calls_it():
+    mask = xp.asarray([True, False, True])
+    assert [a.tolist() for a in xp.where(mask)] == [[0, 2]]
+    assert xp.logical_or(xp.asarray([0.0, 2.0]), xp.asarray([0.0, 0.0])).tolist() == [False, True]
