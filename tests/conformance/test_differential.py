@@ -173,8 +173,12 @@ def check(name, *args, module="", compare=assert_same, **kw):
 # ---------------------------------------------------------------- element-wise
 UNARY = {**{n: c for n, (_, c) in _elementwise.UNARY.items()},
          **{n: "real numeric" for n in _elementwise.INTEGER_IDENTITY}, "sign": "numeric"}
+# inputs the spec defines; minpy_array also accepts any dtype in logical_* (scikit-learn relies on it)
+SPEC_BOOL = {"logical_and", "logical_or", "logical_xor", "logical_not"}
 SHIFTS = ("bitwise_left_shift", "bitwise_right_shift")
 BINARY = {**{n: c for n, (_, c) in _elementwise.BINARY.items()}, "floor_divide": "real numeric"}
+UNARY.update({n: "bool" for n in SPEC_BOOL & set(UNARY)})
+BINARY.update({n: "bool" for n in SPEC_BOOL & set(BINARY)})
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
