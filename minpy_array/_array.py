@@ -516,12 +516,10 @@ def _in_range_compare(op, value, dtype):
 
 
 def _is_fancy(key):
-    """Does NumPy check this key after the value (integer arrays and lists)?"""
+    """Does NumPy check this key after the value (a list of integers)?"""
     if type(key) is tuple:
         return builtins.any(_is_fancy(k) for k in key)
-    if type(key) is list:
-        return not builtins.all(type(k) is builtins.bool for k in key)
-    return type(key) in (MinArray, numpy.ndarray) and key.dtype.kind in "iu"
+    return type(key) is list and not builtins.all(type(k) is builtins.bool for k in key)
 
 
 def _host_key(key):

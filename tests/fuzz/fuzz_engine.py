@@ -30,7 +30,7 @@ SHAPES = ((), (1,), (3,), (2, 3), (2, 1), (1, 3), (0,), (0, 3), (2, 2, 3), (4,))
 
 UFUNC1 = ("exp", "log", "sin", "cos", "tanh", "sqrt", "absolute", "negative", "floor", "ceil", "trunc", "sign",
           "square", "arccos", "arcsinh", "isnan", "isinf", "isfinite", "log1p", "expm1", "logical_not", "invert",
-          "signbit", "rint", "conjugate", "positive", "reciprocal", "cbrt", "log2")
+          "rint", "conjugate", "positive", "reciprocal", "cbrt", "log2")
 UFUNC2 = ("add", "subtract", "multiply", "divide", "floor_divide", "remainder", "power", "maximum", "minimum",
           "fmax", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
           "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
@@ -98,6 +98,8 @@ FUNCS = {
     "ones": lambda lib, x, y: lib.ones((2, 3)),
     "linspace": lambda lib, x, y: lib.linspace(0, 1, 4),
     "eye": lambda lib, x, y: lib.eye(3),
+    # Note: the sign bit of a NaN is unspecified (MXNet's tanh(nan) is +nan where NumPy keeps -nan): not compared
+    "signbit": lambda lib, x, y: lib.signbit(lib.where(lib.isnan(x), 0.0, x)),
     "linalg.inv": lambda lib, x, y: lib.linalg.inv(x),
     "linalg.det": lambda lib, x, y: lib.linalg.det(x),
     "fft.fft": lambda lib, x, y: lib.fft.fft(x),
@@ -337,8 +339,9 @@ def run_step(side, env, step):
             r = _EVAL[op](y, x.astype(object)) if reflected else _EVAL[op](x.astype(object), y)
             return numpy.asarray(r, dtype=bool)
         with side.operator_context():
-            if op == "**" and not reflected and side.is_numpy and _OLD_NUMPY_POW:
-                return getattr(numpy, _fast_pow(x, y) or "power")(x, *(() if _fast_pow(x, y) else (y,)))
+            if op == "**" and side.is_numpy and _OLD_NUMPY_POW:
+                base, e = (y, x) if reflected else (x, y)
+                return getattr(numpy, _fast_pow(base, e) or "power")(base, *(() if _fast_pow(base, e) else (e,)))
             return _EVAL[op](y, x) if reflected else _EVAL[op](x, y)
     if kind == "unary":
         _, op, a = step
@@ -578,6 +581,10 @@ def _compare(program, i, step, side, want, got, floor="d"):
     if want[0] == "raise" or got[0] == "raise":
         # the same type, or a subclass of it: an `except` clause written for NumPy's error catches ours
         if want[0] == got[0] and issubclass(got[1], want[1]):
+            return
+        if step[0] == "setitem" and want[0] == got[0] and {want[1], got[1]} <= {IndexError, OverflowError}:
+            # Note: an out-of-bounds index and an out-of-range value in one statement: which one NumPy reports
+            # first depends on the index's kind and dtype; both are errors of the statement
             return
         w = f"{want[1].__name__}: {want[2]}" if want[0] == "raise" else "a value"
         g = f"{got[1].__name__}: {got[2]}" if got[0] == "raise" else "a value"
