@@ -14,7 +14,7 @@ import math
 import numpy
 
 from .. import _dispatch
-from .._array import MinArray
+from .._array import MinArray, asarray_like
 from . import tape
 
 A = _dispatch.apply
@@ -175,8 +175,20 @@ defvjp("subtract", _same, _neg)
 defvjp("multiply", lambda ans, x, y, **k: lambda g: _mul(g, y), lambda ans, x, y, **k: lambda g: _mul(g, x))
 defvjp("divide", lambda ans, x, y, **k: lambda g: _div(g, y),
        lambda ans, x, y, **k: lambda g: A("negative", _div(_mul(g, ans), y)))
-defvjp("pow", lambda ans, x, y, **k: lambda g: _mul(g, y, A("pow", x, A("subtract", y, 1.0))),
-       lambda ans, x, y, **k: lambda g: _mul(g, ans, A("log", A("where", A("greater", x, 0.0), x, 1.0))))
+def _pow_minus_one(x, y):
+    """x ** (y - 1), with a constant exponent kept off the engine so its 0-d array cannot land on another device."""
+    return A("pow", x, A("subtract", y, 1.0) if type(y) is MinArray else y - 1.0)
+
+
+def _log_base(x):
+    """log(x) where x > 0 (else 0); a constant base stays a NumPy value for the same reason."""
+    if type(x) is not MinArray:
+        return numpy.log(numpy.where(numpy.greater(x, 0), x, 1.0))
+    return A("log", A("where", A("greater", x, 0.0), x, 1.0))
+
+
+defvjp("pow", lambda ans, x, y, **k: lambda g: _mul(g, y, _pow_minus_one(x, y)),
+       lambda ans, x, y, **k: lambda g: _mul(g, ans, _log_base(x)))
 VJPS["float_power"] = VJPS["pow"]
 defvjp("maximum", lambda ans, x, y, **k: lambda g: _side(g, x, y, numpy.greater),
        lambda ans, x, y, **k: lambda g: _side(g, y, x, numpy.greater))
@@ -755,10 +767,13 @@ defvjp_all("einsum", _einsum_vjp)
 
 
 # ---------------------------------------------------------------- linear algebra (real inputs)
+def _eye(n, like):
+    """An n x n identity with like's dtype, on like's device (a constant: VJPs must not mix devices)."""
+    return asarray_like(numpy.eye(n, dtype=like.dtype), like.device)
+
+
 def _eye_like(a):
-    n = a.shape[-1]
-    return A("asarray", numpy.eye(n, dtype=a.dtype)) if a.device.kind == "cpu" else A(
-        "asarray", numpy.eye(n, dtype=a.dtype)).to_device(a.device)
+    return _eye(a.shape[-1], a)
 
 
 defvjp("linalg.inv", lambda ans, a: lambda g: A("negative", A("matmul", A("matmul", _mT(ans), g), _mT(ans))))
@@ -790,7 +805,7 @@ def _cholesky_vjp(ans, a, *k, **kw):
     def vjp(g):
         L = ans
         n = L.shape[-1]
-        phi = _div(A("tril", A("matmul", _mT(L), g)), A("add", A("asarray", numpy.eye(n, dtype=L.dtype)), 1.0)
+        phi = _div(A("tril", A("matmul", _mT(L), g)), A("add", _eye(n, L), 1.0)
                    if L.device.kind == "cpu" else A("add", _eye_like(L), 1.0))
         # S = L^-T phi L^-1
         s = A("linalg.solve", _mT(L), _mT(A("linalg.solve", _mT(L), _mT(phi))))
@@ -842,8 +857,7 @@ def _svd_vjp(ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         gu, gs, gvh = g[0], g[1], g[2]
         # autograd's real SVD VJP (Townsend 2016), for reduced matrices
         k = s.shape[-1]
-        eye = A("asarray", numpy.eye(k, dtype=s.dtype)) if a.device.kind == "cpu" else _eye_like(
-            A("getitem", u, (Ellipsis, slice(0, k), slice(0, k))))
+        eye = _eye(k, s)
         s2 = _sq(s)
         sr = A("expand_dims", s2, -2)
         f = _div(A("subtract", 1.0, eye), A("add", A("subtract", sr, _mT(sr)), eye))
@@ -859,11 +873,11 @@ def _svd_vjp(ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         t3 = A("matmul", A("matmul", u, A("matmul", s_mat, _mul(f, A("subtract", vtgv, _mT(vtgv))))), vh)
         out = A("add", A("add", t1, t2), t3)
         if m > k:
-            eye_m = A("asarray", numpy.eye(m, dtype=s.dtype))
+            eye_m = _eye(m, s)
             proj = A("subtract", eye_m, A("matmul", u, _mT(u)))
             out = A("add", out, A("matmul", A("matmul", A("matmul", proj, gu), s_inv), vh))
         if n > k:
-            eye_n = A("asarray", numpy.eye(n, dtype=s.dtype))
+            eye_n = _eye(n, s)
             proj = A("subtract", eye_n, A("matmul", v, _mT(v)))
             out = A("add", out, A("matmul", A("matmul", u, s_inv), A("matmul", _mT(gv), proj)))
         return (out,)
@@ -917,8 +931,8 @@ def _pinv_vjp(ans, a, *k, **kw):
     def vjp(g):
         p = ans
         m, n = a.shape[-2], a.shape[-1]
-        left = A("subtract", A("asarray", numpy.eye(m, dtype=a.dtype)), A("matmul", a, p))    # I - A A+
-        right = A("subtract", A("asarray", numpy.eye(n, dtype=a.dtype)), A("matmul", p, a))   # I - A+ A
+        left = A("subtract", _eye(m, a), A("matmul", a, p))    # I - A A+
+        right = A("subtract", _eye(n, a), A("matmul", p, a))   # I - A+ A
         t1 = A("negative", A("matmul", A("matmul", _mT(p), g), _mT(p)))
         t2 = A("matmul", A("matmul", left, _mT(g)), A("matmul", p, _mT(p)))
         t3 = A("matmul", A("matmul", A("matmul", _mT(p), p), _mT(g)), right)
@@ -944,7 +958,7 @@ def _matrix_power_vjp(ans, a, n):
     def vjp(g):
         base = a if n >= 0 else A("linalg.inv", a)
         k = abs(n)
-        powers = [A("broadcast_to", A("asarray", numpy.eye(a.shape[-1], dtype=a.dtype)), a.shape)]
+        powers = [A("broadcast_to", _eye_like(a), a.shape)]
         for _ in range(k - 1):
             powers.append(A("matmul", powers[-1], base))
         gb = A("zeros_like", a)
@@ -964,8 +978,13 @@ defvjp("linalg.matrix_power", _matrix_power_vjp)
 # ---------------------------------------------------------------- multi-output ufuncs and grids
 defvjp_all("divmod", lambda ans, x, y, **k: lambda g: (g[1], A("negative", _mul(g[1], ans[0]))))
 defvjp_all("modf", lambda ans, x, **k: lambda g: (g[0],))
-defvjp_all("frexp", lambda ans, x, **k: lambda g: (_div(g[0], A("ldexp", 1.0, ans[1])),))
-defvjp("ldexp", lambda ans, x, e, **k: lambda g: _mul(g, A("ldexp", 1.0, e)), None)
+def _two_to(e):
+    """2 ** e for an integer exponent; a constant exponent stays a NumPy value (no device of its own)."""
+    return A("ldexp", 1.0, e) if type(e) is MinArray else numpy.ldexp(1.0, e)
+
+
+defvjp_all("frexp", lambda ans, x, **k: lambda g: (_div(g[0], _two_to(ans[1])),))
+defvjp("ldexp", lambda ans, x, e, **k: lambda g: _mul(g, _two_to(e)), None)
 
 
 def _meshgrid_vjp(ans, *xs, indexing="xy", **k):

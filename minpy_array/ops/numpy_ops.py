@@ -39,7 +39,10 @@ def _build():
         obj = getattr(numpy, name)
         if name.startswith("_") or isinstance(obj, type) or not callable(obj):
             continue
-        k[ALIASES.get(name, name)] = obj
+        if name in ALIASES:  # NumPy's own name for the op wins over a (possibly deprecated) alias like round_
+            k.setdefault(ALIASES[name], obj)
+        else:
+            k[name] = obj
     for sub in SUBMODULES:
         mod = getattr(numpy, sub)
         for name in dir(mod):

@@ -438,3 +438,22 @@ def test_numpy_functions_on_minarrays_differentiate():
     ref = (numpy.exp(x0) * numpy.tanh(x0[::-1]) + numpy.exp(x0[::-1]) * (1 - numpy.tanh(x0) ** 2)
            + 3.0 * (x0 == x0.max()))
     numpy.testing.assert_allclose(g.asnumpy(), ref, rtol=1e-12)
+
+
+@pytest.mark.skipif(not HAS_MXNET, reason="the 'sim' stand-in device maps onto MXNet's CPU context; mxnet is not "
+                                          "installed here")
+@pytest.mark.parametrize("op", sorted(CASES))
+def test_vjp_on_the_stand_in_device(op):
+    """Every VJP keeps its constants (identities, exponents, bases) on the cotangent's device: first order, each
+    case of the op once, on 'sim:0' under the default policy."""
+    rng = numpy.random.default_rng(0)
+    sim = Device("sim", 0)
+    for fn, shapes_list, doms in CASES[op]:
+        args = []
+        for shape, dom in zip(shapes_list[-1], doms, strict=True):
+            lo, hi = DOMAINS.get(dom, (-2.0, 2.0))
+            a = rng.uniform(lo, hi, size=shape)
+            if dom in RULES:
+                a = RULES[dom](a, args)
+            args.append(numpy.asarray(a, dtype=numpy.float64))
+        check_grads(fn, *[mnp.asarray(a).to_device(sim) for a in args], order=1)
