@@ -86,10 +86,19 @@ def to_numpy(buf):
     return out
 
 
+def _writeable(arr):
+    """arr.flags.writeable, without NumPy 1.26's FutureWarning for the views numpy.broadcast_arrays returns."""
+    if arr.flags.owndata:
+        return arr.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return arr.flags.writeable
+
+
 def to_mx(arr, ctx):
     """A NumPy array as an MXNet array on ctx; zero-copy (DLPack) on the CPU when dtype and layout allow."""
     mx = load()
-    if ctx.device_type == "cpu" and arr.dtype in _DLPACK and arr.flags.c_contiguous and arr.flags.writeable:
+    if ctx.device_type == "cpu" and arr.dtype in _DLPACK and arr.flags.c_contiguous and _writeable(arr):
         # Note: the MXNet array aliases `arr`; kernels never write into inputs, and every call is synced.
         return mx.nd.from_dlpack(arr.__dlpack__()).as_np_ndarray()
     if arr.dtype not in DTYPES:
