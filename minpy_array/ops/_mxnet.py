@@ -3,6 +3,7 @@
 Lazy (the import takes 3-5 s), with the `numpy.bool` shim MXNet 1.9.1 needs on NumPy 1.26 and its import-time
 DeprecationWarnings contained.  Also the buffer moves between NumPy and MXNet (zero-copy DLPack where it is safe).
 """
+import ctypes
 import importlib.util
 import os
 import warnings
@@ -86,6 +87,41 @@ def to_numpy(buf):
     return out
 
 
+# DLPack (code, bits) per dtype MXNet can alias
+_DL_CODES = {numpy.dtype(d): (c, numpy.dtype(d).itemsize * 8) for d, c in (
+    ("int8", 0), ("int32", 0), ("int64", 0), ("uint8", 1), ("float16", 2), ("float32", 2), ("float64", 2))}
+
+
+def _alias(mx, arr):
+    """An MXNet array over arr's memory, without a copy.
+
+    Not through arr.__dlpack__(): NumPy 1.26's DLPack deleter frees memory and drops its reference without taking
+    the GIL, and MXNet runs deleters where the GIL is not held (ctypes releases it; the engine's threads never had
+    it), which corrupts the heap now and then (a rare 'free(): invalid pointer' abort).  MXNet's own ctypes deleter
+    is a ctypes callback, which takes the GIL before it drops the reference that keeps arr alive.
+    """
+    nd = mx.ndarray.ndarray
+    tensor = nd.DLTensor()
+    tensor.data = arr.ctypes.data_as(ctypes.c_void_p)
+    tensor.ctx = nd.DLContext(1, 0)
+    tensor.ndim = arr.ndim
+    code, bits = _DL_CODES[arr.dtype]
+    tensor.dtype = nd.DLDataType(code, bits, 1)
+    tensor.shape = arr.ctypes.shape_as(ctypes.c_int64)
+    tensor.strides = None
+    tensor.byte_offset = 0
+    managed = nd.DLManagedTensor()
+    managed.dl_tensor = tensor
+    owner = ctypes.py_object(arr)
+    ctypes.pythonapi.Py_IncRef(owner)  # released by the deleter, when MXNet frees the array
+    managed.manager_ctx = ctypes.c_void_p.from_buffer(owner)
+    managed.deleter = nd.dl_managed_tensor_deleter
+    handle = nd.NDArrayHandle()
+    # transient handle: MXNet copies shape, deleter and context out of `managed` before this frame ends
+    mx.base.check_call(mx.base._LIB.MXNDArrayFromDLPackEx(ctypes.byref(managed), True, ctypes.byref(handle)))
+    return mx.numpy.ndarray(handle=handle)
+
+
 def _writeable(arr):
     """arr.flags.writeable, without NumPy 1.26's FutureWarning for the views numpy.broadcast_arrays returns."""
     if arr.flags.owndata:
@@ -100,7 +136,7 @@ def to_mx(arr, ctx):
     mx = load()
     if ctx.device_type == "cpu" and arr.dtype in _DLPACK and arr.flags.c_contiguous and _writeable(arr):
         # Note: the MXNet array aliases `arr`; kernels never write into inputs, and every call is synced.
-        return mx.nd.from_dlpack(arr.__dlpack__()).as_np_ndarray()
+        return _alias(mx, arr)
     if arr.dtype not in DTYPES:
         raise TypeError(f"MXNet has no {arr.dtype} arrays")
     return mx.np.array(arr, dtype=arr.dtype, ctx=ctx)
