@@ -1,0 +1,27 @@
+"""The README's "Tour": its code runs in a fresh interpreter and prints what the comments say."""
+import pathlib
+import re
+import subprocess
+import sys
+
+from conftest import requires_mxnet
+
+
+def _tour_code():
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Tour", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@requires_mxnet
+def test_tour_runs_as_written():
+    out = subprocess.run([sys.executable, "-c", _tour_code()], capture_output=True, text=True, timeout=300,
+                         check=True).stdout
+    assert "(2, 4) float64 cpu" in out
+    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if re.match(r"^\w+ +\d+ +\d+", line)}
+    assert rows["logaddexp"] == ["0", "1", "0"]          # NumPy under auto: a choice, not a fallback
+    assert rows["tanh"][0] == "1" and rows["matmul"][0] == "1"  # MXNet inside prefer_mxnet
+    assert rows["ones"][2] == "1"                          # no MXNet kernel under prefer_mxnet: a fallback
+    assert "2025.12 int64 True" in out
+    assert "TypeError: add: int64 and float64 cannot be type promoted together" in out
+    assert out.rstrip().endswith("float64")
