@@ -534,17 +534,30 @@ def execute(program, sides):
         hosts = [make_input(*spec) for spec in program["inputs"]]
         envs = {s.name: [s.asarray(h) for h in hosts] for s in (ref, *sides)}
         floor = _floor(envs["numpy"], "d")
+        diverged = set()
         for i, step in enumerate(program["steps"]):
             want, v_ref = _outcome(ref, envs["numpy"], step)
             for side in sides:
+                if side.name in diverged:
+                    continue
                 env = envs[side.name]
+                before = [_host(x) for x in env] if side.mxnet else None
                 with side.context():
                     got, v = _outcome(side, env, step)
                 if got[0] == "raise" and got[1] is mp.NoKernelError and side.policy == "mxnet_only":
                     not_applicable += 1
                     with side.context("numpy_only"):
                         got, v = _outcome(side, env, step)
-                _compare(program, i, step, side, want, got, floor)
+                try:
+                    _compare(program, i, step, side, want, got, floor)
+                except Mismatch:
+                    if not _right_on_own_inputs(ref, before, step, got, floor):
+                        raise
+                    # Note: an exact predicate (isin, ==, unique ...) of float values that an MXNet kernel computed
+                    # within tolerance but not bit-for-bit: the step is right on this side's own inputs (checked
+                    # above against NumPy), and the program's two runs legitimately part here; stop this side
+                    diverged.add(side.name)
+                    continue
                 _new_vars(env, v, side)
             _new_vars(envs["numpy"], v_ref, ref)
             floor = _floor(envs["numpy"], floor)
@@ -552,7 +565,7 @@ def execute(program, sides):
             if step[0] in ("setitem", "iop") or (step[0] == "method" and step[1] in ("fill", "sort")) or \
                     (step[0] == "func" and step[1] in WRITING_FUNCS):
                 for side in sides:
-                    if side.device is not None:
+                    if side.device is not None or side.name in diverged:
                         continue  # Note: on MXNet devices slices are copies, not views (README: known gap)
                     for j, (x, y) in enumerate(zip(envs["numpy"], envs[side.name], strict=True)):
                         d = same(snapshot(x, ref), snapshot(y, side), floor if side.mxnet else "d")
@@ -564,6 +577,19 @@ def execute(program, sides):
                             raise Mismatch(f"[{side.name}] after step {i} {step!r}: variable {j}: {d}\n"
                                            f"program = {program!r}")
     return not_applicable
+
+
+def _host(x):
+    """A NumPy copy of a side's variable."""
+    return x.asnumpy() if isinstance(x, mp.MinArray) else numpy.array(x, copy=True)
+
+
+def _right_on_own_inputs(ref, before, step, got, floor):
+    """Does NumPy, run on the values this (MXNet) side had before the step, give what the side gave?"""
+    if before is None or got[0] != "value":
+        return False
+    again, _ = _outcome(ref, before, step)
+    return again[0] == "value" and not same(again[1], got[1], floor)
 
 
 def _floor(env, floor):
