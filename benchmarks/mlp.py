@@ -17,26 +17,15 @@ import statistics
 import sys
 import time
 
-
-def _threads_from_argv():
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "1"
-
-
 if __name__ == "__main__":  # run as a script: set the thread counts and engine before NumPy and MXNet load
-    _T = _threads_from_argv()
-    for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"):
-        os.environ.setdefault(_v, _T)
-    os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+    import _threads
+
+    _threads.pin_threads()
     # Note: MXNet's threaded engine keeps its worker threads spinning after a step, which slowed whichever contender
     # ran next by ~100 ms at N=10, H=1024 on this machine; the synchronous engine runs every op in the calling thread
     os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 
-import numpy  # noqa: E402
+import numpy
 
 BATCH, IN, OUT, LR = 64, 784, 10, 0.01
 

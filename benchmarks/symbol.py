@@ -12,25 +12,12 @@ Function / exe floor.
     python benchmarks/symbol.py [--quick] [--threads N]
 """
 import argparse
-import os
 import statistics
-import sys
 import time
 
+import _threads
 
-def _threads_from_argv():
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "1"
-
-
-_T = _threads_from_argv()
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"):
-    os.environ.setdefault(_v, _T)
-os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+_threads.pin_threads()
 
 import numpy  # noqa: E402
 
@@ -123,7 +110,7 @@ def measure(mx, sym, shapes, min_calls, min_seconds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer calls (a smoke run)")
-    ap.add_argument("--threads", default=_T, help="OMP/BLAS/MXNet worker threads (default 1)")
+    ap.add_argument("--threads", default=_threads.threads_from_argv(), help="OMP/BLAS/MXNet worker threads (default 1)")
     args = ap.parse_args(argv)
     mx = _mxnet.load()
     min_calls, min_seconds = (20, 0.05) if args.quick else (200, 1.0)
