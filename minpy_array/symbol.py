@@ -240,7 +240,13 @@ class Function:
         call.bufs = bufs
         call.aux = self.aux_states
         self._load(e, bufs, call.aux)
-        e.exe.forward(is_train=call.train)
+        try:
+            e.exe.forward(is_train=call.train)
+        except _mxnet.error_type():
+            # an executor whose forward failed is unusable ("Cannot find attribute shape in the graph" on the next
+            # call): drop it, so the next call binds a fresh one
+            self._cache = {k: v for k, v in self._cache.items() if v is not e}
+            raise
         e.last = call
         outs = tuple(_read(e, o) for o in e.exe.outputs)
         return outs[0] if len(outs) == 1 else outs

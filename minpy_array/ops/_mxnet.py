@@ -34,18 +34,40 @@ def load():
     if "bool" not in numpy.__dict__:  # MXNet 1.9.1 uses the alias NumPy 1.24 removed
         numpy.bool = numpy.bool_
     os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
+    # Note: every call waits for its MXNet result (errors must surface at the call), so the threaded engine buys no
+    # overlap here; the synchronous engine runs each op in the calling thread, with lower per-op cost and no worker
+    # threads touching memory after the call returns.  MXNET_ENGINE_TYPE set by the user wins.
+    os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import mxnet as mx
             from mxnet import npx
         npx.set_np()
+        _start_engine_quietly(mx)
     except ImportError as e:
         err = ImportError(f"this needs MXNet: pip install 'minpy_array[mxnet]' (mxnet==1.9.1): {e}")
         _state["error"] = err
         raise err from e
     _state["mx"] = mx
     return mx
+
+
+def _start_engine_quietly(mx):
+    """Start MXNet's engine now, with its one start-up log line ("MXNet start using engine: NaiveEngine", written
+    by the C++ library straight to file descriptor 2) kept out of the user's terminal."""
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        mx.nd.zeros((1,)).wait_to_read()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def available():
