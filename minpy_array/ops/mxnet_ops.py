@@ -154,7 +154,8 @@ class Decline(Exception):
 
 
 def _nonzero_only(kernel):
-    # Note: over +0.0 and -0.0 NumPy's max/min return the last zero and MXNet's the first, so a zero result is
+    # Note: over +0.0 and -0.0 NumPy's max/min return the last zero and MXNet's the first (maximum/minimum pick
+    # differently too), so a zero result is
     # recomputed by NumPy (its sign is seen by signbit, copysign, 1/x)
     def run(*args, **kw):
         r = kernel(*args, **kw)
@@ -196,6 +197,8 @@ def _build():
     float_guard, exact_guard = _binary(FLOATS), _binary(EXACT)
     for op in BINARY_FLOAT:
         table[op] = (_float_scalar_as_array(getattr(mnp, MX_NAME.get(op, op))), float_guard)
+    for op in ("maximum", "minimum"):  # maximum(0, -0.0): NumPy gives 0.0, MXNet -0.0 (the same zero-order rule)
+        table[op] = (_nonzero_only(table[op][0]), float_guard)
     for op in BINARY_EXACT:
         table[op] = (_float_scalar_as_array(getattr(mnp, op)), exact_guard)
     for op in ("sum", "mean"):

@@ -44,8 +44,8 @@ SPEC.update({
 })
 # the host's reshape/transpose/expand_dims/flip are NumPy views (writes go through): MXNet serves them on devices
 DEVICE_ONLY = ("reshape", "transpose", "expand_dims", "flip")
-# kernels that check their result and hand the call to NumPy where it would differ (non-finite sums, zero extrema)
-DECLINING = ("sum", "mean", "max", "min")
+# kernels that check their result and hand the call to NumPy where it would differ (non-finite sums, zeros)
+DECLINING = ("sum", "mean", "max", "min", "maximum", "minimum")
 
 
 def _elements(dtype, special=True):
