@@ -403,3 +403,17 @@ def test_array_namespace():
 def test_hash_refused():
     with pytest.raises(TypeError):
         hash(mnp.ones(2))
+
+
+def test_setitem_through_an_index_that_aliases_the_array():
+    """NumPy 1.26 writes out of bounds for d[d] = 1 (its index changes under the write); NumPy 2 and minpy_array
+    copy such an index first.  Repeated, since the corruption shows up later, in the allocator."""
+    import gc
+
+    for _ in range(200):
+        d = mp.asarray(numpy.array([[-1, -1, -1]]))
+        d[d] = 1
+        e = mp.asarray(numpy.array([0, 2, 1, 3]))
+        e[e] = mp.asarray(numpy.array([10, 11, 12, 13]))
+        gc.collect()
+    assert d.tolist() == [[1, 1, 1]] and e.tolist() == [10, 12, 11, 13]

@@ -18,6 +18,18 @@ ALIASES = {
 SUBMODULES = ("linalg", "fft", "random")
 
 
+def _own_key(x, key):
+    """The index, with any index array that shares memory with x copied.
+
+    Note: NumPy 1.26 reads such an index while it writes through it, so `d[d] = 1` can write out of bounds and
+    corrupt the heap (found by tests/fuzz; NumPy 2 copies the index, with the same result as here)."""
+    if type(key) is numpy.ndarray:
+        return key.copy() if numpy.may_share_memory(x, key) else key
+    if type(key) is tuple:
+        return tuple(k.copy() if type(k) is numpy.ndarray and numpy.may_share_memory(x, k) else k for k in key)
+    return key
+
+
 def _setitem(x, key, value):
     out = x.copy()
     out[key] = value
@@ -25,7 +37,7 @@ def _setitem(x, key, value):
 
 
 def _setitem_(x, key, value):
-    x[key] = value
+    x[_own_key(x, key)] = value
     return x
 
 

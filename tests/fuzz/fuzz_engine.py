@@ -354,8 +354,12 @@ def run_step(side, env, step):
     if kind == "setitem":
         _, a, key, b = step
         x = _operand(env, a)
+        k = _key(side, env, key, x)
+        if side.is_numpy and isinstance(k, numpy.ndarray) and numpy.may_share_memory(x, k):
+            k = k.copy()  # Note: NumPy 1.26 corrupts the heap writing through an index that aliases x (d[d] = 1);
+            # NumPy 2 copies such an index, and so does minpy_array (ops/numpy_ops._own_key)
         with side.operator_context():
-            x[_key(side, env, key, x)] = _operand(env, b)
+            x[k] = _operand(env, b)
         return None
     if kind == "iop":
         _, op, a, b = step

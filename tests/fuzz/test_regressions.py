@@ -129,6 +129,11 @@ PROGRAMS = {
                                  "steps": [("ufunc1", "exp", 0, 0)] * 4 + [
                                      ("iop", "**=", 1, ("n", "uint64", 7)), ("ufunc1", "tanh", 0, 1),
                                      ("func", "isin", 0, 1, 6)]},
+    # an index that aliases the array it assigns into: NumPy 1.26 wrote out of bounds (a heap corruption that
+    # crashed the process later, in the garbage collector); the index is copied, as NumPy 2 does
+    "c[c] = True": {"inputs": [("float32", (1, 3), 299, True)],
+                    "steps": [("ufunc2", "logical_or", 1, 8, 36), ("binop", "**", 17, ("s", -1), True),
+                              ("setitem", 5, ("var", 32), ("s", True))] + [("setitem", 2, ("var", 2), ("s", 1))] * 3},
     # NumPy scalars on either side of an operator
     "NumPy scalars with operators": {"inputs": [("uint8", (2, 3), 6, False), ("float16", (3,), 7, True)],
                                      "steps": [("binop", o, v, ("n", *n), r) for o, v, n, r in (
