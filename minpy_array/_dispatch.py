@@ -452,7 +452,14 @@ def run_mxnet(op, mx_kernel, args, kw):
         return RECORDER[0](op, args, kw, res)
     st = [0]
     raw = {k: (v._data if type(v) is MinArray else v) for k, v in kw.items()}
-    res = _wrap_result(mx_kernel(*(a._data if type(a) is MinArray else a for a in args), **raw),
-                       info[0] or get_default_device(), st)
-    _count(op, MX, st[0])
+    r = mx_kernel(*(a._data if type(a) is MinArray else a for a in args), **raw)
+    # host buffers go into MXNet's own arrays and results come back as NumPy arrays: both are copies
+    copied = _host_bytes(args) + _host_bytes(r if type(r) is tuple else (r,))
+    res = _wrap_result(r, info[0] or get_default_device(), st)
+    _count(op, MX, st[0] + copied)
     return res
+
+
+def _host_bytes(values):
+    return sum((v._data if type(v) is MinArray else v).nbytes for v in values
+               if type(v) is numpy.ndarray or (type(v) is MinArray and type(v._data) is numpy.ndarray))

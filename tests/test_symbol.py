@@ -218,6 +218,8 @@ def test_counts_in_op_stats_as_mxnet():
     f(np.ones(3))
     row = mp.op_stats()[f.op]
     assert f.op.startswith("Function:act") and row["mxnet"] == 2 and row["numpy"] == row["fallback"] == 0
+    # on the cpu each call copies its input into the executor and its output back: 2 x (24 + 24) bytes
+    assert row["copied_bytes"] == 2 * (24 + 24)
 
 
 @requires_mxnet
