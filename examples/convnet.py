@@ -6,21 +6,13 @@ relu - affine - softmax, trained with nn.Solver and Adam.
 import argparse
 import sys
 
-import numpy
-from sklearn.datasets import load_digits
-
 import minpy_array as mp
 from minpy_array.nn import ConvNet, Solver
+from minpy_array.nn.data import load_digits
 
 
 def digits(seed=0):
-    d = load_digits()
-    X, y = (d.images / 16.0).astype("float32")[:, None], d.target
-    order = numpy.random.default_rng(seed).permutation(len(y))
-    X, y = X[order], y[order]
-    X -= X[:1300].mean(axis=0)
-    return {"X_train": X[:1300], "y_train": y[:1300], "X_val": X[1300:1550], "y_val": y[1300:1550],
-            "X_test": X[1550:], "y_test": y[1550:]}
+    return load_digits(seed, shape="channels")
 
 
 def main(argv=None):

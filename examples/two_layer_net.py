@@ -5,19 +5,12 @@
 import argparse
 import sys
 
-import numpy
-from sklearn.datasets import load_digits
-
 from minpy_array.nn import Solver, TwoLayerNet
+from minpy_array.nn.data import load_digits
 
 
 def digits(seed=0):
-    d = load_digits()
-    X, y = (d.data / 16.0).astype("float32"), d.target
-    order = numpy.random.default_rng(seed).permutation(len(y))
-    X, y = X[order], y[order]
-    return {"X_train": X[:1300], "y_train": y[:1300], "X_val": X[1300:1550], "y_val": y[1300:1550],
-            "X_test": X[1550:], "y_test": y[1550:]}
+    return load_digits(seed, shape="flat", center=False)
 
 
 def main(argv=None):

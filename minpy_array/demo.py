@@ -51,15 +51,9 @@ def parse_args(argv=None):
 def load_digits(seed, dtype="float32"):
     """sklearn's 1797 bundled 8x8 digits, scaled to [0, 1] and centred on the training mean, split 1197 / 300 / 300
     (train / validation / test)."""
-    from sklearn.datasets import load_digits
+    from minpy_array.nn.data import load_digits as load
 
-    digits = load_digits()
-    X, y = (digits.images / 16.0).astype(dtype), digits.target.astype(numpy.int64)
-    order = numpy.random.default_rng(seed).permutation(len(y))
-    X, y = X[order], y[order]
-    X -= X[:1197].mean(axis=0)
-    return {"X_train": X[:1197], "y_train": y[:1197], "X_val": X[1197:1497], "y_val": y[1197:1497],
-            "X_test": X[1497:], "y_test": y[1497:]}
+    return load(seed, n_train=1197, n_val=300, shape="images", dtype=dtype)
 
 
 # ---------------------------------------------------------------- 1. two-layer net in plain minpy_array.numpy

@@ -39,3 +39,26 @@ class Batches:
                 idx = order[lo:hi]
                 batch = tuple(a[idx] for a in self.arrays)
             yield batch if len(batch) > 1 else batch[0]
+
+
+SHAPES = {"flat": lambda d: d.data, "images": lambda d: d.images, "channels": lambda d: d.images[:, None]}
+
+
+def load_digits(seed=0, n_train=1300, n_val=250, shape="flat", center=True, dtype="float32"):
+    """scikit-learn's 1,797 bundled 8x8 digits (no download), scaled to [0, 1], shuffled by `seed` and split
+    train / validation / test (the rest), as a Solver data dict of NumPy arrays.
+
+    shape: "flat" (N, 64), "images" (N, 8, 8) or "channels" (N, 1, 8, 8); center: subtract the training mean.
+    """
+    from sklearn.datasets import load_digits as _load
+
+    if shape not in SHAPES:
+        raise ValueError(f"load_digits: shape must be one of {', '.join(SHAPES)}, not {shape!r}")
+    d = _load()
+    X, y = (SHAPES[shape](d) / 16.0).astype(dtype), d.target.astype(numpy.int64)
+    order = numpy.random.default_rng(seed).permutation(len(y))
+    X, y = X[order], y[order]
+    a, b = n_train, n_train + n_val
+    if center:
+        X -= X[:a].mean(axis=0)
+    return {"X_train": X[:a], "y_train": y[:a], "X_val": X[a:b], "y_val": y[a:b], "X_test": X[b:], "y_test": y[b:]}

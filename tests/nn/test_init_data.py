@@ -59,3 +59,17 @@ def test_batches_reshuffle_each_pass_and_reject_bad_input():
         Batches(numpy.arange(3), numpy.arange(4))
     with pytest.raises(ValueError, match="last"):
         Batches(numpy.arange(3), last="pad")
+
+
+@pytest.mark.parametrize("shape, dims", [("flat", (64,)), ("images", (8, 8)), ("channels", (1, 8, 8))])
+def test_load_digits_splits_scales_and_centres(shape, dims):
+    from minpy_array.nn.data import load_digits
+
+    d = load_digits(1, n_train=1000, n_val=300, shape=shape)
+    assert [len(d[k]) for k in ("X_train", "X_val", "X_test")] == [1000, 300, 497]
+    assert d["X_train"].shape[1:] == dims and d["X_train"].dtype == numpy.float32 and d["y_test"].dtype == numpy.int64
+    numpy.testing.assert_allclose(d["X_train"].mean(axis=0), 0, atol=1e-6)
+    raw = load_digits(1, shape=shape, center=False)["X_train"]
+    assert raw.min() >= 0 and raw.max() <= 1
+    with pytest.raises(ValueError, match="shape"):
+        load_digits(shape="square")
