@@ -70,18 +70,22 @@ def make_loss(np, stop_gradient):
     return loss
 
 
-def minpy_stepper():
-    import minpy_array.numpy as mnp
-    from minpy_array.autodiff import stop_gradient, value_and_grad
-
-    vg = value_and_grad(make_loss(mnp, stop_gradient))
-
+def sgd_step(value_and_grad_fn):
+    """One SGD step from a value_and_grad function (minpy_array's or autograd's): updates params in place."""
     def step(params, x, y):
-        loss, grads = vg(params, x, y)
+        loss, grads = value_and_grad_fn(params, x, y)
         for (w, b), (gw, gb) in zip(params, grads, strict=True):
             w -= LR * gw
             b -= LR * gb
         return float(loss)
+    return step
+
+
+def minpy_stepper():
+    import minpy_array.numpy as mnp
+    from minpy_array.autodiff import stop_gradient, value_and_grad
+
+    step = sgd_step(value_and_grad(make_loss(mnp, stop_gradient)))
     return step, lambda p: [(mnp.asarray(w), mnp.asarray(b)) for w, b in p], lambda a: mnp.asarray(a)
 
 
@@ -89,14 +93,7 @@ def autograd_stepper():
     import autograd
     import autograd.numpy as anp
 
-    vg = autograd.value_and_grad(make_loss(anp, autograd.tracer.getval))
-
-    def step(params, x, y):
-        loss, grads = vg(params, x, y)
-        for (w, b), (gw, gb) in zip(params, grads, strict=True):
-            w -= LR * gw
-            b -= LR * gb
-        return float(loss)
+    step = sgd_step(autograd.value_and_grad(make_loss(anp, autograd.tracer.getval)))
     return step, lambda p: [(w.copy(), b.copy()) for w, b in p], lambda a: a
 
 

@@ -19,7 +19,7 @@ from .ops.numpy_ops import OP_OF as _OP_OF
 
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
-_F32_MAX = 3.4e38  # Note: NumPy 1.26 upcasts a float32 array with a Python float from 3.4e38 on (value-based)
+_F32_MAX = _dtypes.F32_VALUE_CAST_LIMIT
 
 
 class MinArray:

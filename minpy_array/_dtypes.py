@@ -43,6 +43,9 @@ KINDS = {
 
 NAMES = {str(d): d for d in ALL}
 
+# Note: NumPy 1.26 upcasts a float32 array with a Python float from 3.4e38 on (value-based casting)
+F32_VALUE_CAST_LIMIT = 3.4e38
+
 
 def _build_table():
     t = {}
@@ -127,10 +130,3 @@ def isdtype(dtype, kind):
         return dtype == kind
     raise TypeError(f"isdtype: kind must be a dtype, a str or a tuple of them, not {type(kind).__name__}")
 
-
-def default_float():
-    return float64
-
-
-def default_int():
-    return int64

@@ -88,25 +88,9 @@ def is_mx(buf):
     return mx is not None and isinstance(buf, mx.np.ndarray)
 
 
-class _Capsule:
-    """numpy.from_dlpack wants an object with __dlpack__/__dlpack_device__, not a bare capsule."""
-
-    __slots__ = ("capsule",)
-
-    def __init__(self, capsule):
-        self.capsule = capsule
-
-    def __dlpack__(self, stream=None):
-        return self.capsule
-
-    def __dlpack_device__(self):
-        return (1, 0)
-
-
 def to_numpy(buf):
     """An MXNet array as a writable NumPy array (a copy: MXNet memory is never aliased by a mutable ndarray)."""
-    out = buf.asnumpy()
-    return out
+    return buf.asnumpy()
 
 
 # DLPack (code, bits) per dtype MXNet can alias

@@ -9,6 +9,7 @@ import builtins
 
 import numpy
 
+from .._dtypes import F32_VALUE_CAST_LIMIT
 from . import _mxnet
 
 F32, F64 = numpy.dtype("float32"), numpy.dtype("float64")
@@ -27,7 +28,7 @@ BINARY_FLOAT = ("divide", "maximum", "minimum", "pow", "hypot", "atan2")
 BINARY_EXACT = ("add", "subtract", "multiply", "equal", "not_equal", "less", "less_equal", "greater",
                 "greater_equal")
 _SCALARS = (builtins.int, builtins.float)
-_F32_MAX = 3.4e38  # NumPy 1.26 upcasts a float32 array with a Python float from 3.4e38 on (value-based)
+_F32_MAX = F32_VALUE_CAST_LIMIT
 
 
 def unary_guard(dts, args, kw):
