@@ -28,11 +28,14 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
+# two pytest workers on two cores: one BLAS/OpenMP thread each (NumPy, and torch, which follows NumPy's count)
+TEST_ENV := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}
+
 test-main: $(VENV)/.installed
-	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-numpy2: $(VENV2)/.installed
-	$(PY2) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY2) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test: lint test-main test-numpy2
 

@@ -6,6 +6,7 @@ Operators promote as the Array API and NEP 50 do (the array's dtype wins over a 
 NumPy 1.26 as on NumPy 2; where the spec leaves a promotion undefined they follow NumPy.
 """
 import builtins
+import math
 
 import numpy
 
@@ -13,10 +14,10 @@ from . import _dispatch, _dtypes
 from ._devices import Device, as_device
 from ._dispatch import apply
 from ._dispatch import run as _run
-from .ops import _mxnet
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
 
+_DTYPES = {}  # a backend's dtype object -> NumPy dtype
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 _F32_MAX = _dtypes.F32_VALUE_CAST_LIMIT
@@ -37,8 +38,13 @@ class MinArray:
 
     @property
     def dtype(self):
-        d = self._data.dtype
-        return d if type(d) is numpy.dtype else numpy.dtype(d)
+        d = self._data
+        if type(d) is numpy.ndarray:
+            return d.dtype
+        dt = _DTYPES.get(d.dtype)
+        if dt is None:
+            dt = _DTYPES[d.dtype] = self._device.backend.numpy_dtype(d.dtype)
+        return dt
 
     @property
     def ndim(self):
@@ -46,7 +52,8 @@ class MinArray:
 
     @property
     def size(self):
-        return self._data.size
+        d = self._data
+        return d.size if type(d) is numpy.ndarray else math.prod(d.shape)
 
     @property
     def nbytes(self):
@@ -83,7 +90,7 @@ class MinArray:
         if device == self._device:
             return self
         host, _ = _dispatch.to_numpy_buffer(self)
-        if device.kind == "cpu" and host is self._data:
+        if device.is_host and host is self._data:
             host = host.copy()
         buf, _ = _dispatch.device_buffer(host, device)
         out = _wrap(buf, device)
@@ -112,7 +119,7 @@ class MinArray:
         return self._host().item(*args)
 
     def _host(self):
-        return self._data if type(self._data) is numpy.ndarray else _mxnet.to_numpy(self._data)
+        return self._data if type(self._data) is numpy.ndarray else self._device.backend.to_numpy(self._data)
 
     def _check_untraced(self, what):
         if self._node is not None:
@@ -162,7 +169,7 @@ class MinArray:
         text = repr(self._host())
         if text.startswith("array("):
             text = "MinArray(" + text[6:].replace("\n      ", "\n         ")
-        if self._device.kind != "cpu":
+        if not self._device.is_host:
             text = f"{text[:-1]}, device={self._device})"
         return text
 
@@ -193,7 +200,7 @@ class MinArray:
             if copy is False:
                 raise ValueError("__array__: this array lives on device "
                                  f"{self._device}; a NumPy array needs a copy (copy=False given)")
-            host = _mxnet.to_numpy(host)
+            host = self._device.backend.to_numpy(host)
         elif copy:
             host = host.copy()
         if dtype is not None and numpy.dtype(dtype) != host.dtype:
@@ -219,14 +226,12 @@ class MinArray:
             if numpy.lib.NumpyVersion(numpy.__version__) >= "2.1.0":
                 return buf.__dlpack__(stream=stream, max_version=max_version, copy=copy)
             return buf.__dlpack__(stream=stream)
-        mx = _mxnet.load()
-        buf = self._data.copy() if copy else self._data
-        return mx.nd.to_dlpack_for_read(buf.as_nd_ndarray())
+        return self._device.backend.dlpack(self._data, stream=stream, max_version=max_version, copy=copy)
 
     def __dlpack_device__(self):
-        if self._device.kind == "gpu" and type(self._data) is not numpy.ndarray:
-            return (2, self._device.index)
-        return (1, 0)
+        if type(self._data) is numpy.ndarray:
+            return (1, 0)
+        return self._device.backend.dlpack_device(self._data)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
@@ -257,9 +262,7 @@ class MinArray:
         if self._node is not None or _is_traced(value) or _is_traced(key):
             _dispatch.assign(self, apply("setitem", self, key, value))
             return
-        res = apply("setitem_", self, key, value)
-        if res._data is not self._data:  # a device buffer was updated on a host copy
-            self._data = res._data
+        apply("setitem_", self, key, value)
 
     # ------------------------------------------------------------ methods users reach for
     def reshape(self, *shape, order="C", copy=None):
@@ -301,7 +304,9 @@ class MinArray:
 
     def view(self, dtype=None):
         if dtype is None:
-            return _wrap(self._data, self._device) if type(self._data) is numpy.ndarray else self
+            if type(self._data) is numpy.ndarray:
+                return _wrap(self._data.view(), self._device)
+            return apply("reshape", self, self.shape) if self._device.backend.VIEWS else self
         return apply_method("view", self, dtype)
 
     def dot(self, b, out=None):
@@ -318,7 +323,7 @@ class MinArray:
             if self._data.dtype == other._data.dtype:
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
         elif t is builtins.float and -_F32_MAX < other < _F32_MAX:
-            dt = self._data.dtype
+            dt = self.dtype
             if dt.kind == "f" and (dt.itemsize == 8 or (dt.itemsize == 4 and self._data.ndim)):
                 return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
         other = _operand(self, other)
@@ -347,7 +352,7 @@ class MinArray:
             if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) in (builtins.complex, builtins.int)
                                                       or abs(other) >= _F32_MAX or rt.itemsize == 2):
                 other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
-                other = _wrap(other, x._device) if x._device.kind == "cpu" else other
+                other = _wrap(other, x._device) if x._device.is_host else other
         return apply(op, other, x) if reflected else apply(op, x, other)
 
     def _iop(self, op, other):

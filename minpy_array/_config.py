@@ -1,5 +1,10 @@
 """Runtime configuration: the kernel policy and the fallback notice.
 
+Policies: `auto` (the device's backend on an accelerator; on the cpu, NumPy or the kernel `auto` chose for the op),
+`numpy_only`, and for each accelerated backend B (ops/__init__.py): `prefer_B` (B's kernels wherever a guard
+admits the call, borrowed on the cpu's NumPy buffers too; NumPy otherwise) and `B_only` (NoKernelError instead of
+NumPy).  On a device of another backend, `prefer_B` uses that device's own kernels.
+
 `set_policy`/`set_fallback_notice` change the process-wide default; `with policy(...)` (also a decorator) overrides it
 for the current thread or asyncio task only (a ContextVar), so concurrent threads never see each other's blocks.
 Environment variables give the start-up defaults: MINPY_ARRAY_POLICY, MINPY_ARRAY_FALLBACK_NOTICE.
@@ -8,7 +13,14 @@ import contextlib
 import contextvars
 import os
 
-POLICIES = ("auto", "prefer_mxnet", "numpy_only", "mxnet_only")
+from .ops import ACCELERATED, NUMPY
+
+# policy -> (the backend it asks for: None for the device's own or auto's choice, NUMPY for none; only that one)
+RULES = {"auto": (None, False), "numpy_only": (NUMPY, False)}
+for _b in ACCELERATED:
+    RULES[f"prefer_{_b.NAME}"] = (_b, False)
+    RULES[f"{_b.NAME}_only"] = (_b, True)
+POLICIES = tuple(RULES)
 NOTICES = ("silent", "warn", "error")
 
 
@@ -51,7 +63,7 @@ def set_fallback_notice(mode):
 
 
 class policy(contextlib.ContextDecorator):
-    """`with policy("prefer_mxnet"):` or `@policy("numpy_only")`: the kernel policy for a block (this thread)."""
+    """`with policy("prefer_torch"):` or `@policy("numpy_only")`: the kernel policy for a block (this thread)."""
 
     def __init__(self, name):
         self.name = _check(name, POLICIES, "policy")
@@ -83,7 +95,7 @@ class fallback_notice(contextlib.ContextDecorator):
 
 
 class FallbackWarning(UserWarning):
-    """An op ran on NumPy because no MXNet kernel accepted the call."""
+    """An op ran on NumPy because no kernel of the wanted backend accepted the call."""
 
 
 class FallbackError(RuntimeError):

@@ -1,4 +1,5 @@
-"""Creation functions.  New buffers are made by NumPy on the host and placed on the requested device."""
+"""Creation functions.  New buffers are made by the device's backend where it has the kernel, else by NumPy on the
+host and copied to the device."""
 import builtins
 import operator
 
@@ -7,9 +8,9 @@ import numpy
 from . import _dispatch, _dtypes
 from ._array import MinArray, _wrap
 from ._data_type import as_dtype, check_array
-from ._devices import as_device
-from ._dispatch import apply
-from .ops import _mxnet
+from ._devices import Device, as_device
+from ._dispatch import apply, create
+from .ops import buffer_backend
 
 
 def place(host, device):
@@ -69,8 +70,12 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     dt = None if dtype is None else as_dtype(dtype, "asarray")
     if type(obj) is MinArray:
         return _from_minarray(obj, dt, device, copy)
-    if _mxnet.is_mx(obj):
-        obj = _mxnet.to_numpy(obj)
+    backend = buffer_backend(obj)
+    if backend is not None:
+        where = backend.device_of(obj)
+        if where is not None:  # a library's array on one of its devices: adopted as it is, without a copy
+            return _from_minarray(_wrap(obj, Device(*where)), dt, device, copy)
+        obj = backend.to_numpy(obj)
         copy = None if copy is False else copy
     elif not isinstance(obj, (numpy.ndarray, numpy.generic, list, tuple, builtins.bool, builtins.int,
                               builtins.float, builtins.complex)) and hasattr(obj, "__dlpack__") \
@@ -99,7 +104,7 @@ def _from_minarray(x, dt, device, copy):
 def from_dlpack(x, /, *, device=None, copy=None):
     if type(x) is MinArray:
         return _from_minarray(x, None, device, copy)
-    if _mxnet.is_mx(x):
+    if buffer_backend(x) is not None:
         return asarray(x, device=device, copy=copy)
     if not hasattr(x, "__dlpack__"):
         raise TypeError(f"from_dlpack: {type(x).__name__} does not implement __dlpack__")
@@ -121,61 +126,61 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     dt = _dtype_or(dtype, default, "arange")
     if stop is None:
         start, stop = 0, start
-    return place(numpy.arange(start, stop, step, dtype=dt), device)
+    return create("arange", as_device(device), start, stop, step, dtype=dt)
 
 
 def empty(shape, *, dtype=None, device=None):
-    return place(numpy.empty(_shape(shape, "empty"), dtype=_dtype_or(dtype, _dtypes.float64, "empty")), device)
+    return create("empty", as_device(device), _shape(shape, "empty"), dtype=_dtype_or(dtype, _dtypes.float64, "empty"))
 
 
 def zeros(shape, *, dtype=None, device=None):
-    return place(numpy.zeros(_shape(shape, "zeros"), dtype=_dtype_or(dtype, _dtypes.float64, "zeros")), device)
+    return create("zeros", as_device(device), _shape(shape, "zeros"), dtype=_dtype_or(dtype, _dtypes.float64, "zeros"))
 
 
 def ones(shape, *, dtype=None, device=None):
-    return place(numpy.ones(_shape(shape, "ones"), dtype=_dtype_or(dtype, _dtypes.float64, "ones")), device)
+    return create("ones", as_device(device), _shape(shape, "ones"), dtype=_dtype_or(dtype, _dtypes.float64, "ones"))
 
 
 def full(shape, fill_value, *, dtype=None, device=None):
     if type(fill_value) is MinArray:
         fill_value = fill_value.item()
     dt = _dtype_or(dtype, None, "full") or _default_dtype(fill_value)
-    return place(numpy.full(_shape(shape, "full"), fill_value, dtype=dt), device)
+    return create("full", as_device(device), _shape(shape, "full"), fill_value, dtype=dt)
 
 
-def _like(x, dtype, device, name):
-    check_array(x, name)
-    return (_dtype_or(dtype, x.dtype, name), x.device if device is None else device)
+def _like(op, x, dtype, device, *fill):
+    check_array(x, op)
+    dt = _dtype_or(dtype, x.dtype, op)
+    dev = x.device if device is None else as_device(device)
+    if dev is x.device:
+        return apply(op, x, *fill, dtype=dt)
+    return create(op[:-5], dev, x.shape, *fill, dtype=dt)
 
 
 def empty_like(x, /, *, dtype=None, device=None):
-    dt, dev = _like(x, dtype, device, "empty_like")
-    return place(numpy.empty(x.shape, dtype=dt), dev)
+    return _like("empty_like", x, dtype, device)
 
 
 def zeros_like(x, /, *, dtype=None, device=None):
-    dt, dev = _like(x, dtype, device, "zeros_like")
-    return place(numpy.zeros(x.shape, dtype=dt), dev)
+    return _like("zeros_like", x, dtype, device)
 
 
 def ones_like(x, /, *, dtype=None, device=None):
-    dt, dev = _like(x, dtype, device, "ones_like")
-    return place(numpy.ones(x.shape, dtype=dt), dev)
+    return _like("ones_like", x, dtype, device)
 
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):
-    dt, dev = _like(x, dtype, device, "full_like")
-    return place(numpy.full(x.shape, fill_value, dtype=dt), dev)
+    return _like("full_like", x, dtype, device, fill_value)
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
-    return place(numpy.eye(n_rows, n_cols, k=k, dtype=_dtype_or(dtype, _dtypes.float64, "eye")), device)
+    return create("eye", as_device(device), n_rows, n_cols, k=k, dtype=_dtype_or(dtype, _dtypes.float64, "eye"))
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
     cplx = builtins.complex in (type(start), type(stop))
     dt = _dtype_or(dtype, _dtypes.complex128 if cplx else _dtypes.float64, "linspace")
-    return place(numpy.linspace(start, stop, num, endpoint=endpoint, dtype=dt), device)
+    return create("linspace", as_device(device), start, stop, num, endpoint=endpoint, dtype=dt)
 
 
 def meshgrid(*arrays, indexing="xy"):

@@ -1,32 +1,49 @@
-"""Devices: "cpu" (host memory, NumPy and MXNet-CPU kernels), "gpu:N" (an MXNet GPU context), and "sim:N", a
-stand-in accelerator for tests: its buffers are MXNet arrays on MXNet's CPU context, but it is a distinct device,
-so placement, transfer and fallback-return logic run exactly as they would for a GPU.
+"""Devices.  Every device carries its backend (ops/__init__.py): "cpu" is host memory (NumPy); the other kinds are
+declared by the backends: "gpu:N" and "sim:N" (MXNet: a GPU context, and a stand-in accelerator whose buffers are
+MXNet arrays in host memory), "cuda:N" and "torch:cpu" (PyTorch: a CUDA device, and torch CPU tensors as a
+device).  The stand-ins run the whole device logic (placement, transfers, fallbacks returning to the device) on
+real kernels where there is no GPU.  Devices are interned: equal devices are the same object.
 """
 import contextvars
 
-KINDS = ("cpu", "gpu", "sim")
+from .ops import KIND_BACKEND, NUMPY
 
 
 class Device:
-    __slots__ = ("kind", "index")
+    __slots__ = ("kind", "index", "backend", "_label")
+    _interned = {}
 
-    def __init__(self, kind, index=None):
+    def __new__(cls, kind, index=None):
         if isinstance(kind, Device):
-            kind, index = kind.kind, kind.index
-        elif isinstance(kind, str) and ":" in kind and index is None:
-            kind, _, idx = kind.partition(":")
+            return kind
+        if not isinstance(kind, str):
+            raise TypeError(f"Device: expected a device string, not {type(kind).__name__}")
+        if index is None and ":" in kind:
+            kind, _, index = kind.partition(":")
+        backend = KIND_BACKEND.get(kind)
+        if backend is None:
+            raise ValueError(f"Device: unknown device kind {kind!r} (expected one of {', '.join(KIND_BACKEND)})")
+        label = backend.DEVICE_KINDS[kind]
+        if label is None:
             try:
-                index = int(idx)
+                index = 0 if index is None else int(index)
             except ValueError:
-                raise ValueError(f"Device: bad device string {kind}:{idx!r}") from None
-        if kind not in KINDS:
-            raise ValueError(f"Device: unknown device kind {kind!r} (expected one of {', '.join(KINDS)})")
-        if index is None:
+                raise ValueError(f"Device: bad device string {kind}:{index!r}") from None
+            if index < 0:
+                raise ValueError(f"Device: bad device index {index}")
+        elif index not in (None, 0, label):
+            shown = kind if not label else f"{kind}:{label}"
+            raise ValueError(f"Device: the {kind} device is {shown!r} only, not {kind}:{index}")
+        else:
             index = 0
-        if kind == "cpu" and index != 0:
-            raise ValueError("Device: the cpu device has index 0 only")
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "index", int(index))
+        key = (kind, index)
+        dev = cls._interned.get(key)
+        if dev is None:
+            dev = object.__new__(cls)
+            for k, v in (("kind", kind), ("index", index), ("backend", backend), ("_label", label)):
+                object.__setattr__(dev, k, v)
+            dev = cls._interned.setdefault(key, dev)
+        return dev
 
     def __setattr__(self, name, value):
         raise AttributeError("Device is immutable")
@@ -37,7 +54,7 @@ class Device:
                 other = Device(other)
             except ValueError:
                 return False
-        return isinstance(other, Device) and self.kind == other.kind and self.index == other.index
+        return self is other
 
     def __hash__(self):
         return hash((self.kind, self.index))
@@ -46,27 +63,18 @@ class Device:
         return f"Device({str(self)!r})"
 
     def __str__(self):
-        return "cpu" if self.kind == "cpu" else f"{self.kind}:{self.index}"
+        if self._label is None:
+            return f"{self.kind}:{self.index}"
+        return f"{self.kind}:{self._label}" if self._label else self.kind
 
     def __reduce__(self):
         return (Device, (self.kind, self.index))
 
     @property
     def is_host(self):
-        return self.kind == "cpu"
-
-    def mx_context(self):
-        """The MXNet context that holds this device's buffers."""
-        ctx = _CONTEXTS.get(self)
-        if ctx is None:
-            from .ops import _mxnet
-
-            mx = _mxnet.load()
-            ctx = _CONTEXTS[self] = mx.gpu(self.index) if self.kind == "gpu" else mx.cpu(0)
-        return ctx
+        return self.backend is NUMPY
 
 
-_CONTEXTS = {}  # Device -> its MXNet context
 CPU = Device("cpu")
 _default = contextvars.ContextVar("minpy_array_device", default=CPU)
 
@@ -77,7 +85,7 @@ def as_device(device):
         return _default.get()
     if type(device) is Device:
         return device
-    if isinstance(device, (str, Device)):
+    if isinstance(device, str):
         return Device(device)
     raise TypeError(f"expected a Device or a device string, not {type(device).__name__}")
 
@@ -87,7 +95,7 @@ def get_default_device():
 
 
 class device:
-    """`with minpy_array.device("gpu:0"):` makes new arrays land there by default (per thread and task)."""
+    """`with minpy_array.device("cuda:0"):` makes new arrays land there by default (per thread and task)."""
 
     __slots__ = ("_device", "_token")
 

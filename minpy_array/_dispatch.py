@@ -1,7 +1,9 @@
 """apply(op, *args, **kw): pick a kernel by policy, move buffers, run, wrap, record on the tape, count.
 
-Every op of both faces ends here.  The MXNet table is consulted only when the policy or the device asks for it,
-so NumPy-only work never imports MXNet.
+Every op of both faces ends here.  The arrays' device says which backend's table to ask (ops/__init__.py): on an
+accelerator, its backend's kernel where the guard admits the call, else NumPy on a host copy with the result put
+back on the device (a fallback); on the cpu, NumPy, or another backend's kernel borrowed on the NumPy buffers when
+the policy asks for it.  No library is named here, and NumPy-only work imports none.
 """
 import threading
 import warnings
@@ -12,22 +14,27 @@ from . import _config
 from ._config import FallbackError, FallbackWarning, _global, _policy_var
 from ._devices import CPU, get_default_device
 from ._devices import _default as _default_device
-from .ops import _mxnet, mxnet_ops
-from .ops.mxnet_ops import AUTO_CPU
+from .ops import BACKENDS, NUMPY, Decline, Invalid
+from .ops.numpy_ops import IN_PLACE, OP_OF
 from .ops.numpy_ops import KERNELS as NP_KERNELS
-from .ops.numpy_ops import OP_OF
 
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
 _new = object.__new__
+AUTO_CPU = {}  # op -> backend whose host kernel `auto` borrows on the cpu device (none yet)
 
 
 class NoKernelError(RuntimeError):
-    """Under the 'mxnet_only' policy, no MXNet kernel accepts the call."""
+    """Under a '<backend>_only' policy, no kernel of that backend accepts the call."""
 
 
 # ---------------------------------------------------------------- statistics (per thread, summed on read)
+COLUMNS = tuple(BACKENDS)                 # one column per backend: which kernel ran
+COL = {b: i for i, b in enumerate(BACKENDS.values())}
+NP = COL[NUMPY]
+FALLBACK = len(COLUMNS)                   # ran on NumPy because no kernel of the wanted backend accepted it
+COPIED = FALLBACK + 1                     # bytes moved between host and device memory
 _stats_lock = threading.Lock()
 _all_stats = []
 _tls = threading.local()
@@ -42,36 +49,34 @@ def _stats():
     return s
 
 
-def _count(op, backend, copied=0):
+def _count(op, col, copied=0):
     try:
         s = _tls.stats
     except AttributeError:
         s = _stats()
     row = s.get(op)
     if row is None:
-        row = s[op] = [0, 0, 0, 0]  # mxnet, numpy, fallback, bytes copied
-    row[backend] += 1
-    row[3] += copied
-
-
-MX, NP, FALLBACK = 0, 1, 2
+        row = s[op] = [0] * (COPIED + 1)
+    row[col] += 1
+    row[COPIED] += copied
 
 
 class OpStats(dict):
-    """{op: {"mxnet": n, "numpy": n, "fallback": n, "copied_bytes": b}}; prints as a table."""
+    """{op: {"numpy": n, "mxnet": n, "torch": n, ..., "fallback": n, "copied_bytes": b}}; prints as a table."""
 
     def __str__(self):
         if not self:
             return "op_stats: no ops recorded"
-        w = max(max(len(k) for k in self), 2)
-        lines = [f"{'op':<{w}}  {'mxnet':>7}  {'numpy':>7}  {'fallback':>8}  {'copied':>10}"]
-        for op in sorted(self, key=lambda k: -sum(v for n, v in self[k].items() if n != "copied_bytes")):
+        w = max(max(len(k) for k in self), 5)
+        cols = COLUMNS + ("fallback",)
+        lines = ["  ".join([f"{'op':<{w}}"] + [f"{c:>8}" for c in cols] + [f"{'copied':>10}"])]
+        for op in sorted(self, key=lambda k: -sum(self[k][c] for c in cols)):
             r = self[op]
-            lines.append(f"{op:<{w}}  {r['mxnet']:>7}  {r['numpy']:>7}  {r['fallback']:>8}  "
-                         f"{_fmt_bytes(r['copied_bytes']):>10}")
-        tot = {k: sum(r[k] for r in self.values()) for k in ("mxnet", "numpy", "fallback", "copied_bytes")}
-        lines.append(f"{'total':<{w}}  {tot['mxnet']:>7}  {tot['numpy']:>7}  {tot['fallback']:>8}  "
-                     f"{_fmt_bytes(tot['copied_bytes']):>10}")
+            lines.append("  ".join([f"{op:<{w}}"] + [f"{r[c]:>8}" for c in cols]
+                                   + [f"{_fmt_bytes(r['copied_bytes']):>10}"]))
+        tot = {c: sum(r[c] for r in self.values()) for c in cols + ("copied_bytes",)}
+        lines.append("  ".join([f"{'total':<{w}}"] + [f"{tot[c]:>8}" for c in cols]
+                               + [f"{_fmt_bytes(tot['copied_bytes']):>10}"]))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -85,17 +90,17 @@ def _fmt_bytes(n):
 
 
 def op_stats():
-    """Counts of every op by backend since the last reset, summed over all threads, with bytes copied."""
+    """Counts of every op by the backend whose kernel ran, and fallbacks, since the last reset, summed over all
+    threads, with the bytes copied between host and device memory."""
     out = OpStats()
     with _stats_lock:
         tables = list(_all_stats)
+    names = COLUMNS + ("fallback", "copied_bytes")
     for s in tables:
         for op, row in list(s.items()):
-            r = out.setdefault(op, {"mxnet": 0, "numpy": 0, "fallback": 0, "copied_bytes": 0})
-            r["mxnet"] += row[0]
-            r["numpy"] += row[1]
-            r["fallback"] += row[2]
-            r["copied_bytes"] += row[3]
+            r = out.setdefault(op, dict.fromkeys(names, 0))
+            for i, n in enumerate(names):
+                r[n] += row[i]
     return out
 
 
@@ -111,29 +116,30 @@ def to_numpy_buffer(a):
     d = a._data
     if type(d) is numpy.ndarray:
         return d, 0
-    out = _mxnet.to_numpy(d)
+    out = a._device.backend.to_numpy(d)
     return out, out.nbytes
 
 
-def to_mx_buffer(a, ctx):
-    d = a._data
-    if type(d) is numpy.ndarray:
-        out = _mxnet.to_mx(d, ctx)
-        copied = 0 if ctx.device_type == "cpu" and a._device.kind == "cpu" else d.nbytes
-        return out, copied
-    if d.ctx != ctx:
-        return d.as_in_context(ctx), a.nbytes
-    return d, 0
-
-
 def device_buffer(arr, device):
-    """A NumPy result placed on `device`: unchanged on the cpu; an MXNet array elsewhere when MXNet holds the
+    """A NumPy result placed on `device`: unchanged on the cpu; the device backend's array where it holds the
     dtype (otherwise it stays a host buffer that carries the device's label)."""
-    if device.kind == "cpu" or arr.dtype not in _mxnet.DTYPES:
+    b = device.backend
+    if b is NUMPY or not b.holds(arr.dtype):
         return arr, 0
-    if not arr.flags.c_contiguous:
-        arr = numpy.ascontiguousarray(arr)  # Note: not for 0-d arrays, which it would make 1-d
-    return _mxnet.to_mx(arr, device.mx_context()), arr.nbytes
+    return b.from_numpy(arr, device), arr.nbytes
+
+
+def write(target, buf):
+    """Make MinArray `target` hold the values of buffer `buf` (same shape and dtype) in place: through its own
+    buffer where the device has views (so views of it see the change), else by taking `buf`."""
+    old = target._data
+    b = target._device.backend
+    if type(old) is numpy.ndarray and type(buf) is numpy.ndarray:
+        numpy.copyto(old, buf)
+    elif b.VIEWS and type(old) is not numpy.ndarray and type(buf) is not numpy.ndarray:
+        b.write(old, buf)
+    else:
+        target._data = buf
 
 
 # ---------------------------------------------------------------- the engine
@@ -150,16 +156,16 @@ def _unwrap_np(x, st):
     return x
 
 
-def _unwrap_mx(x, ctx, st):
+def _unwrap_dev(x, device, st):
     t = type(x)
     if t is MinArray:
-        if type(x._data) is not numpy.ndarray:
-            return x._data  # an MXNet buffer is on ctx already: one device per call (_scan checks it)
-        d, c = to_mx_buffer(x, ctx)
-        st[0] += c
+        d = x._data
+        if type(d) is numpy.ndarray:  # a host-held buffer on the device: the guard admitted its dtype
+            d, c = device_buffer(d, device)
+            st[0] += c
         return d
     if t is list or t is tuple:
-        return t(_unwrap_mx(v, ctx, st) for v in x)
+        return t(_unwrap_dev(v, device, st) for v in x)
     return x
 
 
@@ -171,7 +177,7 @@ def _scan(seq, info):
             dev = a._device
             if info[0] is None:
                 info[0] = dev
-            elif dev != info[0]:
+            elif dev is not info[0]:
                 raise ValueError(f"arrays on different devices ({info[0]} and {dev}); move one with to_device()")
             if a._node is not None:
                 info[1] = True
@@ -183,7 +189,7 @@ def _scan(seq, info):
 def _wrap_result(r, device, st):
     t = type(r)
     if t is numpy.ndarray:
-        if device.kind != "cpu":
+        if device is not CPU:
             r, c = device_buffer(r, device)
             st[0] += c
         return wrap(r, device)
@@ -193,44 +199,49 @@ def _wrap_result(r, device, st):
         return t(_wrap_result(v, device, st) for v in r)
     if isinstance(r, tuple) and hasattr(r, "_fields"):  # namedtuple results (SVDResult, ...)
         return t(*(_wrap_result(v, device, st) for v in r))
-    if _mxnet.is_mx(r):
-        _mxnet.sync(r)
-        if device.kind == "cpu":
-            out = _mxnet.to_numpy(r)
-            st[0] += out.nbytes
-            return wrap(out, device)
+    if device.backend.is_buffer(r):
         return wrap(r, device)
     return r
 
 
-def _choose_mx(op, policy, device, dts, args, kw):
-    """The MXNet kernel to run, or None for NumPy; also whether falling to NumPy is a 'fallback'."""
-    if policy == "numpy_only":
-        return None, False
-    if device.kind == "cpu" and policy == "auto":
-        pred = mxnet_ops.AUTO_CPU.get(op)
-        if pred is None or not pred(dts, args, kw):
-            return None, False
-    if not _mxnet.available():
-        if policy == "mxnet_only":
-            raise NoKernelError(f"{op}: policy 'mxnet_only' but MXNet is not installed "
-                                "(pip install 'minpy_array[mxnet]')")
-        return None, device.kind != "cpu"
-    entry = mxnet_ops.kernels().get(op)
+def _choose(op, policy, device, dts, args, kw):
+    """(kernel, backend that runs it) or (None, None) for NumPy; and whether NumPy running is a fallback."""
+    want, only = _config.RULES[policy]
+    b = device.backend
+    if want is NUMPY:  # numpy_only
+        return None, None, False
+    if b is NUMPY:
+        if want is None:
+            want = AUTO_CPU.get(op)
+            if want is None:
+                return None, None, False
+        if not want.available():
+            if only:
+                raise NoKernelError(f"{op}: policy {policy!r} but {want.NAME} is not installed "
+                                    f"(pip install 'minpy_array[{want.EXTRA}]')")
+            return None, None, False
+        table = want.host_kernels()
+    else:
+        if only and want is not b:
+            raise NoKernelError(f"{op}: policy {policy!r} but the arrays are on {device}, a {b.NAME} device")
+        want = b
+        table = b.kernels()
+    entry = table.get(op)
     if entry is not None and entry[1](dts, args, kw):
-        return entry[0], False
-    if policy == "mxnet_only":
-        why = "has no MXNet kernel" if entry is None else "is outside its MXNet kernel's guard"
-        raise NoKernelError(f"{op}: policy 'mxnet_only' but this call {why} (dtypes {[str(d) for d in dts]})")
-    return None, True
+        return entry[0], want, False
+    if only:
+        why = f"has no {want.NAME} kernel" if entry is None else f"is outside its {want.NAME} kernel's guard"
+        raise NoKernelError(f"{op}: policy {policy!r} but this call {why} (dtypes {[str(d) for d in dts]})")
+    return None, None, True
 
 
-def _notify(op):
+def _notify(op, device):
     mode = _config.get_fallback_notice()
     if mode == "warn":
-        warnings.warn(f"{op}: no MXNet kernel accepts this call; running NumPy", FallbackWarning, stacklevel=4)
+        warnings.warn(f"{op}: no {device.backend.NAME} kernel accepts this call; running NumPy", FallbackWarning,
+                      stacklevel=4)
     elif mode == "error":
-        raise FallbackError(f"{op}: no MXNet kernel accepts this call (fallback notice 'error')")
+        raise FallbackError(f"{op}: no {device.backend.NAME} kernel accepts this call (fallback notice 'error')")
 
 
 def apply(op, *args, **kw):
@@ -256,7 +267,7 @@ def run(op, np_kernel, args, kw):
             for a in args:
                 t = type(a)
                 if t is MinArray:
-                    if a._device is not CPU and a._device.kind != "cpu":
+                    if a._device is not CPU:
                         break
                     if a._node is not None:
                         traced = True
@@ -267,7 +278,7 @@ def run(op, np_kernel, args, kw):
                 else:
                     bufs.append(a)
             else:
-                if found or _default_device.get().kind == "cpu":
+                if found or _default_device.get() is CPU:
                     r = np_kernel(*bufs)
                     try:
                         _tls.stats[op][NP] += 1
@@ -284,7 +295,7 @@ def run(op, np_kernel, args, kw):
     return _run(op, np_kernel, args, kw)
 
 
-def _run(op, np_kernel, args, kw):
+def _run(op, np_kernel, args, kw, device=None):
     info = [None, False, []]
     out = kw.get("out") if kw else None
     try:
@@ -293,64 +304,77 @@ def _run(op, np_kernel, args, kw):
             _scan(kw.values(), info)
     except ValueError as e:  # mixed devices: name the op
         raise ValueError(f"{op}: {e}") from None
-    device = info[0] or get_default_device()
     if info[1]:
         return _traced(op, np_kernel, args, kw, out)
-    policy = _config._policy_var.get() or _config._global["policy"]
-    if out is not None and device.kind != "cpu" and policy != "numpy_only":
-        res = _device_out(op, np_kernel, args, kw, out)
-        if res is not None:
-            return res
-    st = [0]
-    mxk = None
-    if (policy != "numpy_only" or device.kind != "cpu") and out is None:
-        mxk, fell = _choose_mx(op, policy, device, info[2], args, kw)
-    else:
-        fell = False
-    if mxk is not None:
-        ctx = device.mx_context()
-        try:
-            r = mxk(*_unwrap_mx(args, ctx, st), **kw)
-            res = _wrap_result(r, device, st)
-        except (_mxnet.error_type(), mxnet_ops.Decline):
-            # Note: an MXNet failure (e.g. an asynchronous one) never surfaces as MXNetError; NumPy reruns the
-            # call and gives the right result or NumPy's own exception, at this call.
-            _mxnet.flush()
-            st[0] = 0
-        else:
-            _count(op, MX, st[0])
-            return res
-        fell = True
-    if fell:
-        _notify(op)
+    if device is None:
+        device = info[0] or get_default_device()
+    elif info[0] is not None and info[0] is not device:
+        raise ValueError(f"{op}: the arrays are on {info[0]}, not on {device}")
     if out is not None:
-        return _run_out(op, np_kernel, args, kw, out, device, fell, st)
+        if device is not CPU and "where" not in kw and _all_minarrays(out):
+            return _device_out(op, np_kernel, args, kw, out)
+        return _run_out(op, np_kernel, args, kw, out, device)
+    policy = _policy_var.get() or _global["policy"]
+    kernel, backend, fell = _choose(op, policy, device, info[2], args, kw)
+    st = [0]
+    if kernel is not None:
+        try:
+            if device is CPU:
+                r = kernel(*_unwrap_np(args, st), **kw)
+            elif info[0] is None:  # a creation op: the kernel makes its buffer on the device
+                r = kernel(*args, device=device, **kw)
+            else:
+                r = kernel(*_unwrap_dev(args, device, st),
+                           **({k: _unwrap_dev(v, device, st) for k, v in kw.items()} if kw else kw))
+            res = _wrap_result(r, device, st)
+        except Invalid as e:
+            raise e.error from None
+        except (Decline, *backend.errors()):
+            # Note: a kernel failure never surfaces as the library's own error: NumPy reruns the call and gives
+            # the right result or NumPy's exception, at this call
+            st[0] = 0
+            fell = True
+        else:
+            _count(op, COL[backend], st[0])
+            return res if op not in IN_PLACE else args[IN_PLACE[op]]
+    if fell:
+        _notify(op, device)
     if kw:
         kw = {k: _unwrap_np(v, st) for k, v in kw.items()}
     res = _wrap_result(np_kernel(*_unwrap_np(args, st), **kw), device, st)
+    if op in IN_PLACE and device is not CPU:  # NumPy wrote into a host copy of the argument: write it back
+        res, target = args[IN_PLACE[op]], res
+        write(res, target._data)
     _count(op, FALLBACK if fell else NP, st[0])
     return res
 
 
+def create(op, device, *args, **kw):
+    """A creation op (no array argument) on `device` (None: the default device): the device backend's kernel
+    makes the buffer there where its guard admits the call, else NumPy makes it on the host and it is copied."""
+    return _run(op, NP_KERNELS[op], args, kw, device)
+
+
+def _all_minarrays(out):
+    return all(o is None or type(o) is MinArray for o in (out if type(out) is tuple else (out,)))
+
+
 def _device_out(op, np_kernel, args, kw, out):
-    """out= into one device-buffer MinArray: computed on the device (where an MXNet guard admits the call), then
-    stored with NumPy's out= rules, instead of a round trip through the host; None when that does not apply."""
-    o = out[0] if type(out) is tuple and len(out) == 1 else out
-    if type(o) is not MinArray or type(o._data) is numpy.ndarray or not _mxnet.available():
-        return None
-    entry = mxnet_ops.kernels().get(op)
+    """out= into device arrays: the result is computed as without out= (on the device where a kernel admits
+    the call), then stored with NumPy's out= rules (same_kind cast, exact broadcast shape)."""
     kw = {k: v for k, v in kw.items() if k != "out"}
-    info = [None, False, []]
-    _scan(args, info)
-    if entry is None or not entry[1](info[2], args, kw):
-        return None
-    store(o, run(op, np_kernel, args, kw), op)
-    return o
+    outs = out if type(out) is tuple else (out,)
+    res = run(op, np_kernel, args, kw)
+    ress = res if type(res) is tuple else (res,)
+    for o, r in zip(outs, ress, strict=True):
+        if o is not None:
+            store(o, r, op)
+    final = tuple(r if o is None else o for o, r in zip(outs, ress, strict=True))
+    return final if type(res) is tuple else final[0]
 
 
 def store(target, value, op):
-    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape) by
-    replacing its buffer: for device buffers, which have no views to keep in sync."""
+    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape)."""
     if value.shape != target.shape:
         if numpy.broadcast_shapes(value.shape, target.shape) != target.shape:
             raise ValueError(f"{op}: non-broadcastable output operand with shape {target.shape} doesn't match "
@@ -361,12 +385,13 @@ def store(target, value, op):
             raise TypeError(f"Cannot cast ufunc '{op}' output from {value.dtype!r} to {target.dtype!r} with "
                             "casting rule 'same_kind'")
         value = apply("astype", value, target.dtype)
-    target._data = value._data
+    write(target, value._data)
 
 
-def _run_out(op, np_kernel, args, kw, out, device, fell, st):
-    """NumPy writes into the out= buffers; a device buffer is written on a host copy and then put back."""
+def _run_out(op, np_kernel, args, kw, out, device):
+    """NumPy writes into the out= buffers; a device buffer is written on a host copy and then written back."""
     targets = {}
+    st = [0]
 
     def host(o):
         if type(o) is MinArray or type(o) is numpy.ndarray:
@@ -381,8 +406,9 @@ def _run_out(op, np_kernel, args, kw, out, device, fell, st):
     r = np_kernel(*_unwrap_np(args, st), **kw)
     for o, buf in targets.values():
         if type(o) is MinArray and o._data is not buf:
-            o._data, c = device_buffer(buf, device)
+            nb, c = device_buffer(buf, o._device)
             st[0] += c
+            write(o, nb)
 
     def back(v):
         hit = targets.get(id(v))
@@ -393,7 +419,7 @@ def _run_out(op, np_kernel, args, kw, out, device, fell, st):
         return _wrap_result(v, device, st)
 
     res = back(r)
-    _count(op, FALLBACK if fell else NP, st[0])
+    _count(op, NP if device is CPU else FALLBACK, st[0])
     return res
 
 
@@ -439,24 +465,25 @@ def assign(target, value):
     target._node = value._node
 
 
-def run_mxnet(op, mx_kernel, args, kw):
-    """Run `mx_kernel`, a callable that does its own MXNet work (symbol.Function), as op `op`: it receives the
-    arrays' raw buffers (NumPy on the cpu, MXNet arrays on other devices) and is counted in the MXNet column."""
+def run_library(op, backend, kernel, args, kw):
+    """Run `kernel`, a callable that does its own work in `backend`'s library (symbol.Function), as op `op`: it
+    receives the arrays' raw buffers (NumPy on the cpu, the backend's arrays on its devices) and is counted in
+    that backend's column."""
     info = [None, False, []]
     _scan(args, info)
     if kw:
         _scan(kw.values(), info)
     if info[1]:
         plain = tuple(_untraced(a) for a in args)
-        res = run_mxnet(op, mx_kernel, plain, {k: _untraced(v) for k, v in kw.items()})
+        res = run_library(op, backend, kernel, plain, {k: _untraced(v) for k, v in kw.items()})
         return RECORDER[0](op, args, kw, res)
     st = [0]
     raw = {k: (v._data if type(v) is MinArray else v) for k, v in kw.items()}
-    r = mx_kernel(*(a._data if type(a) is MinArray else a for a in args), **raw)
-    # host buffers go into MXNet's own arrays and results come back as NumPy arrays: both are copies
+    r = kernel(*(a._data if type(a) is MinArray else a for a in args), **raw)
+    # host buffers go into the library's own arrays and results come back as NumPy arrays: both are copies
     copied = _host_bytes(args) + _host_bytes(r if type(r) is tuple else (r,))
     res = _wrap_result(r, info[0] or get_default_device(), st)
-    _count(op, MX, st[0] + copied)
+    _count(op, COL[backend], st[0] + copied)
     return res
 
 

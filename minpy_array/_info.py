@@ -1,14 +1,15 @@
 """__array_namespace_info__(): what this library supports.
 
-devices() lists "cpu" and every MXNet GPU ("gpu:N") when MXNet with CUDA is installed.  The test stand-in
-"sim:N" is deliberately not listed: it is a CI device for exercising placement logic, not hardware a library
-such as scikit-learn should choose; arrays can still be put on it explicitly.
+devices() lists "cpu" and the accelerators that exist, as each installed backend reports them ("cuda:N" for
+PyTorch, "gpu:N" for MXNet with CUDA).  The stand-ins "sim:N" and "torch:cpu" are deliberately not listed: they
+run the device logic on host memory for tests, and are not hardware a library such as scikit-learn should choose;
+arrays can still be put on them explicitly.
 """
 import numpy
 
 from . import _dtypes
 from ._devices import CPU, Device, as_device
-from .ops import _mxnet
+from .ops import ACCELERATED
 
 
 def _max_dimensions():
@@ -24,14 +25,8 @@ _DEFAULTS = {"real floating": _dtypes.float64, "complex floating": _dtypes.compl
              "integral": _dtypes.int64, "indexing": _dtypes.int64}
 
 
-def _gpus():
-    if not _mxnet.installed():
-        return ()
-    try:
-        n = _mxnet.load().context.num_gpus()
-    except Exception:  # a CPU-only MXNet build, or no CUDA driver
-        return ()
-    return tuple(Device("gpu", i) for i in range(n))
+def _accelerators():
+    return tuple(Device(kind, index) for b in ACCELERATED if b.installed() for kind, index in b.devices())
 
 
 class Info:
@@ -56,7 +51,7 @@ class Info:
         return {str(d): d for d in _dtypes.ALL if _dtypes.isdtype(d, kind)}
 
     def devices(self):
-        return (CPU, *_gpus())
+        return (CPU, *_accelerators())
 
 
 def _check_device(device):

@@ -1,9 +1,12 @@
 """`python -m minpy_array.demo` (`make demo`): train two networks on scikit-learn's bundled handwritten digits.
 
 1. A two-layer net written in plain `minpy_array.numpy` and differentiated with `grad` (no framework layers).
-2. A small convnet (`minpy_array.nn.ConvNet`) whose convolution and pooling are MXNet symbols run as `Function`s.
-Then: test accuracy, the op statistics table (what ran on MXNet, what on NumPy, bytes copied), a gradient check
-of the first layer against central differences, and a PNG of the loss and accuracy curves.  No network access.
+2. A small convnet (`minpy_array.nn.ConvNet`) trained by the nn Solver; its convolution and pooling are ops that
+   each backend serves (PyTorch, MXNet and NumPy kernels).
+Both run on the device given (`--device`: cpu, torch:cpu, cuda:N, sim:N, gpu:N) under the policy given.  Then: test
+accuracy, the op statistics table (which backend's kernel ran each op, the fallbacks to NumPy, bytes copied between
+host and device), a gradient check of the first layer against central differences, and a PNG of the loss and
+accuracy curves.  No network access.
 """
 import argparse
 import os
@@ -11,8 +14,6 @@ import sys
 import time
 
 import numpy
-
-POLICIES = ("auto", "numpy_only", "prefer_mxnet", "mxnet_only")
 
 
 def _device(text):
@@ -39,9 +40,12 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Example: python -m minpy_array.demo --epochs 3 --policy numpy_only")
     p.add_argument("--epochs", type=_positive, default=20, help="training epochs for each network (default 20)")
+    from ._config import POLICIES
+
     p.add_argument("--policy", choices=POLICIES, default="auto", help="kernel policy (default auto)")
     p.add_argument("--device", type=_device, default="cpu",
-                   help="device for arrays: cpu, gpu:N, or sim:N (MXNet-CPU stand-in for a GPU); default cpu")
+                   help="device for arrays: cpu; cuda:N or torch:cpu (PyTorch: a GPU, or torch's CPU kernels as a "
+                        "device); gpu:N or sim:N (MXNet: a GPU, or its CPU stand-in); default cpu")
     p.add_argument("--seed", type=int, default=0, help="seed for the data split and initial weights (default 0)")
     p.add_argument("--output-dir", default=".", help="where to write demo_curves.png (default: current directory)")
     return p.parse_args(argv)
@@ -207,14 +211,17 @@ def main(argv=None):
             t2 = time.perf_counter()
             stats = mp.op_stats()
             err, n = gradient_check(model, data, seed=args.seed)
-    except mp.NoKernelError as e:  # mxnet_only stops at the first op no MXNet kernel accepts
-        print(f"demo: {e}\n(policy {args.policy!r} allows no NumPy fallback; try --policy prefer_mxnet)",
-              file=sys.stderr)
+    except mp.NoKernelError as e:  # a <backend>_only policy stops at the first op its kernels do not accept
+        print(f"demo: {e}\n(policy {args.policy!r} allows no NumPy fallback; try --policy "
+              f"prefer_{args.policy.removesuffix('_only')})", file=sys.stderr)
         return 1
     print(f"\ntest accuracy: two-layer net {two_acc:.2%} ({t1 - t0:.1f} s), convnet {conv_acc:.2%} "
           f"({t2 - t1:.1f} s)")
     print("\nop statistics (both trainings):")
     print(stats)
+    calls = sum(v for r in stats.values() for k, v in r.items() if k != "copied_bytes")
+    fallbacks = sum(r["fallback"] for r in stats.values())
+    print(f"fallbacks to NumPy on the host: {fallbacks} of {calls} op calls")
     print(f"\ngradient check, convnet first layer (conv kernel, float64, {n} entries vs central differences): "
           f"max relative error {err:.2e} {'OK' if err < 1e-5 else 'FAILED'}")
     path = plot(os.path.abspath(os.path.join(args.output_dir, "demo_curves.png")), two, solver)

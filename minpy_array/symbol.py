@@ -215,6 +215,9 @@ class Function:
                     raise ValueError(f"{self.name}: arrays on different devices ({device} and {v._device})")
         if device is None:
             device = get_default_device()
+        if not (device.is_host or device.backend is _mxnet):
+            raise ValueError(f"{self.name}: a Function runs MXNet, on the cpu or an MXNet device (gpu:N, sim:N), "
+                             f"not on {device}; move the arrays with to_device()")
         for i, v in enumerate(vals):
             if type(v) is not MinArray:
                 buf, _ = _dispatch.device_buffer(numpy.asarray(v), device)
@@ -229,7 +232,7 @@ class Function:
         if entry is None:
             entry = self._bind(key)
         call = _Call(self, entry, self.is_train and not _inference.get())
-        return _dispatch.run_mxnet(self.op, self._forward, vals, {"call": call})
+        return _dispatch.run_library(self.op, _mxnet, self._forward, vals, {"call": call})
 
     def _forward(self, *bufs, call):
         with self._lock:  # the executors and aux_states are shared by the threads that call this Function
@@ -242,7 +245,7 @@ class Function:
         self._load(e, bufs, call.aux)
         try:
             e.exe.forward(is_train=call.train)
-        except _mxnet.error_type():
+        except _mxnet.errors():
             # an executor whose forward failed is unusable ("Cannot find attribute shape in the graph" on the next
             # call): drop it, so the next call binds a fresh one
             self._cache = {k: v for k, v in self._cache.items() if v is not e}
@@ -274,7 +277,7 @@ class Function:
             e.exe.forward(is_train=call.train)
             e.last = call
         for dst, g in zip(e.ogs, gbufs, strict=True):
-            if g is None or numpy.ndim(g) == 0 and not _mxnet.is_mx(g):
+            if g is None or numpy.ndim(g) == 0 and not _mxnet.is_buffer(g):
                 g = numpy.full(dst.shape, 0 if g is None else g, dst.dtype)
             _put(dst, g)
         if self.aux_names and call.train:
@@ -294,7 +297,8 @@ class Function:
         def vjp(g):
             gs = g if type(g) is tuple else (g,)
             # the inputs are arguments too, so that a gradient of this gradient (unsupported) raises at record time
-            res = _dispatch.run_mxnet(self.op + ":backward", self._backward, gs + args, {"call": call})
+            res = _dispatch.run_library(self.op + ":backward", _mxnet, self._backward, gs + args,
+                                         {"call": call})
             it = iter(res)
             return tuple(next(it) if m else None for m in call.entry.mask)
         return vjp
@@ -316,11 +320,11 @@ class Function:
                             f"{_short(err)}") from None
         aux_types = types[2]
         e = _Entry()
-        e.host = device.kind == "cpu"
+        e.host = device.is_host
         e.device = device
         e.mask = mask
         e.last = None
-        ctx = device.mx_context()
+        ctx = _mxnet.context(device)
         e.args = _alloc(ctx, shapes, dtypes)
         need = list(mask)
         if not any(mask):
@@ -365,10 +369,10 @@ def _put(dst, src):
         try:
             dst._sync_copyfrom(src)  # one memcpy, no engine operation
             return
-        except _mxnet.error_type():
+        except _mxnet.errors():
             # dst holds a oneDNN blocked layout (a weight reordered in place by an inference-mode kernel), which
             # SyncCopyFromCPU refuses; MXNet's engine copy handles it, fed zero-copy through DLPack
-            src = _mxnet.to_mx(src if src.dtype == dst.dtype else src.astype(dst.dtype), dst.ctx)
+            src = _mxnet.borrow(src if src.dtype == dst.dtype else src.astype(dst.dtype))
     src = src.as_nd_ndarray()
     if src.dtype != dst.dtype:
         src = src.astype(dst.dtype)

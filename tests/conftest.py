@@ -4,7 +4,7 @@ import os
 import hypothesis
 import pytest
 
-from minpy_array.ops import _mxnet
+from minpy_array.ops import _mxnet, _torch
 
 hypothesis.settings.register_profile(
     "ci", max_examples=int(os.environ.get("MINPY_MAX_EXAMPLES", "40")), deadline=None,
@@ -18,6 +18,10 @@ HAS_MXNET = _mxnet.installed()
 requires_mxnet = pytest.mark.skipif(
     not HAS_MXNET, reason="mxnet is not installed in this environment (the NumPy 2 CI environment has none: "
                           "MXNet 1.9.1 pins numpy<2)")
+
+HAS_TORCH = _torch.installed()
+requires_torch = pytest.mark.skipif(
+    not HAS_TORCH, reason="torch is not installed in this environment (pip install 'minpy_array[torch]')")
 
 # every policy; under 'mxnet_only' only calls an MXNet kernel accepts can run, so most tests use these two
 POLICIES = ["auto", "numpy_only", "prefer_mxnet"] if HAS_MXNET else ["auto", "numpy_only"]

@@ -137,33 +137,15 @@ defvjp("heaviside", zero, lambda ans, x, h, **k: lambda g: A("where", A("equal",
 
 
 # ---------------------------------------------------------------- elementwise, two arguments
-def _tie_mask_kernel(x, y, ans):
-    hit = numpy.equal(x, ans)
-    out = hit.astype(ans.dtype)
-    both = numpy.logical_and(hit, numpy.equal(y, ans))
-    if both.any():
-        out[both] = 0.5
-    return out
-
-
-def _select_kernel(g, x, y, wins):
-    out = numpy.multiply(g, wins(x, y), dtype=g.dtype)  # Note: numpy.where with a 0-d operand is 10x slower
-    tie = numpy.equal(x, y)
-    if tie.any():
-        tie = numpy.broadcast_to(tie, out.shape)
-        out[tie] = numpy.broadcast_to(g, out.shape)[tie] * 0.5
-    return out
-
-
 def _balanced(x, y, ans):
     """1 where x alone attains ans, 1/2 where x and y tie (as autograd and JAX split a tie); one op, constant."""
-    return _dispatch.run("_tie_mask", _tie_mask_kernel, (x, y, ans), {})
+    return A("_tie_mask", x, y, ans)
 
 
 def _side(g, x, y, wins):
     """g times _balanced for maximum (wins=numpy.greater) and minimum (numpy.less), from the inputs alone, in one
     op (linear in g, piecewise constant in x and y)."""
-    return _dispatch.run("_select", _select_kernel, (g, x, y, wins), {})
+    return A("_select", g, x, y, wins)
 
 
 NONDIFF.add("_tie_mask")  # piecewise constant
@@ -504,15 +486,9 @@ defvjp("repeat", _repeat_vjp)
 
 
 # ---------------------------------------------------------------- indexing (private scatter ops keep it differentiable)
-def _scatter_kernel(g, shape, key):
-    out = numpy.zeros(shape, dtype=g.dtype)
-    numpy.add.at(out, key, g)
-    return out
-
-
 def _scatter(g, shape, key):
     """zeros(shape) with g added at key (repeated indices accumulate): the VJP of getitem."""
-    return _dispatch.run("_scatter_add", _scatter_kernel, (g, shape, key), {})
+    return A("_scatter_add", g, shape, key)
 
 
 def _segment_sum(g, idx, n):
@@ -1228,3 +1204,24 @@ def _nan_vjp(mean):
 
 defvjp("nansum", _nan_vjp(False))
 defvjp("nanmean", _nan_vjp(True))
+
+
+# ---------------------------------------------------------------- convolution and pooling (nn layers)
+# conv2d and its two gradients are linear in each argument, so each one's VJP is another of the three (any order);
+# max_pool2d_grad has none: a second derivative through max pooling raises at record time
+def _conv_vjps(ans, x, w, b=None, stride=1, pad=0):
+    return (lambda g: A("conv2d_grad_input", g, w, x.shape, stride, pad),
+            lambda g: A("conv2d_grad_weight", x, g, w.shape, stride, pad),
+            lambda g: A("sum", g, (0, 2, 3)))
+
+
+defvjp("conv2d", *(lambda ans, *a, _i=i, **k: _conv_vjps(ans, *a, **k)[_i] for i in range(3)))
+defvjp("conv2d_grad_input",
+       lambda ans, g, w, shape, stride=1, pad=0: lambda ct: A("conv2d", ct, w, None, stride, pad),
+       lambda ans, g, w, shape, stride=1, pad=0: lambda ct: A("conv2d_grad_weight", ct, g, w.shape, stride, pad))
+defvjp("conv2d_grad_weight",
+       lambda ans, x, g, shape, stride=1, pad=0: lambda ct: A("conv2d_grad_input", g, ct, x.shape, stride, pad),
+       lambda ans, x, g, shape, stride=1, pad=0: lambda ct: A("conv2d", x, ct, None, stride, pad))
+defvjp("max_pool2d", lambda ans, x, size=2, stride=None: lambda g: A("max_pool2d_grad", g, x, size, stride))
+defvjp("avg_pool2d", lambda ans, x, size=2, stride=None: lambda g: A("avg_pool2d_grad", g, x.shape, size, stride))
+defvjp("avg_pool2d_grad", lambda ans, g, shape, size=2, stride=None: lambda ct: A("avg_pool2d", ct, size, stride))

@@ -1,13 +1,14 @@
 """CS231n-style layers written with minpy_array.numpy ops, so autodiff differentiates every one of them.
 
 Each layer is a function of MinArrays returning MinArrays (no backward functions: `grad` derives them).
-Convolution and pooling are MXNet symbols wrapped as one differentiable op (`minpy_array.Function`).
+Convolution and pooling are ops of their own (conv2d, max_pool2d, avg_pool2d), served by each backend.
 Labels (`y`) and masks are constants: MinArrays, NumPy arrays or lists of ints.
 """
 import numpy
 
 import minpy_array.numpy as np
 
+from .. import _dispatch
 from .._array import MinArray, _wrap
 
 
@@ -23,7 +24,7 @@ def _host(y):
 def _like(a, x):
     """NumPy array `a` as a MinArray on x's device with x's dtype."""
     a = numpy.asarray(a, dtype=x.dtype)
-    return np.asarray(a) if x.device.kind == "cpu" else np.asarray(a).to_device(x.device)
+    return np.asarray(a) if x.device.is_host else np.asarray(a).to_device(x.device)
 
 
 def one_hot(y, num_classes, like):
@@ -160,52 +161,20 @@ def temporal_softmax_loss(x, y, mask=None):
     return -np.sum(per_step) / n
 
 
-# ---------------------------------------------------------------- convolution and pooling (MXNet symbols)
-_FUNCTIONS = {}
-
-
-def _function(key, build):
-    f = _FUNCTIONS.get(key)
-    if f is None:
-        from ..ops import _mxnet
-        from ..symbol import Function
-
-        f = _FUNCTIONS[key] = Function(build(_mxnet.load().sym))
-    return f
-
-
+# ---------------------------------------------------------------- convolution and pooling
 def conv(x, w, b, stride=1, pad=0):
-    """2-D convolution (cross-correlation, as CS231n and MXNet define it): x (N, C, H, W), w (F, C, HH, WW),
-    b (F,) -> (N, F, H', W').  One MXNet Convolution op, differentiable as a whole."""
-    f, _, hh, ww = w.shape
-    key = ("conv", f, hh, ww, stride, pad)
-
-    def build(sym):
-        return sym.Convolution(data=sym.Variable("x"), weight=sym.Variable("w"), bias=sym.Variable("b"),
-                               kernel=(hh, ww), stride=(stride, stride), pad=(pad, pad), num_filter=f,
-                               name="conv")
-
-    return _function(key, build)(x=x, w=w, b=b)
-
-
-def _pool(kind, x, size, stride):
-    stride = stride or size
-    key = (kind, size, stride)
-
-    def build(sym):
-        return sym.Pooling(data=sym.Variable("x"), kernel=(size, size), stride=(stride, stride), pool_type=kind,
-                           name=f"{kind}_pool")
-
-    return _function(key, build)(x=x)
+    """2-D convolution (cross-correlation, as CS231n, MXNet and PyTorch define it): x (N, C, H, W),
+    w (F, C, HH, WW), b (F,) -> (N, F, H', W').  One op: the device's backend kernel (PyTorch, MXNet) or NumPy's."""
+    return _dispatch.apply("conv2d", x, w, b, stride, pad)
 
 
 def max_pool(x, size=2, stride=None):
     """Max pooling of x (N, C, H, W) over size x size windows (stride defaults to size)."""
-    return _pool("max", x, size, stride)
+    return _dispatch.apply("max_pool2d", x, size, stride or size)
 
 
 def avg_pool(x, size=2, stride=None):
-    return _pool("avg", x, size, stride)
+    return _dispatch.apply("avg_pool2d", x, size, stride or size)
 
 
 def conv_relu_pool(x, w, b, stride=1, pad=0, pool=2):

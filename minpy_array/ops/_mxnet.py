@@ -1,15 +1,25 @@
-"""The one place that imports mxnet.
+"""The MXNet backend's runtime: the one place that imports mxnet.
 
 Lazy (the import takes 3-5 s), with the `numpy.bool` shim MXNet 1.9.1 needs on NumPy 1.26 and its import-time
-DeprecationWarnings contained.  Also the buffer moves between NumPy and MXNet (zero-copy DLPack where it is safe).
+DeprecationWarnings contained.  Devices: "gpu:N" (an MXNet GPU context) and "sim:N" (MXNet arrays on MXNet's CPU
+context: a stand-in accelerator for tests).  Buffers move between NumPy and MXNet zero-copy (DLPack) where safe.
+MXNet's imperative calls are not safe from several threads at once (four threads calling `dot` deadlock the
+process), so every call into the library here and in mxnet_ops holds LOCK; waiting for it releases the GIL.
 """
 import ctypes
 import importlib.util
 import os
+import threading
 import warnings
 
 import numpy
 
+NAME = "mxnet"
+EXTRA = "mxnet"
+DEVICE_KINDS = {"gpu": None, "sim": None}
+STAND_IN = "sim:0"  # the device that runs this backend on host memory, for tests without a GPU
+VIEWS = False  # Note: MXNet's slices and reshapes are copies, so writes through them do not reach the base
+LOCK = threading.RLock()
 _state = {"mx": None, "error": None}
 
 # dtypes MXNet 1.9.1 can hold (measured: no int16, no uint16+, no complex)
@@ -29,6 +39,13 @@ def load():
     mx = _state["mx"]
     if mx is not None:
         return mx
+    with LOCK:
+        return _load()
+
+
+def _load():
+    if _state["mx"] is not None:
+        return _state["mx"]
     if _state["error"] is not None:
         raise _state["error"]
     if "bool" not in numpy.__dict__:  # MXNet 1.9.1 uses the alias NumPy 1.24 removed
@@ -83,14 +100,78 @@ def available():
         return False
 
 
-def is_mx(buf):
+def is_buffer(obj):
     mx = _state["mx"]
-    return mx is not None and isinstance(buf, mx.np.ndarray)
+    return mx is not None and isinstance(obj, mx.np.ndarray)
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of an MXNet array's dtype (MXNet gives NumPy's scalar types)."""
+    return numpy.dtype(dtype)
+
+
+def holds(dtype):
+    return dtype in DTYPES
+
+
+def device_of(buf):
+    """(kind, index) of the MXNet GPU holding buf, or None for host memory."""
+    ctx = buf.ctx
+    return ("gpu", ctx.device_id) if ctx.device_type == "gpu" else None
+
+
+def devices():
+    """The MXNet GPUs that exist (none with a CPU-only build or no CUDA driver)."""
+    if not installed():
+        return ()
+    try:
+        n = load().context.num_gpus()
+    except Exception:  # a CPU-only MXNet build, or no CUDA driver
+        return ()
+    return tuple(("gpu", i) for i in range(n))
+
+
+_CONTEXTS = {}
+
+
+def context(device):
+    """The MXNet context that holds `device`'s buffers (the cpu device: MXNet's CPU context)."""
+    ctx = _CONTEXTS.get(device)
+    if ctx is None:
+        mx = load()
+        ctx = _CONTEXTS[device] = mx.gpu(device.index) if device.kind == "gpu" else mx.cpu(0)
+    return ctx
 
 
 def to_numpy(buf):
     """An MXNet array as a writable NumPy array (a copy: MXNet memory is never aliased by a mutable ndarray)."""
-    return buf.asnumpy()
+    with LOCK:
+        return buf.asnumpy()
+
+
+def from_numpy(arr, device):
+    """A NumPy array as an MXNet array on `device` (a copy)."""
+    if not arr.flags.c_contiguous:
+        arr = numpy.ascontiguousarray(arr)  # Note: not for 0-d arrays, which it would make 1-d
+    with LOCK:
+        return load().np.array(arr, dtype=arr.dtype, ctx=context(device))
+
+
+def write(dst, src):
+    """src's values into dst (unused by the engine: without views, an in-place result replaces the buffer)."""
+    with LOCK:
+        src.copyto(dst)
+
+
+def dlpack(buf, copy=None, **kw):
+    with LOCK:
+        mx = load()
+        buf = buf.copy() if copy else buf
+        return mx.nd.to_dlpack_for_read(buf.as_nd_ndarray())
+
+
+def dlpack_device(buf):
+    return (2, buf.ctx.device_id) if buf.ctx.device_type == "gpu" else (1, 0)
 
 
 # DLPack (code, bits) per dtype MXNet can alias
@@ -137,30 +218,39 @@ def _writeable(arr):
         return arr.flags.writeable
 
 
-def to_mx(arr, ctx):
-    """A NumPy array as an MXNet array on ctx; zero-copy (DLPack) on the CPU when dtype and layout allow."""
+def borrow(arr):
+    """A NumPy array as an MXNet CPU array: zero-copy (DLPack) when dtype and layout allow, else a copy."""
     mx = load()
-    if ctx.device_type == "cpu" and arr.dtype in _DLPACK and arr.flags.c_contiguous and _writeable(arr):
+    if arr.dtype in _DLPACK and arr.flags.c_contiguous and _writeable(arr):
         # Note: the MXNet array aliases `arr`; kernels never write into inputs, and every call is synced.
         return _alias(mx, arr)
-    if arr.dtype not in DTYPES:
-        raise TypeError(f"MXNet has no {arr.dtype} arrays")
-    return mx.np.array(arr, dtype=arr.dtype, ctx=ctx)
+    return mx.np.array(arr, dtype=arr.dtype, ctx=mx.cpu(0))
 
 
-def sync(buf):
-    """Wait for an MXNet result so that its errors surface at the call that caused them."""
-    buf.wait_to_read()
+def errors():
+    # Note: MXNet's Python layer also raises NotImplementedError, TypeError, ValueError and IndexError for calls
+    # its kernels do not support; NumPy reruns such a call and gives NumPy's result or NumPy's error
+    return (load().base.MXNetError, NotImplementedError, TypeError, ValueError, IndexError)
 
 
-def flush():
-    """After an MXNetError: drain the engine so the error does not resurface at a later, unrelated call."""
-    mx = _state["mx"]
-    try:
-        mx.npx.waitall()
-    except Exception:  # the same asynchronous error again; it has been reported once
-        pass
+def kernels():
+    """The kernel table for this backend's devices (mxnet_ops.py), built on first use."""
+    table = _tables.get("device")
+    if table is None:
+        from . import mxnet_ops
+
+        table = _tables["device"] = mxnet_ops.kernels()
+    return table
 
 
-def error_type():
-    return load().base.MXNetError
+def host_kernels():
+    """The kernels the cpu device borrows, on NumPy buffers."""
+    table = _tables.get("host")
+    if table is None:
+        from . import mxnet_ops
+
+        table = _tables["host"] = mxnet_ops.host_kernels()
+    return table
+
+
+_tables = {}

@@ -45,8 +45,116 @@ def _astype(x, dtype, copy=True):
     return x.astype(dtype, copy=copy)
 
 
+# ---------------------------------------------------------------- neural-network ops (no NumPy function has them)
+# CS231n's layers, as ops that every backend can serve: x (N, C, H, W), weights (F, C, HH, WW), square windows,
+# zero padding `pad` on both sides of both spatial axes, `stride` in both.
+def _windows(x, size, stride, pad=0):
+    """(N, C, H', W', sh, sw) view of the size-(sh, sw) windows of x at the given stride (after padding)."""
+    if pad:
+        x = numpy.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = numpy.lib.stride_tricks.sliding_window_view(x, size, axis=(2, 3))
+    return win[:, :, ::stride, ::stride]
+
+
+def conv2d(x, w, b=None, stride=1, pad=0):
+    """Cross-correlation (as CS231n, MXNet and PyTorch define convolution) plus bias b (F,) or None."""
+    win = _windows(x, w.shape[2:], stride, pad)
+    out = numpy.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+    if b is not None:
+        out = out + b[None, :, None, None]
+    return numpy.ascontiguousarray(out)
+
+
+def conv2d_grad_input(g, w, input_shape, stride=1, pad=0):
+    """The cotangent of conv2d's x for the output cotangent g."""
+    n, c, h, wd = input_shape
+    f, _, kh, kw = w.shape
+    ho, wo = g.shape[2:]
+    dxp = numpy.zeros((n, c, h + 2 * pad, wd + 2 * pad), dtype=numpy.result_type(g, w))
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += numpy.tensordot(
+                g, w[:, :, i, j], axes=([1], [0])).transpose(0, 3, 1, 2)
+    return numpy.ascontiguousarray(dxp[:, :, pad:pad + h, pad:pad + wd])
+
+
+def conv2d_grad_weight(x, g, weight_shape, stride=1, pad=0):
+    """The cotangent of conv2d's w for the output cotangent g."""
+    win = _windows(x, weight_shape[2:], stride, pad)
+    return numpy.ascontiguousarray(numpy.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3])))
+
+
+def max_pool2d(x, size=2, stride=None):
+    return numpy.ascontiguousarray(_windows(x, (size, size), stride or size).max(axis=(4, 5)))
+
+
+def max_pool2d_grad(g, x, size=2, stride=None):
+    """g routed to each window's argmax (its first maximum, or its first NaN); overlapping windows add up."""
+    stride = stride or size
+    win = _windows(x, (size, size), stride)
+    pos = numpy.argmax(win.reshape(win.shape[:4] + (size * size,)), axis=-1)
+    dx = numpy.zeros(x.shape, dtype=numpy.result_type(g, x))
+    n, c, ho, wo = g.shape
+    rows = numpy.arange(ho)[:, None] * stride + pos // size
+    cols = numpy.arange(wo)[None, :] * stride + pos % size
+    ni, ci = numpy.ogrid[:n, :c]
+    numpy.add.at(dx, (ni[..., None, None], ci[..., None, None], rows, cols), g)
+    return dx
+
+
+def avg_pool2d(x, size=2, stride=None):
+    return numpy.ascontiguousarray(_windows(x, (size, size), stride or size).mean(axis=(4, 5)))
+
+
+def avg_pool2d_grad(g, input_shape, size=2, stride=None):
+    stride = stride or size
+    dx = numpy.zeros(input_shape, dtype=g.dtype)
+    ho, wo = g.shape[2:]
+    share = g / (size * size)
+    for i in range(size):
+        for j in range(size):
+            dx[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += share
+    return dx
+
+
+NN = {f.__name__: f for f in (conv2d, conv2d_grad_input, conv2d_grad_weight, max_pool2d, max_pool2d_grad,
+                              avg_pool2d, avg_pool2d_grad)}
+
+
+# ---------------------------------------------------------------- autodiff's private ops (in VJPs only)
+def _select(g, x, y, wins):
+    """g where x wins over y (wins: numpy.greater or numpy.less), g / 2 where they tie, else 0: the maximum and
+    minimum VJP (as autograd and JAX split a tie)."""
+    out = numpy.asarray(numpy.multiply(g, wins(x, y), dtype=g.dtype))  # Note: numpy.where is 10x slower here
+    tie = numpy.equal(x, y)
+    if tie.any():
+        tie = numpy.broadcast_to(tie, out.shape)
+        out[tie] = numpy.broadcast_to(g, out.shape)[tie] * 0.5
+    return out
+
+
+def _tie_mask(x, y, ans):
+    """1 where x alone attains ans, 1/2 where x and y both do, else 0."""
+    hit = numpy.equal(x, ans)
+    out = hit.astype(ans.dtype)
+    both = numpy.logical_and(hit, numpy.equal(y, ans))
+    if both.any():
+        out[both] = 0.5
+    return out
+
+
+def _scatter_add(g, shape, key):
+    """zeros(shape) with g added at key, repeated indices accumulating: the VJP of getitem."""
+    out = numpy.zeros(shape, dtype=g.dtype)
+    numpy.add.at(out, key, g)
+    return out
+
+
+PRIVATE = {f.__name__: f for f in (_select, _tie_mask, _scatter_add)}
+
+
 def _build():
-    k = {}
+    k = {**NN, **PRIVATE}
     for name in dir(numpy):
         obj = getattr(numpy, name)
         if name.startswith("_") or isinstance(obj, type) or not callable(obj):
@@ -86,6 +194,7 @@ def _build():
 
 
 KERNELS = _build()
+IN_PLACE = {"setitem_": 0}  # ops that write into an argument (its position): the result is that argument
 
 # every NumPy callable -> its op name, for __array_function__ and __array_ufunc__
 OP_OF = {}

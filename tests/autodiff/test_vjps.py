@@ -300,11 +300,21 @@ def cases():
     c["imag"].append(V(lambda x: A("imag", CX(x)), U, "r"))
     c["conj"].append(V(lambda x: RE(A("conj", CX(x))), U, "r"))
     c["abs"].append(V(lambda x: A("abs", CX(x)), U, "nz"))
+    x4, w4, g4 = (2, 2, 5, 4), (3, 2, 3, 3), (2, 3, 5, 4)
+    c["conv2d"] = [V(lambda x, w, b: A("conv2d", x, w, b, 1, 1), [(x4, w4, (3,))], "r", "r", "r"),
+                   V(lambda x, w: A("conv2d", x, w, None, 2, 0), [(x4, w4)], "r", "r")]
+    c["conv2d_grad_input"] = [V(lambda g, w: A("conv2d_grad_input", g, w, x4, 1, 1), [(g4, w4)], "r", "r")]
+    c["conv2d_grad_weight"] = [V(lambda x, g: A("conv2d_grad_weight", x, g, w4, 1, 1), [(x4, g4)], "r", "r")]
+    c["max_pool2d"] = [V(lambda x: A("max_pool2d", x, 2, 2), [((2, 2, 4, 6),)], "distinct"),
+                       V(lambda x: A("max_pool2d", x, 3, 1), [((1, 2, 5, 4),)], "distinct")]
+    c["avg_pool2d"] = [V(lambda x: A("avg_pool2d", x, 2, 1), [((2, 2, 4, 5),)], "r")]
+    c["avg_pool2d_grad"] = [V(lambda g: A("avg_pool2d_grad", g, (2, 2, 5, 4), 2, 2), [((2, 2, 2, 2),)], "r")]
     return c
 
 
 CASES = cases()
 PRIVATE = {"_scatter_add", "_select"}  # VJPs of getitem and maximum: checked to second order through their cases
+FIRST_ORDER = {"max_pool2d"}  # its VJP, max_pool2d_grad, has none (test_max_pool_has_no_second_derivative)
 CHECK_POLICIES = ["numpy_only", "prefer_mxnet"] if HAS_MXNET else ["numpy_only"]
 EXAMPLES = max(2, settings().max_examples // 3)
 
@@ -337,7 +347,17 @@ def test_vjp_second_order(op, policy, data):
     dtype = data.draw(st.sampled_from([numpy.float32, numpy.float64]))
     args = _draw(data, shapes, doms, dtype)
     with mp.policy(policy):
-        check_grads(fn, *[mnp.asarray(a) for a in args], order=2)
+        check_grads(fn, *[mnp.asarray(a) for a in args], order=1 if op in FIRST_ORDER else 2)
+
+
+def test_max_pool_has_no_second_derivative():
+    from minpy_array.autodiff import grad
+
+    x = mnp.asarray(numpy.arange(16.0).reshape(1, 1, 4, 4))
+    first = grad(lambda x: A("sum", A("max_pool2d", x, 2, 2)))(x)
+    numpy.testing.assert_array_equal(first.asnumpy()[0, 0], [[0, 0, 0, 0], [0, 1, 0, 1]] * 2)
+    with pytest.raises(TypeError, match="max_pool2d_grad: no gradient"):
+        grad(lambda x: A("sum", grad(lambda y: A("sum", A("max_pool2d", y, 2, 2) ** 2))(x)))(x)
 
 
 # ---------------------------------------------------------------- coverage derived from the tables

@@ -1,0 +1,165 @@
+"""What the backends' guards share: reading a call's arguments the way NumPy binds them, and NumPy's dtype rules
+for an array next to a Python scalar.  No library is imported here.
+
+A guard sees a call before any conversion, as (dtypes of the array arguments, the positional arguments, the
+keywords); arrays are MinArrays there.  It admits only calls whose result its backend computes exactly as NumPy
+does (the parity tests in tests/ops prove it).
+"""
+import builtins
+
+import numpy
+
+from .._dtypes import F32_VALUE_CAST_LIMIT
+from . import Decline
+
+D = numpy.dtype
+BOOL = D("bool")
+F16, F32, F64 = D("float16"), D("float32"), D("float64")
+I8, I16, I32, I64, U8 = D("int8"), D("int16"), D("int32"), D("int64"), D("uint8")
+C64, C128 = D("complex64"), D("complex128")
+FLOATS = frozenset((F32, F64))
+SCALARS = (builtins.int, builtins.float)
+INT = builtins.int
+
+
+def is_array(a):
+    return hasattr(a, "_device")
+
+
+def bind(args, kw, names):
+    """NumPy's binding of a call f(x, *args, **kw) with parameters `names` after x, as a dict (absent: not given),
+    or None when the call passes more positional arguments or keywords it does not know."""
+    if len(args) - 1 > len(names) or not args:
+        return None
+    out = dict(zip(names, args[1:], strict=False))
+    for k, v in kw.items():
+        if k not in names or k in out:
+            return None
+        out[k] = v
+    return out
+
+
+def axes(axis, ndim):
+    """The axes an `axis` argument names, normalised and in range, or None where NumPy would raise or the form is
+    unusual (then the guard declines and NumPy answers)."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if type(axis) is tuple else (axis,)
+    out = []
+    for a in items:
+        if type(a) is not INT or not -ndim <= a < ndim:
+            return None
+        out.append(a % ndim)
+    return tuple(out) if len(set(out)) == len(out) else None
+
+
+def scalar_keeps(s, a, dt):
+    """Does NumPy give `dt` (the array's dtype) for array `a` with Python scalar `s`, on NumPy 1.26 (value-based)
+    and NumPy 2 (NEP 50) alike?  Booleans are left out: NumPy treats them as their own kind."""
+    t = type(s)
+    if t not in SCALARS or a.ndim == 0:
+        return False  # Note: NumPy 1.26 promotes a 0-d array with a Python scalar by value
+    if dt.kind == "f":
+        if dt.itemsize == 2 or (t is INT and not -(2 ** 63) <= s < 2 ** 63):
+            return False
+        if dt.itemsize == 4 and abs(s) >= F32_VALUE_CAST_LIMIT:
+            return False
+        # Note: NumPy 1.26 gives float64 for a float32 array and an int beyond 16 bits
+        return t is builtins.float or dt.itemsize == 8 or -(2 ** 15) <= s < 2 ** 16
+    if dt.kind in "iu" and t is INT:
+        info = numpy.iinfo(dt)
+        return info.min <= s <= info.max and -(2 ** 31) <= s < 2 ** 31
+    return False
+
+
+def zero_d_like(s, dt):
+    """Is `s` a 0-d ndarray or a NumPy scalar of dtype dt (the operators pass NEP 50 scalars so)?"""
+    return (type(s) is numpy.ndarray and s.ndim == 0 or isinstance(s, numpy.generic)) and s.dtype == dt
+
+
+def binary(dtypes, scalars=True):
+    """Two operands of one dtype in `dtypes`: two arrays, or an array and a scalar that keeps the array's dtype."""
+    def guard(dts, args, kw):
+        if kw or len(args) != 2 or not dts or dts[0] not in dtypes:
+            return False
+        if len(dts) == 2:
+            return dts[1] == dts[0]
+        if not scalars:
+            return False
+        a, s = (args[0], args[1]) if is_array(args[0]) else (args[1], args[0])
+        if not is_array(a):
+            return False
+        if zero_d_like(s, dts[0]):
+            return a.ndim > 0 or type(s) is not numpy.ndarray
+        return scalar_keeps(s, a, dts[0])
+    return guard
+
+
+def unary(dtypes):
+    def guard(dts, args, kw):
+        return len(args) == 1 and not kw and len(dts) == 1 and dts[0] in dtypes and is_array(args[0])
+    return guard
+
+
+REDUCE = ("axis", "dtype", "out", "keepdims")   # sum, mean, prod: NumPy's positional order
+EXTREME = ("axis", "out", "keepdims")           # max, min
+
+
+def reduction(dtypes, names=REDUCE, nonempty=False):
+    """A reduction f(x, axis, ...) given with no dtype or out, keepdims a bool; `names`: its positional order."""
+    def guard(dts, args, kw):
+        if len(dts) != 1 or dts[0] not in dtypes or not is_array(args[0]):
+            return False
+        p = bind(args, kw, names)
+        if p is None or p.get("dtype") is not None or p.get("out") is not None:
+            return False
+        if type(p.get("keepdims", False)) is not builtins.bool:
+            return False
+        x = args[0]
+        ax = axes(p.get("axis"), x.ndim)
+        # Note: axis=() reduces nothing in NumPy, everything in torch and MXNet: NumPy answers it
+        return not (ax is None or (nonempty and x.size == 0) or p.get("axis") == ())
+    return guard
+
+
+def reduce_args(args, kw, names=REDUCE):
+    """(x, axis, keepdims) of an admitted reduction call."""
+    p = bind(args, kw, names)
+    return args[0], p.get("axis"), p.get("keepdims", False)
+
+
+def _checked_on_host(ok, why):
+    def wrap(kernel):
+        def run(*args, **kw):
+            r = kernel(*args, **kw)
+            if not ok(r):
+                raise Decline
+            return r
+        run.__doc__ = why
+        return run
+    return wrap
+
+
+# borrowed kernels of the cpu device whose result NumPy recomputes where it could differ from NumPy's own answer
+# (reading host memory waits for no device; on accelerators these results stand, as the README's limits say)
+ON_HOST = {
+    # Note: OpenBLAS, which NumPy calls, can give 0 for 0 * inf inside a matrix product where others give NaN
+    "matmul": _checked_on_host(lambda r: numpy.isfinite(r).all(), "non-finite products"),
+    "dot": _checked_on_host(lambda r: numpy.isfinite(r).all(), "non-finite products"),
+    # Note: which of +0.0 and -0.0 NumPy's max/min returns when both are extreme depends on its loop and layout
+    "max": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
+    "min": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
+    "max_pool2d": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
+}
+
+
+def select(dts, args, kw):
+    """_select(g, x, y, wins) of autodiff/vjps.py (the maximum/minimum VJP): g an array, x and y arrays or Python
+    numbers, all of one float dtype, wins numpy.greater or numpy.less."""
+    if kw or len(args) != 4 or args[3] not in (numpy.greater, numpy.less) or not is_array(args[0]):
+        return False
+    if not dts or dts[0] not in FLOATS or not builtins.all(d == dts[0] for d in dts):
+        return False
+    operands = args[1:3]
+    return builtins.all(is_array(v) or type(v) in SCALARS for v in operands) and len(dts) == 1 + builtins.sum(
+        is_array(v) for v in operands)

@@ -1,0 +1,200 @@
+"""The PyTorch backend's runtime: the one place that imports torch (lazily: NumPy-only work never does).
+
+Devices: "cuda:N" (a CUDA device) and "torch:cpu" (torch CPU tensors as a device: it runs the whole device logic
+on real torch kernels where there is no GPU, as "sim:N" does for MXNet).  Slices and reshapes are torch views, so
+writes through them reach the base as in NumPy.  Nothing here waits for a CUDA device except moving a buffer to
+the host (a value the user asked for).  torch is safe to call from many threads at once.
+"""
+import importlib.util
+import sys
+import threading
+
+import numpy
+
+NAME = "torch"
+EXTRA = "torch"
+DEVICE_KINDS = {"cuda": None, "torch": "cpu"}
+STAND_IN = "torch:cpu"  # the device that runs this backend on host memory, for tests without a GPU
+VIEWS = True
+_state = {"torch": None, "error": None}
+_lock = threading.Lock()
+
+# dtypes torch holds with full operator support (its uint16/32/64 have only a few kernels)
+DTYPES = frozenset(numpy.dtype(d) for d in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16",
+                                            "float32", "float64", "complex64", "complex128"))
+
+
+def installed():
+    """Is torch importable (without importing it)?"""
+    return _state["torch"] is not None or importlib.util.find_spec("torch") is not None
+
+
+def load():
+    """Import torch once and return the module; ImportError naming the extra if it is missing."""
+    torch = _state["torch"]
+    if torch is not None:
+        return torch
+    with _lock:
+        if _state["torch"] is None:
+            if _state["error"] is not None:
+                raise _state["error"]
+            first = "torch" not in sys.modules
+            try:
+                import torch
+            except ImportError as e:
+                _state["error"] = ImportError(f"this needs PyTorch: pip install 'minpy_array[torch]': {e}")
+                raise _state["error"] from e
+            if first:
+                torch.set_num_threads(numpy_threads() or torch.get_num_threads())
+            _state["torch"] = torch
+    return _state["torch"]
+
+
+def numpy_threads():
+    """How many threads NumPy's BLAS runs (threadpoolctl; OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set it), or None.
+
+    torch gets the same count when minpy_array imports it, so that one op of either library uses the cores NumPy is
+    configured to use and no more (torch's own default is every core, whatever NumPy was told)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"
+              and "numpy" in i.get("filepath", "")]
+    return min(counts) if counts else None
+
+
+def available():
+    """True when torch can be used; never raises."""
+    if _state["torch"] is not None:
+        return True
+    if _state["error"] is not None or not installed():
+        return False
+    try:
+        load()
+        return True
+    except ImportError:
+        return False
+
+
+def devices():
+    """The CUDA devices that exist."""
+    if not available():
+        return ()
+    cuda = load().cuda
+    return tuple(("cuda", i) for i in range(cuda.device_count())) if cuda.is_available() else ()
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of a torch dtype."""
+    return load().empty((), dtype=dtype).numpy().dtype  # TypeError for bfloat16, which NumPy lacks
+
+
+def holds(dtype):
+    return dtype in DTYPES
+
+
+def is_buffer(obj):
+    torch = _state["torch"]
+    return torch is not None and isinstance(obj, torch.Tensor)
+
+
+def device_of(buf):
+    """(kind, index) of the CUDA device holding buf, or None for host memory."""
+    d = buf.device
+    return ("cuda", d.index or 0) if d.type == "cuda" else None
+
+
+_CONTEXTS = {}
+
+
+def context(device):
+    """The torch.device of a minpy_array Device (torch:cpu and the cpu: the CPU)."""
+    ctx = _CONTEXTS.get(device)
+    if ctx is None:
+        torch = load()
+        ctx = _CONTEXTS[device] = torch.device("cuda", device.index) if device.kind == "cuda" else \
+            torch.device("cpu")
+    return ctx
+
+
+def to_numpy(buf):
+    """A NumPy copy of a tensor (never an alias of device memory)."""
+    if buf.device.type == "cpu":
+        return buf.resolve_conj().numpy().copy()
+    return buf.resolve_conj().cpu().numpy()
+
+
+def from_numpy(arr, device):
+    """A NumPy array as a tensor on `device` (a copy)."""
+    return tensor(arr, context(device))
+
+
+def tensor(arr, ctx):
+    """A NumPy array as a tensor on torch.device ctx (a copy).  To a CUDA device it goes through pinned memory
+    without waiting for the device (the copy is queued behind the device's work)."""
+    torch = load()
+    fresh = not (arr.flags.writeable and arr.flags.c_contiguous and arr.dtype.isnative
+                 and min(arr.strides, default=0) >= 0)  # Note: NumPy calls a size-1 array with a negative stride
+    # contiguous; torch refuses negative strides
+    t = torch.from_numpy(numpy.array(arr, order="C") if fresh else arr)
+    if ctx.type == "cuda":
+        return t.pin_memory().to(ctx, non_blocking=True)
+    return t if fresh else t.clone()
+
+
+def borrow(arr):
+    """A NumPy array as a CPU tensor over the same memory (no copy), for the cpu device's borrowed kernels; None
+    where torch cannot alias it (read-only, negative strides, a dtype torch lacks)."""
+    if not arr.flags.writeable or arr.dtype not in DTYPES or not arr.dtype.isnative or min(arr.strides, default=0) < 0:
+        return None
+    return load().from_numpy(arr)
+
+
+def write(dst, src):
+    if overlapping(dst):
+        raise ValueError("output array is read-only")
+    dst.copy_(src)
+
+
+def overlapping(t):
+    """Does t have elements sharing memory (a broadcast view, read-only as NumPy's broadcast_to results are)?"""
+    return t.numel() > 1 and any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape, strict=True))
+
+
+def dlpack(buf, stream=None, max_version=None, copy=None):
+    if copy:
+        buf = buf.clone()
+    kw = {} if max_version is None else {"max_version": max_version}
+    return buf.__dlpack__(stream=stream, **kw)
+
+
+def dlpack_device(buf):
+    return tuple(int(v) for v in buf.__dlpack_device__())
+
+
+def errors():
+    # Note: torch reports bad arguments as RuntimeError, TypeError, ValueError or IndexError; NumPy reruns such a
+    # call and gives NumPy's result or NumPy's error
+    return (RuntimeError, TypeError, ValueError, IndexError)
+
+
+def kernels():
+    """The kernel table for this backend's devices (torch_ops.py), built on first use."""
+    table = _tables.get("device")
+    if table is None:
+        from . import torch_ops
+
+        table = _tables["device"] = torch_ops.kernels()
+    return table
+
+
+def host_kernels():
+    """The kernels the cpu device borrows, on NumPy buffers."""
+    table = _tables.get("host")
+    if table is None:
+        from . import torch_ops
+
+        table = _tables["host"] = torch_ops.host_kernels()
+    return table
+
+
+_tables = {}

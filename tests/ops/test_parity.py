@@ -1,0 +1,104 @@
+"""The parity sweep: every entry of every installed backend's kernel table, on hypothesis-drawn calls of every
+dtype, gives NumPy's outcome (values to the dtype's tolerance, dtype, shape, signed zeros, NaN and inf, or the same
+exception type) under `prefer_<backend>`, on the backend's stand-in device and, for the kernels the cpu device
+borrows, on the cpu; and the kernel ran exactly when its guard admitted the call.  A new backend is swept by
+this file as it is: its ops need only a call strategy in parity.py."""
+import contextlib
+
+import numpy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from parity import ALL, CALLS, COMMON, NO_ARRAY, Raw, reference, same, scale
+
+import minpy_array as mp
+import minpy_array.numpy as mnp
+from minpy_array._dispatch import apply
+from minpy_array.ops import ACCELERATED
+
+BACKENDS = [b for b in ACCELERATED if b.installed()]
+CASES = [pytest.param(b, op, id=f"{b.NAME}-{op}") for b in BACKENDS for op in sorted(b.kernels())]
+# kernels that may hand an admitted call to NumPy after a look at what is on the host
+MAY_DECLINE = {"asarray", "array"}
+INDEXING = {"getitem", "setitem", "setitem_", "_scatter_add"}
+
+
+def _device_index_array(args):
+    """An integer index array on the device: its bounds are checked when the kernel runs (torch raises on an
+    index out of range even where NumPy's result is empty and NumPy does not look)."""
+    key = args[1] if len(args) > 1 else ()
+    key = key if type(key) is tuple else (key,)
+    return any(type(k) is mp.MinArray and k.dtype.kind in "iu" for k in key)
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
+def test_every_table_entry_has_a_call_strategy(backend):
+    assert sorted(set(backend.kernels()) - set(CALLS)) == []
+
+
+def _wrap(v, device):
+    if type(v) is Raw:
+        return v.a
+    if type(v) is list:
+        return [_wrap(e, device) for e in v]
+    if type(v) is tuple:
+        return tuple(_wrap(e, device) for e in v)
+    return mnp.asarray(v).to_device(device) if isinstance(v, numpy.ndarray) else v
+
+
+def _dtypes(args):
+    out = []
+    for a in args:
+        if type(a) is mp.MinArray:
+            out.append(a.dtype)
+        elif type(a) in (list, tuple):
+            out.extend(_dtypes(a))
+    return out
+
+
+def _outcome(op, args, kw, policy, device):
+    mp.reset_op_stats()
+    with mp.policy(policy), mp.device(device), numpy.errstate(all="ignore"):
+        try:
+            r = apply(op, *args, **kw)
+        except Exception as e:
+            return ("raise", type(e)), mp.op_stats().get(op)
+    return ("value", args[0] if op == "setitem_" else r), mp.op_stats().get(op)
+
+
+@pytest.mark.filterwarnings("ignore")  # NumPy's own RuntimeWarnings on NaN, inf and overflow
+@pytest.mark.parametrize(("backend", "op"), CASES)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_parity(backend, op, data):
+    dtype = data.draw(st.sampled_from(COMMON) | st.sampled_from(ALL), label="dtype")
+    args, kw = data.draw(CALLS[op](dtype), label="call")
+    want = reference(op, args, kw)
+    places = [backend.STAND_IN] + (["cpu"] if op in backend.host_kernels() else [])
+    for place in places:
+        margs = [_wrap(a, place) for a in args]
+        table = backend.kernels() if place != "cpu" else backend.host_kernels()
+        with mp.device(place) if op in NO_ARRAY else contextlib.nullcontext():
+            admitted = table[op][1](_dtypes(margs), margs, kw)
+        got, stats = _outcome(op, margs, kw, f"prefer_{backend.NAME}", place)
+        ran = stats is not None and stats[backend.NAME] == 1
+        assert ran <= admitted, f"{op} ran {backend.NAME}'s kernel outside its guard"
+        if want[0] == "raise" or got[0] == "raise":
+            assert got[0] == "raise" and want[0] == "raise" and issubclass(got[1], want[1]), (place, want, got)
+            continue
+        diff = same(got[1], want[1], op, scale(op, args))
+        assert diff is None, f"{backend.NAME} {op} on {place}: {diff} (kernel ran: {ran})"
+        if place != "cpu" and isinstance(got[1], mp.MinArray):
+            assert got[1].device == mp.Device(place)
+        if admitted and op not in MAY_DECLINE and place != "cpu" and not (
+                op in INDEXING and _device_index_array(margs)):
+            assert ran, f"{op}: the guard admitted the call but the kernel failed and NumPy ran it"
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
+def test_only_policy_refuses_what_the_guard_does_not_admit(backend):
+    x = mnp.asarray(numpy.arange(6, dtype="uint64").reshape(2, 3)).to_device(backend.STAND_IN)
+    with mp.policy(f"{backend.NAME}_only"), pytest.raises(mp.NoKernelError, match="logaddexp"):
+        mnp.logaddexp(x, x)
+    with mp.policy(f"{backend.NAME}_only"), pytest.raises(mp.NoKernelError, match="exp"):
+        mnp.exp(x)
