@@ -20,6 +20,7 @@ from .ops.numpy_ops import OP_OF
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
+PREPARE = [None]   # ... and this: f(op, args, kw) -> (args, kw), containers of traced values packed into arrays
 _new = object.__new__
 
 
@@ -402,6 +403,7 @@ def _traced(op, np_kernel, args, kw, out):
     if out is not None:
         kw = dict(kw)
         kw.pop("out")
+    args, kw = PREPARE[0](op, args, kw)
     plain = tuple(_untraced(a) for a in args)
     res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw)
     res = RECORDER[0](op, args, kw, res)

@@ -19,6 +19,7 @@ import numpy
 from .. import _dispatch
 from .._array import MinArray
 from ..ops.numpy_ops import KERNELS
+from . import vjps as _vjps
 
 # op name -> positions of arguments that are sequences of array_likes (the elements are packed, not the sequence)
 SEQUENCES = {
@@ -71,15 +72,22 @@ def _fill(template, leaves):
     return template
 
 
-def _pack_kernel(template, *leaves):
-    return numpy.array(_fill(template, leaves))
-
-
 def pack(x):
-    """The array NumPy makes of container x, as the recorded op `_pack` of its traced elements."""
+    """The array NumPy makes of container x, as the recorded op `_pack` of its traced elements; x itself when it
+    does not make a numeric array (a ragged list, callables ...): the op then sees it as it is."""
     leaves = []
     template = _template(x, leaves)
-    return _dispatch.run("_pack", _pack_kernel, (template, *leaves), {})
+    try:
+        return _dispatch.run("_pack", _pack_kernel, (template, *leaves), {})
+    except (ValueError, TypeError):
+        return x
+
+
+def _pack_kernel(template, *leaves):
+    out = numpy.array(_fill(template, leaves))
+    if out.dtype.kind not in "biufc":
+        raise TypeError("not a numeric array")
+    return out
 
 
 def paths(template):
@@ -129,6 +137,17 @@ def pack_args(op, args):
 
 
 _SIGNATURES = {}
+# NumPy's C functions have no inspectable signature: the ones that take an array by keyword (name, default or -)
+_C_SIGNATURES = {"bincount": (("x", "-"), ("weights", None), ("minlength", 0)), "dot": (("a", "-"), ("b", "-"),
+                 ("out", None)), "vdot": (("a", "-"), ("b", "-")), "inner": (("a", "-"), ("b", "-"))}
+
+
+def _signature(op):
+    if op in _C_SIGNATURES:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        return inspect.Signature([inspect.Parameter(n, kind) if d == "-" else inspect.Parameter(n, kind, default=d)
+                                  for n, d in _C_SIGNATURES[op]])
+    return inspect.signature(KERNELS[op])
 
 
 def positional(op, args, kw):
@@ -137,7 +156,7 @@ def positional(op, args, kw):
     sig = _SIGNATURES.get(op)
     if sig is None:
         try:
-            sig = inspect.signature(KERNELS[op])
+            sig = _signature(op)
         except (KeyError, TypeError, ValueError):
             sig = False
         _SIGNATURES[op] = sig
@@ -170,3 +189,11 @@ def positional(op, args, kw):
                         "is implemented through it (pass a constant there, or the array positionally where the op "
                         "takes it)")
     return tuple(pos), rest
+
+
+def prepare(op, args, kw):
+    """Installed as _dispatch.PREPARE[0], for a call with a traced input, before it runs: containers of traced
+    values packed (pack_args) and, for an op with a VJP, traced keyword arguments moved to their positions."""
+    if kw and op in _vjps.VJPS and traced_in(tuple(kw.values())):
+        args, kw = positional(op, args, kw)
+    return pack_args(op, args), kw

@@ -11,8 +11,9 @@ import numpy
 from .. import _dispatch
 from .._array import MinArray, _wrap, asarray_like
 from .._devices import get_default_device
+from ..ops.numpy_ops import OP_OF
 from . import tape
-from .containers import pack_args, positional, traced_in
+from .containers import prepare
 from .vjps import ALL, CONSTANT, NONDIFF, VJPS
 
 A = _dispatch.apply
@@ -41,6 +42,8 @@ def _recorder(op, args, kw, result):
             f"{op}: no gradient (VJP) is defined for this op, so it cannot run on a traced array. Register one with "
             f"minpy_array.autodiff.defvjp({op!r}, lambda ans, *args, **kw: lambda g: <cotangent of args[0]>, ...), "
             "or wrap the value in minpy_array.autodiff.stop_gradient(x) to treat it as a constant")
+    if kw and op in UFUNC_CALLS:
+        _ufunc_keywords(op, kw)
     t = type(result)
     if t is MinArray:
         if result.dtype.kind not in "fc":  # an integer or boolean result carries no gradient
@@ -50,12 +53,28 @@ def _recorder(op, args, kw, result):
             return result
     else:
         return result
-    if kw and traced_in(tuple(kw.values())):
-        args, kw = positional(op, args, kw)
-    return tape.record(op, entry, pack_args(op, args), kw, result)
+    return tape.record(op, entry, args, kw, result)
+
+
+# the op names of ufunc calls (and their outer method): VJPs see every element computed, so keywords that leave
+# elements out (where=) or move the core axes of a gufunc (axes=, axis= of matmul) have no gradient here
+UFUNC_CALLS = {OP_OF.get(u, u.__name__) for u in vars(numpy).values() if isinstance(u, numpy.ufunc)}
+UFUNC_CALLS |= {f"{op}.outer" for op in UFUNC_CALLS}
+_UFUNC_SAFE = {"dtype", "casting", "order", "subok", "out"}
+
+
+def _ufunc_keywords(op, kw):
+    for k, v in kw.items():
+        if k in _UFUNC_SAFE or (k == "where" and v is True) or (k == "keepdims" and v is False):
+            continue
+        if not (k == "axis" and op in ("vecdot", "linalg.vecdot")):  # their VJP reads axis
+            raise TypeError(f"{op}: no gradient with the keyword {k}= on a traced array (the elements it leaves "
+                            f"out or the axes it moves are not followed); write np.where(mask, {op}(x), other) for "
+                            "where=, or move the axes first")
 
 
 _dispatch.RECORDER[0] = _recorder
+_dispatch.PREPARE[0] = prepare
 
 
 # ---------------------------------------------------------------- arguments

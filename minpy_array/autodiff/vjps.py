@@ -235,6 +235,7 @@ def _side(g, x, y, wins):
 
 
 NONDIFF.add("_tie_mask")  # piecewise constant
+CONSTANT.add("_tie_mask")
 defvjp("_select", lambda ans, g, x, y, wins: lambda gg: _side(gg, x, y, wins), None, None)  # piecewise constant in x, y
 
 
@@ -244,17 +245,19 @@ defvjp("multiply", lambda ans, x, y, **k: lambda g: _mul(g, y), lambda ans, x, y
 defvjp("divide", lambda ans, x, y, **k: lambda g: _div(g, y),
        lambda ans, x, y, **k: lambda g: A("negative", _div(_mul(g, ans), y)))
 def _pow_x(g, x, y):
-    """g y x^(y-1), and 0 where y == 0 (d x^0 = 0, also at x = 0, where x^-1 is infinite); a constant exponent stays
-    off the engine so that its 0-d array cannot land on another device."""
+    """g y x^(y-1), and 0 where x == y == 0 (0 * inf otherwise; d x^0 = 0 there); a constant exponent stays off the
+    engine so that its 0-d array cannot land on another device."""
     if type(y) is not MinArray:
         ya = numpy.asarray(y)
         if not ya.any():
             return A("zeros_like", x)
         if ya.ndim == 0:  # a Python or NumPy scalar stays one
             return _mul(g, y, A("pow", x, y - 1.0))
-        return _mul(g, ya, A("pow", A("where", ya == 0, 1.0, x) if not ya.all() else x, ya - 1.0))
-    zero = A("equal", y, 0.0)
-    return _mul(g, y, A("pow", A("where", zero, 1.0, x), A("subtract", y, 1.0)))
+        if ya.all():
+            return _mul(g, ya, A("pow", x, ya - 1.0))
+        y = asarray_like(ya, x.device)
+    both = A("logical_and", A("equal", y, 0.0), A("equal", x, 0.0))
+    return _mul(g, y, A("pow", A("where", both, 1.0, x), A("subtract", y, 1.0)))
 
 
 def _log_base(x):
@@ -314,8 +317,29 @@ defvjp("clip", _clip_x, lambda ans, x, lo, hi=None, *a, **k: lambda g: A("where"
 # ---------------------------------------------------------------- dtype, device, copies
 defvjp("astype", _same)  # the tape casts every cotangent back to its argument's dtype (tape.fit)
 for _op in ("copy", "asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "atleast_1d",
-            "atleast_2d", "atleast_3d", "broadcast_to", "squeeze", "expand_dims", "ravel", "flatten", "reshape"):
+            "atleast_2d", "atleast_3d", "broadcast_to", "squeeze", "expand_dims"):
     defvjp(_op, lambda ans, x, *a, **k: lambda g: A("reshape", g, x.shape) if g.size == x.size else g)
+
+
+def _reorder(op):
+    """ravel, flatten, reshape: g read back in the same index order (C or F); 'A' and 'K' follow the memory
+    layout, which a traced value does not fix."""
+    def maker(ans, x, *a, order="C", **k):
+        if op == "reshape" and len(a) > 1:
+            order = a[1]
+        elif op != "reshape" and a:
+            order = a[0]
+        if order not in (None, "C", "F"):
+            raise TypeError(f"{op}: gradients are implemented for order='C' and 'F', not {order!r} (it depends on "
+                            "the memory layout)")
+        if order == "F":
+            return lambda g: A("reshape", g, x.shape, order="F")
+        return lambda g: A("reshape", g, x.shape)
+    return maker
+
+
+for _op in ("ravel", "flatten", "reshape"):
+    defvjp(_op, _reorder(_op))
 
 
 def _nan_to_num_vjp(ans, x, *a, **k):
@@ -662,7 +686,7 @@ def _transpose_vjp(ans, x, axes=None):
 
 
 defvjp("transpose", _transpose_vjp)
-defvjp("permute_dims", lambda ans, x, axes: _transpose_vjp(ans, x, axes))
+defvjp("permute_dims", lambda ans, x, axes=None: _transpose_vjp(ans, x, axes))  # NumPy 2: numpy.transpose
 defvjp("swapaxes", lambda ans, x, axis1, axis2: lambda g: A("swapaxes", g, axis1, axis2))
 defvjp("matrix_transpose", lambda ans, x: lambda g: A("swapaxes", g, -1, -2))
 defvjp("linalg.matrix_transpose", lambda ans, x: lambda g: A("swapaxes", g, -1, -2))
@@ -1510,8 +1534,8 @@ def _matrix_norm_ct(g, ans, x, axes, keepdims, ord):
     if ord in (1, -1, math.inf, -math.inf):  # the largest/smallest column (1) or row (inf) sum of |x|
         along = r if ord in (1, -1) else c
         sums = A("sum", A("abs", x), along, None, None, True)
-        hit = A("astype", A("equal", sums, _expand(ans, x, (r, c), keepdims)), sums.dtype)
-        n = A("sum", hit, (r, c), None, None, True)
+        hit = A("astype", A("equal", sums, ans if keepdims else A("expand_dims", ans, (r, c))), sums.dtype)
+        n = A("sum", hit, (r, c), None, None, True)  # how many columns (rows) attain it
         return _div(_mul(ge, _unit(x), hit), _safe(n))
     raise TypeError(f"linalg.norm: no gradient for the matrix norm ord={ord!r}")
 
@@ -1738,9 +1762,10 @@ def _register_numpy2():
     if "matvec" in KERNELS:
         defvjp("matvec", lambda ans, a, v, **k: lambda g: _mul(A("expand_dims", g, -1), A("expand_dims", v, -2)),
                lambda ans, a, v, **k: lambda g: A("squeeze", A("matmul", A("expand_dims", g, -2), a), -2))
-    if "vecmat" in KERNELS:
-        defvjp("vecmat", lambda ans, v, a, **k: lambda g: A("squeeze", A("matmul", a, A("expand_dims", g, -1)), -1),
-               lambda ans, v, a, **k: lambda g: _mul(A("expand_dims", v, -1), A("expand_dims", g, -2)))
+    if "vecmat" in KERNELS:  # vecmat(v, a) = conj(v) @ a
+        defvjp("vecmat", lambda ans, v, a, **k: lambda g: _cj(A("squeeze", A("matmul", a, A("expand_dims", g, -1)),
+                                                                 -1)),
+               lambda ans, v, a, **k: lambda g: _mul(A("expand_dims", _cj(v), -1), A("expand_dims", g, -2)))
 
 
 _register_numpy2()
@@ -1826,9 +1851,15 @@ tape.NO_ANS.update(("add.outer", "subtract.outer", "multiply.outer", "diag"))
 
 
 def _nan_vjp(mean):
-    def maker(ans, x, axis=None, dtype=None, out=None, keepdims=False, **k):
+    def maker(ans, x, axis=None, dtype=None, out=None, keepdims=False, *a, where=None, **k):
+        if len(a) > 1:  # nansum(a, axis, dtype, out, keepdims, initial, where)
+            where = a[1]
+
         def vjp(g):
             keep = A("logical_not", A("isnan", x))
+            mask = _mask(x, where)
+            if mask is not None:
+                keep = A("logical_and", keep, A("astype", mask, bool))
             ct = A("where", keep, _expand(g, x, axis, keepdims), 0.0)
             if mean:
                 ct = _div(ct, A("sum", keep, _axes(axis, x.ndim), None, None, True))

@@ -20,7 +20,7 @@ class Concatenator:
         self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
 
     def __getitem__(self, key):
-        if isinstance(key, str) or (isinstance(key, tuple) and key and isinstance(key[0], str) and key[0] in ("r", "c")):
+        if isinstance(key, str) or (type(key) is tuple and key and isinstance(key[0], str) and key[0] in ("r", "c")):
             if _is_traced(key):  # numpy.matrix results: NumPy's own object, on plain values
                 raise TypeError("r_/c_: matrix results ('r', 'c', a bmat string) of traced arrays are not supported")
             return self._numpy[key]

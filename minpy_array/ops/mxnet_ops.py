@@ -42,6 +42,8 @@ def _binary(allowed):
         dt = dts[0]
         if dt not in allowed or (len(dts) == 2 and dts[1] != dt):
             return False
+        if len(dts) != sum(_is_array(a) for a in args):  # arrays inside a list operand: NumPy's to convert
+            return False
         if len(dts) == 1:  # an array and a Python scalar: NumPy keeps the array's dtype only for these
             a, s = args if _is_array(args[0]) else args[::-1]
             if type(s) is numpy.ndarray and s.ndim == 0 and s.dtype == dt and _is_array(a) and a.ndim:
