@@ -304,13 +304,18 @@ def cases():
 
 
 CASES = cases()
-PRIVATE = {"_scatter_add", "_select"}  # VJPs of getitem and maximum: checked to second order through their cases
+PRIVATE = {"_scatter_add", "_select", "_pack"}  # VJPs of getitem, maximum, lists of traced values: checked to
+# second order through their cases
+# ops whose argument forms do not fit the shape-drawn cases here: test_sweep.py checks them, to second order too
+SWEPT = {"angle", "append", "bincount", "block", "column_stack", "dsplit", "dstack", "full", "full_like", "geomspace",
+         "gradient", "hsplit", "kron", "linspace", "logspace", "msort", "partition", "real_if_close", "select",
+         "unique_counts", "unique_inverse", "vsplit"}
 CHECK_POLICIES = ["numpy_only", "prefer_mxnet"] if HAS_MXNET else ["numpy_only"]
 EXAMPLES = max(2, settings().max_examples // 3)
 
 
 def test_every_vjp_has_a_case():
-    assert sorted(set(VJPS) - set(CASES) - PRIVATE) == []
+    assert sorted(set(VJPS) - set(CASES) - PRIVATE - SWEPT) == []
     assert sorted(set(CASES) - set(VJPS)) == []
 
 
