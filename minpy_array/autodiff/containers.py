@@ -177,7 +177,7 @@ def positional(op, args, kw):
             if p.name in bound.arguments:
                 pos.append(bound.arguments[p.name])
             elif p.default is not p.empty:
-                pos.append(None if p.default is numpy._NoValue else p.default)
+                pos.append(p.default)  # NumPy's own default, its _NoValue sentinel included
             else:
                 raise TypeError(f"{op}: a traced array passed by keyword after an argument with no default; pass "
                                 "it positionally so that its gradient is recorded")

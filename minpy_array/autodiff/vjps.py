@@ -299,8 +299,12 @@ defvjp("where", None, lambda ans, c, x, y: lambda g: A("where", c, g, 0.0),
        lambda ans, c, x, y: lambda g: A("where", c, 0.0, g))
 
 
+def _given(v):
+    return None if v is numpy._NoValue else v
+
+
 def _clip_x(ans, x, lo=None, hi=None, *a, **k):
-    lo, hi = k.get("a_min", k.get("min", lo)), k.get("a_max", k.get("max", hi))
+    lo, hi = _given(k.get("a_min", k.get("min", lo))), _given(k.get("a_max", k.get("max", hi)))
 
     def vjp(g):
         keep = A("ones_like", x) if lo is None else A("astype", A("greater_equal", x, lo), x.dtype)
@@ -570,7 +574,9 @@ def _prod_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=N
         others = A("prod", A("where", zero, 1.0, xm), ax, None, None, True)
         if initial is not None and initial is not numpy._NoValue:
             others = _mul(others, initial)
-        single = A("equal", A("sum", A("astype", zero, numpy.int64), ax, None, None, True), 1)
+        zeros = A("sum", A("astype", zero, numpy.int64), ax, None, None, True)
+        single = A("equal", zeros, 1)
+        _second_order_zeros("prod", x, A("max", zeros))
         full = _expand(ans, x, axis, keepdims)
         ct = A("where", zero, A("where", single, others, 0.0), _div(full, A("where", zero, 1.0, xm)))
         return _masked(_mul(_expand(g, x, axis, keepdims), ct), mask)
@@ -637,10 +643,31 @@ def _cumprod_vjp(ans, x, axis=None, dtype=None, out=None, **k):
     return vjp
 
 
+def _second_order_zeros(op, x, most):
+    """Where a product holds two zeros its gradient is 0 but not its derivative: not implemented beyond first
+    order (x traced below this level: this VJP is being differentiated)."""
+    if type(x) is MinArray and x._node is not None and int(most) >= 2:
+        raise TypeError(f"{op}: gradients of order 2 and more at an input with two or more zeros in one product "
+                        "are not implemented")
+
+
+def _rev_cumsum(v, axis):
+    return A("flip", A("cumsum", A("flip", v, axis), axis), axis)
+
+
 def _cumprod_1(g, x, ans, axis):
-    # Note: d cumprod / dx_i = sum_{j>=i} g_j ans_j / x_i, exact only where x has no zeros (as autograd's).
-    rev = A("flip", A("cumsum", A("flip", _mul(g, ans), axis), axis), axis)
-    return _div(rev, x)
+    """d cumprod / dx_i = sum_{j>=i} g_j ans_j / x_i where x_i != 0.  At the first zero of a slice the products
+    that skip it (cumprod with that zero read as 1); after it every product holds a zero: 0."""
+    zero = A("equal", x, 0.0)
+    safe = A("where", zero, 1.0, x)
+    ct = _div(_rev_cumsum(_mul(g, ans), axis), safe)
+    count = A("cumsum", A("astype", zero, numpy.int64), axis)
+    first = A("logical_and", zero, A("equal", count, 1))
+    if not A("any", first):  # no zeros: the common case, one op less at every order
+        return ct
+    _second_order_zeros("cumprod", x, A("max", count))
+    skip = _rev_cumsum(_mul(g, A("cumprod", A("where", first, 1.0, x), axis)), axis)
+    return A("where", zero, A("where", first, skip, 0.0), ct)
 
 
 def _cumulative_prod_vjp(ans, x, axis=None, dtype=None, include_initial=False):
@@ -662,18 +689,34 @@ defvjp("cumprod", _cumprod_vjp)
 defvjp("cumulative_prod", _cumulative_prod_vjp)
 
 
-def _diff_vjp(ans, a, n=1, axis=-1, **k):
-    def vjp(g):
-        for _ in range(n):
-            pad = [(0, 0)] * g.ndim
-            pad[axis] = (1, 1)
-            gp = A("pad", g, pad)
-            g = A("negative", A("diff", gp, 1, axis))
-        return g
-    return vjp
+def _diff_ct(g, n, axis):
+    """The cotangent of diff's (prepended and appended) input: diff's transpose, n times."""
+    for _ in range(n):
+        pad = [(0, 0)] * g.ndim
+        pad[axis] = (1, 1)
+        g = A("negative", A("diff", A("pad", g, pad), 1, axis))
+    return g
 
 
-defvjp("diff", _diff_vjp)
+def _diff_vjp(i):
+    """diff(a, n, axis, prepend, append): positions 0 (a), 3 (prepend) and 4 (append) are the pieces of one
+    concatenation along axis, which is differenced n times."""
+    def maker(ans, a, n=1, axis=-1, prepend=numpy._NoValue, append=numpy._NoValue):
+        ax = axis % a.ndim
+        full = [len(_shape(v)) == a.ndim for v in (prepend, append)]  # else broadcast: one slot along axis
+        sizes = [0 if v is numpy._NoValue else (_shape(v)[ax] if f else 1) for v, f in zip((prepend, append), full,
+                                                                                          strict=True)]
+        lo, hi = sizes[0], sizes[0] + a.shape[ax]
+        part, whole = {0: (slice(lo, hi), True), 3: (slice(0, lo), full[0]), 4: (slice(hi, None), full[1])}[i]
+
+        def vjp(g):
+            ct = A("getitem", _diff_ct(g, n, ax), (slice(None),) * ax + (part,))
+            return ct if whole else A("sum", ct, ax)
+        return vjp
+    return maker
+
+
+defvjp("diff", _diff_vjp(0), None, None, _diff_vjp(3), _diff_vjp(4))
 
 
 # ---------------------------------------------------------------- shape and order
@@ -910,11 +953,14 @@ defvjp("getitem", lambda ans, x, key: lambda g: _scatter(g, x.shape, _key_plain(
 defvjp("_scatter_add", lambda ans, g, shape, key: lambda gg: A("getitem", gg, key))
 defvjp("setitem", lambda ans, x, key, v: lambda g: A("setitem", g, _key_plain(key), 0.0),
        None, lambda ans, x, key, v: lambda g: A("getitem", g, _key_plain(key)))
-defvjp("take", lambda ans, x, indices, axis=None, **k: lambda g: _take_vjp(g, x, indices, axis))
+defvjp("take", lambda ans, x, indices, axis=None, out=None, mode="raise": lambda g: _take_vjp(g, x, indices, axis,
+                                                                                             mode))
 
 
-def _take_vjp(g, x, indices, axis):
+def _take_vjp(g, x, indices, axis, mode="raise"):
     idx = _key_plain(indices)
+    if mode != "raise":  # the indices 'clip' or 'wrap' really read
+        idx = numpy.take(numpy.arange(x.size if axis is None else x.shape[axis]), idx, mode=mode)
     if axis is None:
         return A("reshape", _scatter(g, (x.size,), (idx,)), x.shape)
     key = (slice(None),) * (axis % x.ndim) + (idx,)
@@ -1492,6 +1538,25 @@ def _svdvals_grad(a, g, hermitian=False):
     return _natural(_one_triangle)(out) if hermitian else out
 
 
+def _eigvals_ct(a, g):
+    """eigvals is holomorphic in A (distinct eigenvalues): d w = diag(V^-1 dA V), so A's cotangent is
+    (V diag(g) V^-1)^T; for real A its real part (tape.fit)."""
+    v = A("linalg.eig", a)[1]
+    return _mT(A("matmul", _mul(v, A("expand_dims", g, -2)), A("linalg.inv", v)))
+
+
+def _eig_vjp(ans, a):
+    def vjp(g):
+        gv = g[1]
+        if bool(A("any", A("not_equal", gv, 0.0))):
+            raise TypeError("linalg.eig: gradients through the eigenvectors are not implemented (their scale and "
+                            "phase are LAPACK's conventions); the eigenvalues have gradients (linalg.eigvals)")
+        return (_eigvals_ct(a, g[0]),)
+    return vjp
+
+
+defvjp_all("linalg.eig", _eig_vjp)
+defvjp("linalg.eigvals", lambda ans, a: lambda g: _eigvals_ct(a, g))
 defvjp_all("linalg.svd", _svd_vjp)
 defvjp("linalg.svdvals", lambda ans, a: lambda g: _svdvals_grad(a, g))
 

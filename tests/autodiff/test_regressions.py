@@ -170,3 +170,15 @@ def test_check_grads_takes_containers_like_grad():
 ])
 def test_einsum_ellipsis_repeated_indices_and_sublists(call, shapes):
     check_grads(call, *[np.asarray(RNG.normal(size=s)) for s in shapes])
+
+
+def test_eigenvalues_of_general_matrices_to_first_order():
+    a = np.asarray([[0.1, -2.0, 0.3], [2.0, 0.2, 0.1], [0.2, 0.1, 1.0]])  # a complex pair and a real eigenvalue
+    w = numpy.linalg.eigvals(a.asnumpy())
+    check_grads(lambda a: np.linalg.eigvals(a), a, order=1)
+    _close(grad(lambda a: np.real(np.sum(np.linalg.eigvals(a))))(a), numpy.eye(3))  # d trace = I
+    with pytest.raises(TypeError, match="linalg.eig: gradients through the eigenvectors"):
+        grad(lambda a: np.real(np.sum(np.linalg.eig(a)[1])))(a)
+    with pytest.raises(TypeError, match="linalg.eig: gradients through the eigenvectors"):
+        grad(lambda a: np.sum(grad(lambda a: np.real(np.sum(np.linalg.eigvals(a) ** 2)))(a)))(a)
+    assert w.dtype.kind == "c"

@@ -517,6 +517,11 @@ def linalg(s):
                         F(lambda a: [_gauge_free(v) if i != 1 else v for i, v in enumerate(
                             L.svd(a, full_matrices=False))], ((4, 3), "sp"), c=True),
                         F(lambda a: L.svd(a, compute_uv=False), ((3, 4), "sp"), c=True)]
+    # eigenvalues of general matrices: first order (the second needs the eigenvectors' gradient: TypeError)
+    s["linalg.eigvals"] = [F(lambda a: L.eigvals(a), ((3, 3), "sp"), order=1),
+                           F(lambda a: L.eigvals(a), ((3, 3), "r"), order=1),  # complex pairs from a real matrix
+                           F(lambda a: L.eigvals(a), ((3, 3), "sp"), c=True, order=1)]
+    s["linalg.eig"] = [F(lambda a: L.eig(a)[0], ((2, 3, 3), "sp"), order=1)]
     s["linalg.svdvals"] = [F(lambda a: ns("linalg.svdvals")(a), ((2, 4, 3), "sp"))]
     s["linalg.pinv"] = [F(lambda a: L.pinv(a), ((4, 3), "sp")), F(lambda a: L.pinv(a), ((3, 4), "sp"), c=True)]
     s["linalg.qr"] = [F(lambda a: L.qr(a), ((4, 3), "sp")), F(lambda a: L.qr(a), ((3, 3), "sp")),
