@@ -125,6 +125,14 @@ def test_autograd_agrees_on_the_convention():
         _close(grad(f)(np.asarray(z0)), autograd.grad(af)(z0))
 
 
+def test_pytorch_returns_the_conjugate():
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(3 + 4j, requires_grad=True)
+    (z.abs() ** 2).backward()
+    assert complex(z.grad) == 6 + 8j
+    _close(grad(lambda z: np.abs(z) ** 2)(3 + 4j), 6 - 8j)
+
+
 def test_a_phase_dependent_function_of_complex_eigenvectors_raises():
     h = np.asarray([[2.0, 1.0j], [-1.0j, 3.0]])
     with pytest.raises(TypeError, match="eigh: the function depends on the phases"):
