@@ -18,7 +18,6 @@ import numpy
 
 from .. import _dispatch
 from .._array import MinArray
-from ..ops.numpy_ops import KERNELS
 from . import vjps as _vjps
 
 # op name -> positions of arguments that are sequences of array_likes (the elements are packed, not the sequence)
@@ -147,7 +146,7 @@ def _signature(op):
         kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
         return inspect.Signature([inspect.Parameter(n, kind) if d == "-" else inspect.Parameter(n, kind, default=d)
                                   for n, d in _C_SIGNATURES[op]])
-    return inspect.signature(KERNELS[op])
+    return inspect.signature(_dispatch.NP_KERNELS[op])  # NumPy's function for the op
 
 
 def positional(op, args, kw):

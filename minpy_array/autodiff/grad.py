@@ -11,7 +11,6 @@ import numpy
 from .. import _dispatch
 from .._array import MinArray, _wrap, asarray_like
 from .._devices import get_default_device
-from ..ops.numpy_ops import OP_OF
 from . import tape
 from .containers import prepare
 from .vjps import ALL, CONSTANT, NONDIFF, VJPS
@@ -58,7 +57,7 @@ def _recorder(op, args, kw, result):
 
 # the op names of ufunc calls (and their outer method): VJPs see every element computed, so keywords that leave
 # elements out (where=) or move the core axes of a gufunc (axes=, axis= of matmul) have no gradient here
-UFUNC_CALLS = {OP_OF.get(u, u.__name__) for u in vars(numpy).values() if isinstance(u, numpy.ufunc)}
+UFUNC_CALLS = {_dispatch.OP_OF.get(u, u.__name__) for u in vars(numpy).values() if isinstance(u, numpy.ufunc)}
 UFUNC_CALLS |= {f"{op}.outer" for op in UFUNC_CALLS}
 _UFUNC_SAFE = {"dtype", "casting", "order", "subok", "out"}
 
