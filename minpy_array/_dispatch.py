@@ -20,7 +20,7 @@ from .ops.numpy_ops import OP_OF
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
-PREPARE = [None]   # ... and this: f(op, args, kw) -> (args, kw), containers of traced values packed into arrays
+PREPARE = [lambda op, args, kw: (args, kw)]  # ... and this: containers of traced values packed into arrays
 _new = object.__new__
 
 
