@@ -1079,9 +1079,12 @@ defvjp("unique_values", _unique_values_vjp)
 
 
 def _unique_vjp(ans, x, *a, axis=None, **k):
-    if axis is not None:
-        raise TypeError("unique: gradients are implemented for axis=None only")
+    if len(a) > 3:  # unique(ar, return_index, return_inverse, return_counts, axis)
+        axis = a[3]
     one = type(ans) is MinArray
+    if axis is not None:  # unique slices along axis: each input slice takes its unique slice's cotangent
+        inv = numpy.unique(_key_plain(x), axis=axis, return_inverse=True)[1].reshape(-1)
+        return lambda g: (A("take", g if one else g[0], inv, axis=axis),)
     return lambda g: (_unique_values_vjp(None, x)(g if one else g[0]),)
 
 
@@ -1623,16 +1626,27 @@ defvjp("linalg.matrix_norm", lambda ans, x, keepdims=False, ord="fro": lambda g:
     g, ans, x, (-2, -1), keepdims, ord))
 
 
-def _pinv_vjp(ans, a, *k, **kw):
+def _lower_hermitian(a):
+    """The Hermitian matrix that LAPACK's eigh reads from a's lower triangle (diagonal's imaginary part dropped)."""
+    low = A("tril", a, -1)
+    diag = A("diagonal", a, 0, -2, -1)
+    diag = A("real", diag) if _complex(a) else diag
+    return A("add", A("add", low, _mH(low)), _mul(A("expand_dims", diag, -1), _eye(a.shape[-1], a)))
+
+
+def _pinv_vjp(ans, a, rcond=None, hermitian=False, **kw):
+    eff = _lower_hermitian(a) if hermitian else a  # hermitian=True: pinv of what eigh reads
+
     def natural(g):  # Golub and Pereyra (1973)
         p = ans
-        m, n = a.shape[-2], a.shape[-1]
-        left = A("subtract", _eye(m, a), A("matmul", a, p))    # I - A A+
-        right = A("subtract", _eye(n, a), A("matmul", p, a))   # I - A+ A
+        m, n = eff.shape[-2], eff.shape[-1]
+        left = A("subtract", _eye(m, eff), A("matmul", eff, p))    # I - A A+
+        right = A("subtract", _eye(n, eff), A("matmul", p, eff))   # I - A+ A
         t1 = A("negative", A("matmul", A("matmul", _mH(p), g), _mH(p)))
         t2 = A("matmul", A("matmul", left, _mH(g)), A("matmul", p, _mH(p)))
         t3 = A("matmul", A("matmul", A("matmul", _mH(p), p), _mH(g)), right)
-        return A("add", A("add", t1, t2), t3)
+        out = A("add", A("add", t1, t2), t3)
+        return _one_triangle(out) if hermitian else out
     return _natural(natural)
 
 

@@ -318,7 +318,8 @@ def reductions(s):
     for name in ("sum", "mean"):
         s[name] = reduction(name)
     s["prod"] = reduction("prod", "nz") + [F(lambda x: np.prod(x * np.asarray([1.0, 0.0, 1.0]), axis=1), M),
-                                           F(lambda x: np.prod(x * np.asarray([0.0, 0.0, 1.0]), axis=1), M)]
+                                           F(lambda x: np.prod(x * np.asarray([0.0, 0.0, 1.0]), axis=1), M,
+                                             order=1)]  # two zeros: first order (the second raises TypeError)
     s["var"] = reduction("var", ddof=True)
     s["std"] = reduction("std", ddof=True) + [F(lambda x: np.std(x), S0)]
     for name in ("max", "min", "amax", "amin", "nanmax", "nanmin"):
@@ -382,7 +383,9 @@ def indexing(s):
     s["partition"] = [F(lambda x: np.partition(x, 1), ((2, 4), "d")),
                       F(lambda x: np.partition(x, (0, 2), axis=0), ((4, 2), "d")),
                       F(lambda x: np.partition(x, -1, axis=None), ((2, 4), "d"))]
-    s["unique"] = [F(lambda x: np.unique(x), (M, "d")),
+    s["unique"] = [F(lambda x: np.unique(x), (M, "d")), F(lambda x: np.unique(x, False, False, False, 0),
+                                                          (M, "d")),
+                   F(lambda x: np.unique(x, axis=-1, return_counts=True)[0], (M, "d")),
                    F(lambda x: np.unique(x, return_inverse=True, return_counts=True)[0], (M, "d")),
                    F(lambda x: mp.unique_values(x), (M, "d")), F(lambda x: mp.unique_all(x).values, (M, "d")),
                    F(lambda x: mp.unique_counts(x)[0], (M, "d")), F(lambda x: mp.unique_inverse(x), (M, "d"))]
@@ -514,6 +517,8 @@ def linalg(s):
     s["linalg.svd"] = [F(lambda a: L.svd(a, full_matrices=False), (shape, "sp")) for shape in ((3, 3), (4, 3), (3, 4))]
     s["linalg.svd"] += [F(lambda a: L.svd(a), ((3, 3), "sp")), F(lambda a: L.svd(a, compute_uv=False), ((4, 3), "sp")),
                         F(lambda a: L.svd(_herm(a), hermitian=True)[1], ((3, 3), "sp")),
+                        F(lambda a: L.svd(a, hermitian=True, compute_uv=False), ((3, 3), "sp")),
+                        F(lambda a: L.svd(np.tril(a) - 2 * np.eye(3), hermitian=True)[1], ((3, 3), "sp")),
                         F(lambda a: [_gauge_free(v) if i != 1 else v for i, v in enumerate(
                             L.svd(a, full_matrices=False))], ((4, 3), "sp"), c=True),
                         F(lambda a: L.svd(a, compute_uv=False), ((3, 4), "sp"), c=True)]
@@ -523,7 +528,9 @@ def linalg(s):
                            F(lambda a: L.eigvals(a), ((3, 3), "sp"), c=True, order=1)]
     s["linalg.eig"] = [F(lambda a: L.eig(a)[0], ((2, 3, 3), "sp"), order=1)]
     s["linalg.svdvals"] = [F(lambda a: ns("linalg.svdvals")(a), ((2, 4, 3), "sp"))]
-    s["linalg.pinv"] = [F(lambda a: L.pinv(a), ((4, 3), "sp")), F(lambda a: L.pinv(a), ((3, 4), "sp"), c=True)]
+    s["linalg.pinv"] = [F(lambda a: L.pinv(a), ((4, 3), "sp")), F(lambda a: L.pinv(a), ((3, 4), "sp"), c=True),
+                        F(lambda a: L.pinv(a, hermitian=True), ((3, 3), "sp")),  # reads the lower triangle
+                        F(lambda a: L.pinv(_herm(a) + np.tril(a, -1), hermitian=True), ((3, 3), "sp"), c=True)]
     s["linalg.qr"] = [F(lambda a: L.qr(a), ((4, 3), "sp")), F(lambda a: L.qr(a), ((3, 3), "sp")),
                       F(lambda a: L.qr(a), ((4, 3), "sp"), c=True)]
     s["linalg.matrix_power"] = [F(lambda a: L.matrix_power(a, 3), ((3, 3), "wc")),
