@@ -1,10 +1,10 @@
 """Containers of traced values, and traced values passed by keyword: brought into the form a VJP reads.
 
 NumPy turns a (nested) list or tuple of arrays and scalars into one array wherever it takes an array_like.  When
-such a container holds traced MinArrays, the recorder first builds that array with the op `_pack` (recorded, so
-each traced element gets its slice of the cotangent back, at every order) and records the op on the packed array:
-`np.array([[x, 2 * x]])`, `np.sum([x, y])`, `np.linalg.norm([x, y])` and every other array_like argument are then
-ordinary traced arrays.  The ops that take a *sequence* of arrays (SEQUENCES: concatenate, stack, ...) keep their
+such a container holds traced MinArrays, the engine (through `prepare`, installed as _dispatch.PREPARE) first builds
+that array with the op `_pack` (recorded, so each traced element gets its slice of the cotangent back, at every
+order), and the op runs and is recorded on the packed array: `np.array([[x, 2 * x]])`, `np.sum([x, y])`,
+`np.linalg.norm([x, y])` and every other array_like argument are then ordinary traced arrays.  The ops that take a *sequence* of arrays (SEQUENCES: concatenate, stack, ...) keep their
 list: each element that is itself a container is packed, and a traced array passed where the sequence goes is
 split into its rows first (`unstack`), so their VJPs see a list of arrays in every case.  `block` takes nested
 lists of arrays: the tape follows the nesting (paths), nothing is packed.
@@ -25,7 +25,7 @@ SEQUENCES = {
     "concat": (0,), "stack": (0,), "vstack": (0,), "hstack": (0,), "dstack": (0,), "column_stack": (0,),
     "row_stack": (0,), "linalg.multi_dot": (0,), "select": (0, 1), "choose": (1,), "lexsort": (0,),
 }
-NESTED = {"block": (0,)}  # nested sequences of arrays: kept as they are (the tape follows the nesting)
+NESTED = {"block"}  # nested sequences of arrays: kept as they are (the tape follows the nesting)
 
 
 class Slot:
@@ -162,7 +162,10 @@ def positional(op, args, kw):
     if sig is False:
         raise TypeError(f"{op}: a traced array passed by keyword, and this op's signature is unknown; pass it "
                         "positionally so that its gradient is recorded")
-    bound = sig.bind(*args, **kw)
+    try:
+        bound = sig.bind(*args, **kw)
+    except TypeError:  # not a valid call: the op itself gives NumPy's error
+        return args, kw
     params = list(sig.parameters.values())
     last = max((i for i, p in enumerate(params) if p.name in bound.arguments and p.kind in (
         p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)), default=-1)

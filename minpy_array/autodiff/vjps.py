@@ -807,13 +807,13 @@ for _op in _LIFT:
 
 
 def _append_vjp(ans, arr, values, axis=None):
+    """append: a concatenation of arr and values (both flattened when axis is None)."""
     shapes = [_shape(arr), _shape(values)]
-    if axis is None:
-        return lambda g: _unconcat(g, [(math.prod(s),) for s in shapes], 0, shapes)
-    return lambda g: _unconcat(g, shapes, axis, shapes)
+    pieces = [(math.prod(s),) for s in shapes] if axis is None else shapes
+    return lambda g: tuple(_unconcat(g, pieces, 0 if axis is None else axis, shapes))
 
 
-defvjp_all("append", lambda ans, arr, values, axis=None: lambda g: tuple(_append_vjp(ans, arr, values, axis)(g)))
+defvjp_all("append", _append_vjp)
 
 
 def _block_layout(arrays):
