@@ -4,10 +4,11 @@ NumPy turns a (nested) list or tuple of arrays and scalars into one array wherev
 such a container holds traced MinArrays, the engine (through `prepare`, installed as _dispatch.PREPARE) first builds
 that array with the op `_pack` (recorded, so each traced element gets its slice of the cotangent back, at every
 order), and the op runs and is recorded on the packed array: `np.array([[x, 2 * x]])`, `np.sum([x, y])`,
-`np.linalg.norm([x, y])` and every other array_like argument are then ordinary traced arrays.  The ops that take a *sequence* of arrays (SEQUENCES: concatenate, stack, ...) keep their
-list: each element that is itself a container is packed, and a traced array passed where the sequence goes is
-split into its rows first (`unstack`), so their VJPs see a list of arrays in every case.  `block` takes nested
-lists of arrays: the tape follows the nesting (paths), nothing is packed.
+`np.linalg.norm([x, y])` and every other array_like argument are then ordinary traced arrays.  The ops that take a
+*sequence* of arrays (SEQUENCES: concatenate, stack, ...) keep their list: each element that is itself a container
+is packed, and a traced array passed where the sequence goes is split into its rows first (`unstack`), so their
+VJPs see a list of arrays in every case.  `block` takes nested lists of arrays: the tape follows the nesting
+(paths), nothing is packed.
 
 A traced array passed by keyword is moved to its positional place (NumPy's signature of the op), so that the
 VJP sees it where it looks for it.
