@@ -549,6 +549,8 @@ def _operand(x, other):
     if t is MinArray or t in _SCALAR_TYPES:
         return other
     if isinstance(other, (numpy.ndarray, numpy.generic, list, tuple)):
+        if t in (list, tuple) and _is_traced(other):
+            return apply("asarray", other)  # a container of traced values: recorded (autodiff packs it)
         return asarray_like(other, x._device)
     return NotImplemented
 

@@ -21,6 +21,7 @@ from .ops.numpy_ops import KERNELS as NP_KERNELS
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
+PREPARE = [lambda op, args, kw: (args, kw)]  # ... and this: containers of traced values packed into arrays
 _new = object.__new__
 AUTO_CPU = {}  # op -> backend whose host kernel `auto` borrows on the cpu device (none yet)
 
@@ -428,6 +429,7 @@ def _traced(op, np_kernel, args, kw, out):
     if out is not None:
         kw = dict(kw)
         kw.pop("out")
+    args, kw = PREPARE[0](op, args, kw)
     plain = tuple(_untraced(a) for a in args)
     res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw)
     res = RECORDER[0](op, args, kw, res)

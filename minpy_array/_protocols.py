@@ -2,7 +2,7 @@
 __array_function__ (ours where we have it, otherwise the generic fallback through the engine)."""
 import numpy
 
-from ._array import MinArray, _wrap
+from ._array import MinArray, _is_traced, _wrap
 from ._dispatch import apply_function, device_buffer, run
 from .ops.numpy_ops import OP_OF
 
@@ -40,6 +40,9 @@ def call_ufunc(ufunc, method, inputs, kwargs):
         return run(op, ufunc, inputs, kwargs)
     kernel = getattr(ufunc, method)
     if method == "at":
+        if _is_traced(inputs):
+            from .autodiff.inplace import ufunc_at
+            return ufunc_at(ufunc, op, inputs, kwargs)
         return _in_place(f"{op}.at", kernel, inputs, kwargs)
     return run(f"{op}.{method}", kernel, inputs, kwargs)
 
@@ -65,5 +68,8 @@ _IN_PLACE = {numpy.copyto, numpy.put, numpy.place, numpy.putmask, numpy.fill_dia
 
 def array_function(func, args, kwargs):
     if func in _IN_PLACE:
+        if _is_traced(args) or _is_traced(tuple(kwargs.values())):
+            from .autodiff.inplace import copy_in
+            return copy_in(func.__name__, func, args, kwargs)
         return _in_place(func.__name__, func, args, kwargs)
     return apply_function(func, args, kwargs)

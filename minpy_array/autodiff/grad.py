@@ -12,9 +12,19 @@ from .. import _dispatch
 from .._array import MinArray, _wrap, asarray_like
 from .._devices import get_default_device
 from . import tape
-from .vjps import ALL, NONDIFF, VJPS
+from .containers import prepare
+from .vjps import ALL, CONSTANT, NONDIFF, VJPS
 
 A = _dispatch.apply
+
+
+def _inexact(result):
+    t = type(result)
+    if t is MinArray:
+        return result.dtype.kind in "fc"
+    if isinstance(result, (tuple, list)):
+        return any(type(r) is MinArray and r.dtype.kind in "fc" for r in result)
+    return False
 
 
 def _recorder(op, args, kw, result):
@@ -22,11 +32,17 @@ def _recorder(op, args, kw, result):
     entry = VJPS.get(op)
     if entry is None:
         if op in NONDIFF:
+            if op not in CONSTANT and _inexact(result):
+                raise TypeError(f"{op}: declared non-differentiable, but this call returned a floating-point "
+                                "result computed from a traced input, and no gradient is implemented for it; wrap "
+                                "the input in minpy_array.autodiff.stop_gradient(x) to treat it as a constant")
             return result
         raise TypeError(
             f"{op}: no gradient (VJP) is defined for this op, so it cannot run on a traced array. Register one with "
             f"minpy_array.autodiff.defvjp({op!r}, lambda ans, *args, **kw: lambda g: <cotangent of args[0]>, ...), "
             "or wrap the value in minpy_array.autodiff.stop_gradient(x) to treat it as a constant")
+    if kw and op in UFUNC_CALLS:
+        _ufunc_keywords(op, kw)
     t = type(result)
     if t is MinArray:
         if result.dtype.kind not in "fc":  # an integer or boolean result carries no gradient
@@ -39,26 +55,50 @@ def _recorder(op, args, kw, result):
     return tape.record(op, entry, args, kw, result)
 
 
+# the op names of ufunc calls (and their outer method): VJPs see every element computed, so keywords that leave
+# elements out (where=) or move the core axes of a gufunc (axes=, axis= of matmul) have no gradient here
+UFUNC_CALLS = {_dispatch.OP_OF.get(u, u.__name__) for u in vars(numpy).values() if isinstance(u, numpy.ufunc)}
+UFUNC_CALLS |= {f"{op}.outer" for op in UFUNC_CALLS}
+_UFUNC_SAFE = {"dtype", "casting", "order", "subok", "out"}
+
+
+def _ufunc_keywords(op, kw):
+    for k, v in kw.items():
+        if k in _UFUNC_SAFE or (k == "where" and v is True) or (k == "keepdims" and v is False):
+            continue
+        if not (k == "axis" and op in ("vecdot", "linalg.vecdot")):  # their VJP reads axis
+            raise TypeError(f"{op}: no gradient with the keyword {k}= on a traced array (the elements it leaves "
+                            f"out or the axes it moves are not followed); write np.where(mask, {op}(x), other) for "
+                            "where=, or move the axes first")
+
+
 _dispatch.RECORDER[0] = _recorder
+_dispatch.PREPARE[0] = prepare
 
 
 # ---------------------------------------------------------------- arguments
 def _leaf_array(x, where):
+    """x as the array to differentiate at: floating-point and complex values as they are; integers (Python or
+    NumPy scalars, arrays) as float64, as MinPy did (grad(f)(3) differentiates at 3.0)."""
     t = type(x)
     if t is MinArray:
-        if x.dtype.kind not in "fc":
-            raise TypeError(f"{where}: gradients need floating-point inputs, got a MinArray of dtype {x.dtype}; "
-                            "use x.astype(float)")
-        return x
-    if t is bool or t is int or isinstance(x, numpy.integer) or isinstance(x, numpy.bool_):
-        raise TypeError(f"{where}: gradients need floating-point inputs, got {t.__name__} {x!r}; pass a float "
-                        f"({float(x)!r}) instead")
-    if t is float or isinstance(x, (numpy.ndarray, numpy.floating)):
+        kind = x.dtype.kind
+        if kind in "fc":
+            return x
+        if kind in "iu":
+            return A("astype", x, numpy.float64)
+        raise TypeError(f"{where}: cannot differentiate with respect to a MinArray of dtype {x.dtype}; pass "
+                        "floating-point, complex or integer values")
+    if t is bool or isinstance(x, numpy.bool_):
+        raise TypeError(f"{where}: cannot differentiate with respect to a bool ({x!r}); pass a number")
+    if t in (int, float, complex) or isinstance(x, (numpy.ndarray, numpy.number)):
         a = numpy.asarray(x)
-        if a.dtype.kind not in "fc":
-            raise TypeError(f"{where}: gradients need floating-point inputs, got an array of dtype {a.dtype}")
+        if a.dtype.kind in "iu":
+            a = a.astype(numpy.float64)
+        elif a.dtype.kind not in "fc":
+            raise TypeError(f"{where}: cannot differentiate with respect to an array of dtype {a.dtype}")
         return asarray_like(a, get_default_device())
-    raise TypeError(f"{where}: cannot differentiate with respect to a {t.__name__}; pass floats, arrays, or "
+    raise TypeError(f"{where}: cannot differentiate with respect to a {t.__name__}; pass numbers, arrays, or "
                     "dicts/lists/tuples of them")
 
 
@@ -109,9 +149,11 @@ def value_and_grad(fun, argnums=0):
     """fun -> f(*args) returning (fun(*args), gradient).
 
     argnums: an int or a tuple of ints (then the gradient is a tuple).  Each differentiated argument may be a
-    MinArray, a NumPy array, a Python float, or a nested dict/list/tuple of them; its gradient has the same structure,
-    with MinArrays on the argument's device and of its float dtype (Python floats give 0-d float64 MinArrays).
-    Integer inputs raise TypeError.  fun must return a scalar (0-d or size-1 array), else TypeError.
+    MinArray, a NumPy array, a Python or NumPy number, or a nested dict/list/tuple of them; its gradient has the same
+    structure, with MinArrays on the argument's device and of its dtype (Python floats give 0-d float64 MinArrays,
+    Python complex numbers complex128).  Integers are differentiated as float64, as MinPy did: grad(f)(3) is the
+    derivative at 3.0, a float64 array.  Complex arguments follow HIPS autograd's convention (README, Gradients).
+    fun must return a scalar (0-d or size-1 array), else TypeError.
     """
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):

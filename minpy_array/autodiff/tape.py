@@ -30,7 +30,7 @@ class Node:
              the value is untraced below this level: then the array's own buffer is that value
     vjp:     the VJP table entry of the op that made it ((kind, makers) or a custom callable); None for a leaf
     ans, args, kw: the op's output (below the level) and inputs (below the level), dropped once the VJP has run
-    parents: ((position, index in a list argument or -1, parent Node), ...)
+    parents: ((position, path inside a list argument (a tuple, () for the argument itself), parent Node), ...)
     head:    for one output of a multi-output op, the node holding the op (this node only carries `index`)
     g:       the cotangent accumulated during the backward pass (a list, one per output, on a multi-output head)
     """
@@ -53,7 +53,7 @@ class Node:
 
 # ---------------------------------------------------------------- levels of values
 def strip(x, level):
-    """x as seen below `level` (MinArrays and one level of lists/tuples)."""
+    """x as seen below `level` (MinArrays and nested lists/tuples of them)."""
     t = type(x)
     if t is MinArray:
         n = x._node
@@ -116,17 +116,7 @@ def record(op, vjp, args, kw, result):
         a = tuple(strip(v, level) for v in args)
         parents = []
         for i, v in enumerate(args):
-            t = type(v)
-            if t is MinArray:
-                n = node_at(v, level)
-                if n is not None:
-                    parents.append((i, -1, n))
-            elif t is list or t is tuple:
-                for j, e in enumerate(v):
-                    if type(e) is MinArray:
-                        n = node_at(e, level)
-                        if n is not None:
-                            parents.append((i, j, n))
+            _parents_in(v, level, i, (), parents)
         kwl = {k: strip(v, level) for k, v in kw.items()} if kw else kw
         node = Node(level, None, op, vjp, cur, a, kwl, tuple(parents))
         if not multi:
@@ -137,6 +127,29 @@ def record(op, vjp, args, kw, result):
         else:
             cur = _record_multi(node, cur)
     return cur
+
+
+def _parents_in(v, level, pos, path, parents):
+    """(pos, path, node) for every MinArray traced at `level` in argument v (nested lists/tuples: block)."""
+    t = type(v)
+    if t is MinArray:
+        n = node_at(v, level)
+        if n is not None:
+            parents.append((pos, path, n))
+    elif t is list or t is tuple:
+        for j, e in enumerate(v):
+            _parents_in(e, level, pos, path + (j,), parents)
+
+
+def _has_traced(seq):
+    for e in seq:
+        t = type(e)
+        if t is MinArray:
+            if e._node is not None:
+                return True
+        elif (t is list or t is tuple) and _has_traced(e):
+            return True
+    return False
 
 
 class Meta:
@@ -178,12 +191,10 @@ def _record_one_level(op, vjp, args, result):
             elif light:
                 low = Meta(low)
             level = n.level
-            parents.append((i, -1, n))
+            parents.append((i, (), n))
             lower[i] = low
-        elif t is list or t is tuple:
-            for e in a:
-                if type(e) is MinArray and e._node is not None:
-                    return None
+        elif (t is list or t is tuple) and _has_traced(a):
+            return None
     node = Node(level, None, op, vjp, None if light or op in NO_ANS else result, tuple(lower), None, tuple(parents))
     out = _wrap(result._data, result._device)
     out._node = node
@@ -279,28 +290,39 @@ def _run_vjp(rec, g):
     kind, makers = rec.vjp
     args, kw, ans = rec.args, rec.kw, rec.ans
     done = {}
-    for pos, sub, p in rec.parents:
+    for pos, path, p in rec.parents:
         if pos in done:
             ct = done[pos]
         else:
             if kind == 0:
-                m = makers[pos] if pos < len(makers) else None
+                if pos >= len(makers):
+                    _no_vjp_for(rec, pos)
+                m = makers[pos]
                 ct = None if m is None else (m(ans, *args, **kw) if kw else m(ans, *args))(g)
             else:
                 if "all" not in done:
                     done["all"] = (makers(ans, *args, **kw) if kw else makers(ans, *args))(g)
                 cts = done["all"]
-                ct = cts[pos] if pos < len(cts) else None
+                if pos >= len(cts):
+                    _no_vjp_for(rec, pos)
+                ct = cts[pos]
             done[pos] = ct
-        if ct is None:
+        if ct is None:  # None by declaration: no gradient flows through this argument
             continue
         a = args[pos]
-        if sub >= 0:
-            ct = ct[sub]
-            if ct is None:
-                continue
-            a = a[sub]
+        for j in path:
+            ct = ct[j]
+            a = a[j]
+        if ct is None:
+            continue
         accumulate(p, fit(ct, a))
+
+
+def _no_vjp_for(rec, pos):
+    """A traced argument that the op's VJP does not cover: an error, never a silent zero."""
+    raise TypeError(f"{rec.op}: no gradient is implemented with respect to its positional argument {pos}, which "
+                    "is traced; pass a constant there (minpy_array.autodiff.stop_gradient) or register a VJP that "
+                    "covers it with minpy_array.autodiff.defvjp")
 
 
 def fit(ct, like):

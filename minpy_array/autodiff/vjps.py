@@ -7,9 +7,18 @@ arguments and keywords; cotangents may have a broadcast shape or another dtype: 
 argument's shape and casts them to its dtype (see tape.fit).  VJPs are written with minpy_array ops, so they are
 themselves recorded when an outer gradient is being traced (grad of grad).
 
-NONDIFF names the ops whose results carry no gradient by declaration (integer, boolean or constant-valued).
+NONDIFF names the ops whose results carry no gradient by declaration: integer or boolean results, or (CONSTANT)
+floating-point results that do not depend on the values of their inputs.  The recorder refuses a floating-point
+result from any other NONDIFF op, so a declaration cannot hide a gradient.
+
+Note: complex numbers follow HIPS autograd's convention: a cotangent c of a complex value z stands for the real
+linear form dz -> Re(c * dz) (no conjugation).  So a holomorphic op's VJP is g * f'(z), written exactly as for real
+inputs; the non-holomorphic ones (conj, real, imag, abs, angle, var, the norms, vdot, vecdot, Hermitian
+decompositions ...) are written out below.  grad of a real-valued f(z) is df/dx - i df/dy: conjugate it for a
+descent step.
 """
 import math
+import string
 
 import numpy
 
@@ -19,6 +28,7 @@ from . import tape
 
 A = _dispatch.apply
 VJPS = {}
+_LETTERS = string.ascii_letters
 EACH, ALL = 0, 1
 
 
@@ -49,12 +59,12 @@ NONDIFF = {
     "bitwise_xor", "bitwise_invert", "bitwise_left_shift", "bitwise_right_shift", "bitwise_count", "gcd", "lcm",
     # searching, sorting and set ops returning indices or counts
     "argmax", "argmin", "argsort", "argpartition", "nonzero", "flatnonzero", "argwhere", "searchsorted",
-    "count_nonzero", "digitize", "bincount", "unique_counts", "unique_inverse", "isin", "in1d",
-    "linalg.matrix_rank", "lexsort",
+    "count_nonzero", "digitize", "isin", "in1d", "linalg.matrix_rank", "lexsort",
     # shape and dtype queries, constant-valued creation from an array's shape
     "shape", "ndim", "size", "result_type", "can_cast", "iinfo", "finfo", "isdtype", "zeros_like", "ones_like",
-    "empty_like", "full_like", "tril_indices_from", "triu_indices_from", "diag_indices_from",
+    "empty_like", "tril_indices_from", "triu_indices_from", "diag_indices_from",
 }
+CONSTANT = {"zeros_like", "ones_like", "empty_like"}  # floating-point results that ignore the input's values
 
 
 def zero(ans, *args, **kw):
@@ -89,17 +99,58 @@ def _sq(x):
     return A("multiply", x, x)
 
 
+def _complex(x):
+    return getattr(x, "dtype", None) is not None and x.dtype.kind == "c"
+
+
+def _cj(x):
+    """conj(x) for a complex MinArray, x itself otherwise (no op on real data)."""
+    return A("conj", x) if type(x) is MinArray and x.dtype.kind == "c" else x
+
+
+def _arr(x, like):
+    """An untraced array_like argument (Python scalar, list, NumPy array) as a MinArray on like's device."""
+    return x if type(x) is MinArray else asarray_like(numpy.asarray(x), like.device)
+
+
+def _real_only(op, *xs):
+    """For the VJPs that are right for real inputs only: complex ones raise, naming the op."""
+    for x in xs:
+        if _complex(x):
+            raise TypeError(f"{op}: gradients are implemented for real inputs only, not complex")
+
+
+def _unit(x):
+    """d|x|/dx as a cotangent factor: sign(x) for real x, conj(x)/|x| for complex x (0 at 0)."""
+    if not _complex(x):
+        return A("sign", x)
+    r = A("abs", x)
+    return _div(A("conj", x), A("where", A("equal", r, 0.0), 1.0, r))
+
+
 # ---------------------------------------------------------------- elementwise, one argument
 LN2, LN10 = math.log(2.0), math.log(10.0)
 defvjp("negative", _neg)
 defvjp("positive", _same)
-# Note: complex cotangents follow autograd's convention: a cotangent c of a complex z stands for dz -> Re(c dz)
-# (no conjugation), so holomorphic ops take J^T g and conj, real, imag, abs are written out below.
 defvjp("conj", lambda ans, x, *a, **k: lambda g: A("conj", g))
 defvjp("real", _same)
-defvjp("imag", lambda ans, x, *a, **k: lambda g: _mul(g, -1j) if x.dtype.kind == "c" else A("zeros_like", x))
-defvjp("abs", _un(lambda g, ans, x: _div(_mul(g, A("conj", x)), A("where", A("equal", ans, 0.0), 1.0, ans))
-                  if x.dtype.kind == "c" else _mul(g, A("sign", x))))
+defvjp("imag", lambda ans, x, *a, **k: lambda g: _mul(g, -1j) if _complex(x) else A("zeros_like", x))
+defvjp("abs", _un(lambda g, ans, x: _mul(g, _unit(x))))
+
+
+def _angle_vjp(ans, z, deg=False):
+    scale = 180.0 / math.pi if deg else 1.0
+    if not _complex(z):  # 0 or pi: piecewise constant
+        return lambda g: A("zeros_like", z)
+
+    def vjp(g):  # d angle = Im(dz / z) = Re(-i conj(z) dz) / |z|^2
+        r2 = A("real", _mul(z, A("conj", z)))
+        return _mul(g, -1j * scale, _div(A("conj", z), A("where", A("equal", r2, 0.0), 1.0, r2)))
+    return vjp
+
+
+defvjp("angle", _angle_vjp)
+defvjp("real_if_close", lambda ans, a, *k, **kw: lambda g: g)  # real part (ans real) or a itself: both g
 defvjp("fabs", _un(lambda g, ans, x: _mul(g, A("sign", x))))
 defvjp("exp", _un(lambda g, ans, x: _mul(g, ans)))
 defvjp("exp2", _un(lambda g, ans, x: _mul(g, ans, LN2)))
@@ -132,6 +183,22 @@ defvjp("sinc", _un(lambda g, ans, x: _mul(g, A("where", A("equal", x, 0.0), 0.0,
     A("subtract", A("cos", _mul(x, math.pi)), ans), x)))))
 for _op in ("sign", "floor", "ceil", "trunc", "round", "rint", "fix", "floor_divide", "spacing"):
     defvjp(_op, zero, zero)
+_SIGN_IS_UNIT = complex(numpy.sign(numpy.complex128(3j))) == 1j  # NumPy 2: sign(z) = z/|z|; 1.x: sign(Re z)
+
+
+def _sign_vjp(ans, x, *a, **k):
+    if not (_complex(x) and _SIGN_IS_UNIT):
+        return lambda g: A("zeros_like", x)
+
+    def vjp(g):  # s = z/r: ds = dz/r - z Re(conj(z) dz)/r^3, so c = g/r - Re(g z) conj(z)/r^3 (0 at z = 0)
+        r = A("abs", x)
+        safe = A("where", A("equal", r, 0.0), 1.0, r)
+        ct = A("subtract", _div(g, safe), _div(_mul(A("real", _mul(g, x)), A("conj", x)), _mul(safe, safe, safe)))
+        return A("where", A("equal", r, 0.0), 0.0, ct)
+    return vjp
+
+
+defvjp("sign", _sign_vjp)
 defvjp("nextafter", _same, zero)
 defvjp("heaviside", zero, lambda ans, x, h, **k: lambda g: A("where", A("equal", x, 0.0), g, 0.0))
 
@@ -149,7 +216,8 @@ def _side(g, x, y, wins):
 
 
 NONDIFF.add("_tie_mask")  # piecewise constant
-defvjp("_select", lambda ans, g, x, y, wins: lambda gg: _side(gg, x, y, wins))
+CONSTANT.add("_tie_mask")
+defvjp("_select", lambda ans, g, x, y, wins: lambda gg: _side(gg, x, y, wins), None, None)  # piecewise constant in x, y
 
 
 defvjp("add", _same, _same)
@@ -157,19 +225,36 @@ defvjp("subtract", _same, _neg)
 defvjp("multiply", lambda ans, x, y, **k: lambda g: _mul(g, y), lambda ans, x, y, **k: lambda g: _mul(g, x))
 defvjp("divide", lambda ans, x, y, **k: lambda g: _div(g, y),
        lambda ans, x, y, **k: lambda g: A("negative", _div(_mul(g, ans), y)))
-def _pow_minus_one(x, y):
-    """x ** (y - 1), with a constant exponent kept off the engine so its 0-d array cannot land on another device."""
-    return A("pow", x, A("subtract", y, 1.0) if type(y) is MinArray else y - 1.0)
+def _pow_x(g, x, y):
+    """g y x^(y-1), and 0 where x == y == 0 (0 * inf otherwise; d x^0 = 0 there); a constant exponent stays off the
+    engine so that its 0-d array cannot land on another device."""
+    if type(y) is not MinArray:
+        ya = numpy.asarray(y)
+        if not ya.any():
+            return A("zeros_like", x)
+        if ya.ndim == 0:  # a Python or NumPy scalar stays one
+            return _mul(g, y, A("pow", x, y - 1.0))
+        if ya.all():
+            return _mul(g, ya, A("pow", x, ya - 1.0))
+        y = asarray_like(ya, x.device)
+    both = A("logical_and", A("equal", y, 0.0), A("equal", x, 0.0))
+    return _mul(g, y, A("pow", A("where", both, 1.0, x), A("subtract", y, 1.0)))
 
 
 def _log_base(x):
-    """log(x) where x > 0 (else 0); a constant base stays a NumPy value for the same reason."""
+    """log(x), 0 where x == 0 (x^y is 0 or 1 there: y's cotangent g x^y log x is 0); real x must be > 0 (NumPy's
+    x^y is nan for x < 0 and non-integer y), complex x takes the principal log."""
     if type(x) is not MinArray:
+        x = numpy.asarray(x)
+        if x.dtype.kind == "c":
+            return numpy.log(numpy.where(x == 0, 1.0, x))
         return numpy.log(numpy.where(numpy.greater(x, 0), x, 1.0))
+    if x.dtype.kind == "c":
+        return A("log", A("where", A("equal", x, 0.0), 1.0, x))
     return A("log", A("where", A("greater", x, 0.0), x, 1.0))
 
 
-defvjp("pow", lambda ans, x, y, **k: lambda g: _mul(g, y, _pow_minus_one(x, y)),
+defvjp("pow", lambda ans, x, y, **k: lambda g: _pow_x(g, x, y),
        lambda ans, x, y, **k: lambda g: _mul(g, ans, _log_base(x)))
 VJPS["float_power"] = VJPS["pow"]
 defvjp("maximum", lambda ans, x, y, **k: lambda g: _side(g, x, y, numpy.greater),
@@ -195,8 +280,12 @@ defvjp("where", None, lambda ans, c, x, y: lambda g: A("where", c, g, 0.0),
        lambda ans, c, x, y: lambda g: A("where", c, 0.0, g))
 
 
+def _given(v):
+    return None if v is numpy._NoValue else v
+
+
 def _clip_x(ans, x, lo=None, hi=None, *a, **k):
-    lo, hi = k.get("a_min", k.get("min", lo)), k.get("a_max", k.get("max", hi))
+    lo, hi = _given(k.get("a_min", k.get("min", lo))), _given(k.get("a_max", k.get("max", hi)))
 
     def vjp(g):
         keep = A("ones_like", x) if lo is None else A("astype", A("greater_equal", x, lo), x.dtype)
@@ -213,10 +302,167 @@ defvjp("clip", _clip_x, lambda ans, x, lo, hi=None, *a, **k: lambda g: A("where"
 # ---------------------------------------------------------------- dtype, device, copies
 defvjp("astype", _same)  # the tape casts every cotangent back to its argument's dtype (tape.fit)
 for _op in ("copy", "asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "atleast_1d",
-            "atleast_2d", "atleast_3d", "broadcast_to", "squeeze", "expand_dims", "ravel", "flatten", "reshape",
-            "nan_to_num"):
+            "atleast_2d", "atleast_3d", "broadcast_to", "squeeze", "expand_dims"):
     defvjp(_op, lambda ans, x, *a, **k: lambda g: A("reshape", g, x.shape) if g.size == x.size else g)
+
+
+def _reorder(op):
+    """ravel, flatten, reshape: g read back in the same index order (C or F); 'A' and 'K' follow the memory
+    layout, which a traced value does not fix."""
+    def maker(ans, x, *a, order="C", **k):
+        if op == "reshape" and len(a) > 1:
+            order = a[1]
+        elif op != "reshape" and a:
+            order = a[0]
+        if order not in (None, "C", "F"):
+            raise TypeError(f"{op}: gradients are implemented for order='C' and 'F', not {order!r} (it depends on "
+                            "the memory layout)")
+        if order == "F":
+            return lambda g: A("reshape", g, x.shape, order="F")
+        return lambda g: A("reshape", g, x.shape)
+    return maker
+
+
+for _op in ("ravel", "flatten", "reshape"):
+    defvjp(_op, _reorder(_op))
+
+
+def _nan_to_num_vjp(ans, x, *a, **k):
+    """The identity where x is finite, 0 where NaN or an infinity was replaced (real and imaginary parts apart)."""
+    if not _complex(x):
+        return lambda g: A("where", A("isfinite", x), g, 0.0)
+
+    def vjp(g):
+        re = A("where", A("isfinite", A("real", x)), A("real", g), 0.0)
+        im = A("where", A("isfinite", A("imag", x)), A("imag", g), 0.0)
+        return A("add", re, _mul(im, 1j))
+    return vjp
+
+
+defvjp("nan_to_num", _nan_to_num_vjp)
 defvjp("to_device", lambda ans, x, device: lambda g: g.to_device(x.device))
+
+
+def _pack_vjp(ans, template, *leaves):
+    """The array made of a container of traced values (containers.pack): each element gets its slice of g."""
+    from .containers import paths
+
+    where = paths(template)
+    return lambda g: (None,) + tuple(A("getitem", g, p) for p in where)
+
+
+defvjp_all("_pack", _pack_vjp)
+
+
+# ---------------------------------------------------------------- ranges: linear in their end points
+def _range_weights(num, endpoint):
+    """t_k with linspace's sample k = start + t_k (stop - start); its step's divisor."""
+    div = (num - 1) if endpoint else num
+    t = numpy.arange(num, dtype=numpy.float64) / div if div > 0 else numpy.zeros(num)
+    if endpoint and num > 1:
+        t[-1] = 1.0
+    return t, div
+
+
+def _along(t, axis, like):
+    """Host vector t laid along `axis` of an array like `like`, on like's device."""
+    shape = [1] * like.ndim
+    ax = axis % like.ndim
+    shape[ax] = t.size
+    return asarray_like(t.reshape(shape).astype(like.real.dtype if _complex(like) else like.dtype), like.device), ax
+
+
+def _linspace_vjp(ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    t, div = _range_weights(num, endpoint)
+
+    def vjp(g):
+        gs, gstep = (g[0], g[1]) if retstep else (g, None)
+        tt, ax = _along(t, axis, gs)
+        ct_stop = A("sum", _mul(gs, tt), ax)
+        ct_start = A("sum", A("subtract", gs, _mul(gs, tt)), ax)
+        if type(gstep) is MinArray and div > 0:
+            ct_start, ct_stop = A("subtract", ct_start, _div(gstep, div)), A("add", ct_stop, _div(gstep, div))
+        return ct_start, ct_stop
+    return vjp
+
+
+def _logspace_vjp(ans, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    def vjp(g):
+        lin = A("linspace", start, stop, num, endpoint, axis=axis)
+        b = _arr(base, ans) if axis == 0 else A("expand_dims", _arr(base, ans), axis)
+        gy = _mul(g, ans)  # d base^l = base^l (log(base) dl + l/base dbase)
+        ct_start, ct_stop = _linspace_vjp(None, start, stop, num, endpoint, axis=axis)(_mul(gy, A("log", b)))
+        ct_base = A("sum", _div(_mul(gy, lin), b), axis % ans.ndim)
+        return ct_start, ct_stop, None, None, ct_base
+    return vjp
+
+
+def _geomspace_vjp(ans, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    t, _ = _range_weights(num, endpoint)
+
+    def vjp(g):  # y_k = start (stop/start)^t_k
+        tt, ax = _along(t, axis, ans)
+        gy = _mul(g, ans)
+        ct_start = _div(A("sum", A("subtract", gy, _mul(gy, tt)), ax), start)
+        ct_stop = _div(A("sum", _mul(gy, tt), ax), stop)
+        return ct_start, ct_stop
+    return vjp
+
+
+defvjp_all("linspace", _linspace_vjp)
+defvjp_all("logspace", _logspace_vjp)
+defvjp_all("geomspace", _geomspace_vjp)
+
+
+def _stencil(f_len, spacing, edge_order):
+    """np.gradient along one axis is out[i] = sum_o c_o[i] f[i + o], o in -2..2: {o: c_o}, read off NumPy's own
+    arithmetic with five probes (each row touches at most five neighbouring columns, at most one per class mod 5)."""
+    probes = [numpy.gradient((numpy.arange(f_len) % 5 == r).astype(numpy.float64), spacing, edge_order=edge_order)
+              for r in range(5)]
+    i = numpy.arange(f_len)
+    out = {}
+    for o in range(-2, 3):
+        j = i + o
+        ok = (j >= 0) & (j < f_len)
+        c = numpy.zeros(f_len)
+        c[ok] = numpy.stack(probes)[j[ok] % 5, i[ok]]
+        if c.any():
+            out[o] = c
+    return out
+
+
+def _gradient_vjp(ans, f, *varargs, axis=None, edge_order=1):
+    axes = _axes(axis, f.ndim)
+    if len(varargs) == 0:
+        spacing = [1.0] * len(axes)
+    elif len(varargs) == 1 and numpy.ndim(_key_plain(varargs[0])) == 0:
+        spacing = [_key_plain(varargs[0])] * len(axes)
+    else:
+        spacing = [_key_plain(v) for v in varargs]
+    stencils = [_stencil(f.shape[ax], sp, edge_order) for ax, sp in zip(axes, spacing, strict=True)]
+
+    def vjp(g):
+        gs = [g] if type(g) is MinArray else list(g)
+        ct = None
+        for ax, st, gk in zip(axes, stencils, gs, strict=True):
+            for o, c in st.items():  # the transpose: ct[j] += c_o[j - o] g[j - o]
+                h = _mul(gk, _along(c, ax, gk)[0])
+                n = f.shape[ax]
+                lead = (slice(None),) * ax
+                h = A("getitem", h, lead + (slice(0, n - o) if o > 0 else slice(-o, n),))
+                h = _pad_axis_both(h, ax, (o, 0) if o > 0 else (0, -o))
+                ct = h if ct is None else A("add", ct, h)
+        return (ct,)
+    return vjp
+
+
+def _pad_axis_both(g, axis, widths):
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = widths
+    return A("pad", g, pad)
+
+
+defvjp_all("gradient", _gradient_vjp)
 
 
 # ---------------------------------------------------------------- reductions
@@ -244,44 +490,99 @@ def _count(x, axis):
     return n
 
 
-def _sum_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, **k):
-    return lambda g: _expand(g, x, axis, keepdims)
+def _mask(x, where):
+    """A reduction's where= as a 0/1 array of x's shape and dtype, or None when every element takes part."""
+    if where is None or where is True or where is numpy._NoValue:
+        return None
+    return A("astype", A("broadcast_to", _arr(where, x), x.shape), x.dtype)
 
 
-def _mean_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, **k):
-    return lambda g: _div(_expand(g, x, axis, keepdims), float(_count(x, axis)))
+def _masked(ct, mask):
+    return ct if mask is None else _mul(ct, mask)
 
 
-def _var_vjp(ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None, **k):
+def _n(x, axis, mask):
+    """How many elements each reduction slice counts: a number, or an array (keepdims) under where=."""
+    if mask is None:
+        return float(_count(x, axis))
+    return A("sum", mask, _axes(axis, x.ndim), None, None, True)
+
+
+def _sum_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, **k):
+    mask = _mask(x, where)
+    return lambda g: _masked(_expand(g, x, axis, keepdims), mask)
+
+
+def _mean_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=None, **k):
+    mask = _mask(x, where)
+    return lambda g: _div(_masked(_expand(g, x, axis, keepdims), mask), _n(x, axis, mask))
+
+
+def _var_vjp(ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
+             correction=None, **k):
     ddof = correction if correction is not None else ddof
+    mask = _mask(x, where)
 
-    def vjp(g):
-        dev = A("subtract", x, A("mean", x, axis=_axes(axis, x.ndim), keepdims=True))
-        return _mul(_expand(g, x, axis, keepdims), dev, 2.0 / (_count(x, axis) - ddof))
+    def vjp(g):  # d var = 2 Re(conj(dev) d dev) / (n - ddof); a given mean= is a constant
+        n = _n(x, axis, mask)
+        if mean is not None:
+            centre = _arr(mean, x)
+        elif mask is None:
+            centre = A("mean", x, _axes(axis, x.ndim), None, None, True)
+        else:
+            centre = _div(A("sum", _mul(x, mask), _axes(axis, x.ndim), None, None, True), n)
+        dev = A("subtract", x, centre)
+        return _div(_masked(_mul(_expand(g, x, axis, keepdims), _cj(dev), 2.0), mask), A("subtract", n, ddof)
+                    if type(n) is MinArray else n - ddof)
     return vjp
 
 
-def _std_vjp(ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None, **k):
-    var = _var_vjp(ans, x, axis, ddof=ddof, keepdims=keepdims, correction=correction)
-    return lambda g: var(_div(g, _mul(ans, 2.0)))
+def _std_vjp(ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **k):
+    var = _var_vjp(ans, x, axis, ddof=ddof, keepdims=keepdims, **k)
+    # where std is 0 every deviation is 0 too: the cotangent is 0 there (one element: std is constant)
+    return lambda g: var(_div(g, _mul(A("where", A("equal", ans, 0.0), 1.0, ans), 2.0)))
 
 
-def _prod_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, **k):
-    return lambda g: _div(_mul(_expand(g, x, axis, keepdims), _expand(ans, x, axis, keepdims)), x)
+def _prod_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, **k):
+    mask = _mask(x, where)
 
-
-def _extremum_vjp(ans, x, axis=None, out=None, keepdims=False, **k):
     def vjp(g):
+        # Note: exact at zeros too: where x == 0 the cotangent is the product of the others (when it is the slice's
+        # only zero), elsewhere ans / x
+        xm = x if mask is None else A("where", mask, x, 1.0)
+        zero = A("equal", xm, 0.0)
+        ax = _axes(axis, x.ndim)
+        others = A("prod", A("where", zero, 1.0, xm), ax, None, None, True)
+        if initial is not None and initial is not numpy._NoValue:
+            others = _mul(others, initial)
+        zeros = A("sum", A("astype", zero, numpy.int64), ax, None, None, True)
+        single = A("equal", zeros, 1)
+        _second_order_zeros("prod", x, A("max", zeros))
         full = _expand(ans, x, axis, keepdims)
-        hit = A("astype", A("equal", x, full), x.dtype)
-        n = A("sum", hit, axis=_axes(axis, x.ndim), keepdims=True)
-        return _div(_mul(_expand(g, x, axis, keepdims), hit), n)
+        ct = A("where", zero, A("where", single, others, 0.0), _div(full, A("where", zero, 1.0, xm)))
+        return _masked(_mul(_expand(g, x, axis, keepdims), ct), mask)
     return vjp
 
 
-def _ufunc_reduce(vjp):
-    """ufunc.reduce takes axis=0 by default where the functions take axis=None."""
-    return lambda ans, x, axis=0, dtype=None, out=None, keepdims=False, **k: vjp(ans, x, axis, keepdims=keepdims)
+def _extremum_vjp(ans, x, axis=None, out=None, keepdims=False, initial=None, where=None, **k):
+    mask = _mask(x, where)
+
+    def vjp(g):  # shared equally between the elements that attain the extremum (none: initial= won)
+        full = _expand(ans, x, axis, keepdims)
+        hit = _masked(A("astype", A("equal", x, full), x.dtype), mask)
+        n = A("sum", hit, _axes(axis, x.ndim), None, None, True)
+        return _div(_mul(_expand(g, x, axis, keepdims), hit), A("where", A("equal", n, 0.0), 1.0, n))
+    return vjp
+
+
+def _ufunc_reduce(vjp, dtype_arg=True):
+    """ufunc.reduce(array, axis=0, dtype, out, keepdims, initial, where): axis=0 by default where the functions take
+    axis=None; maximum.reduce's dtype slot is not in max's signature."""
+    def maker(ans, x, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True, **k):
+        if dtype_arg:
+            return vjp(ans, x, axis, dtype, None, keepdims, initial, where)
+        return vjp(ans, x, axis, None, keepdims, initial, where)
+    return maker
 
 
 defvjp("sum", _sum_vjp)
@@ -294,8 +595,7 @@ defvjp("multiply.reduce", _ufunc_reduce(_prod_vjp))
 for _op in ("max", "min", "nanmax", "nanmin"):
     defvjp(_op, _extremum_vjp)
 for _op in ("maximum.reduce", "minimum.reduce"):
-    defvjp(_op, lambda ans, x, axis=0, dtype=None, out=None, keepdims=False, **k: _extremum_vjp(
-        ans, x, axis, keepdims=keepdims))
+    defvjp(_op, _ufunc_reduce(_extremum_vjp, dtype_arg=False))
 
 
 def _cumsum_vjp(ans, x, axis=None, dtype=None, out=None, **k):
@@ -324,10 +624,31 @@ def _cumprod_vjp(ans, x, axis=None, dtype=None, out=None, **k):
     return vjp
 
 
+def _second_order_zeros(op, x, most):
+    """Where a product holds two zeros its gradient is 0 but not its derivative: not implemented beyond first
+    order (x traced below this level: this VJP is being differentiated)."""
+    if type(x) is MinArray and x._node is not None and int(most) >= 2:
+        raise TypeError(f"{op}: gradients of order 2 and more at an input with two or more zeros in one product "
+                        "are not implemented")
+
+
+def _rev_cumsum(v, axis):
+    return A("flip", A("cumsum", A("flip", v, axis), axis), axis)
+
+
 def _cumprod_1(g, x, ans, axis):
-    # Note: d cumprod / dx_i = sum_{j>=i} g_j ans_j / x_i, exact only where x has no zeros (as autograd's).
-    rev = A("flip", A("cumsum", A("flip", _mul(g, ans), axis), axis), axis)
-    return _div(rev, x)
+    """d cumprod / dx_i = sum_{j>=i} g_j ans_j / x_i where x_i != 0.  At the first zero of a slice the products
+    that skip it (cumprod with that zero read as 1); after it every product holds a zero: 0."""
+    zero = A("equal", x, 0.0)
+    safe = A("where", zero, 1.0, x)
+    ct = _div(_rev_cumsum(_mul(g, ans), axis), safe)
+    count = A("cumsum", A("astype", zero, numpy.int64), axis)
+    first = A("logical_and", zero, A("equal", count, 1))
+    if not A("any", first):  # no zeros: the common case, one op less at every order
+        return ct
+    _second_order_zeros("cumprod", x, A("max", count))
+    skip = _rev_cumsum(_mul(g, A("cumprod", A("where", first, 1.0, x), axis)), axis)
+    return A("where", zero, A("where", first, skip, 0.0), ct)
 
 
 def _cumulative_prod_vjp(ans, x, axis=None, dtype=None, include_initial=False):
@@ -349,18 +670,34 @@ defvjp("cumprod", _cumprod_vjp)
 defvjp("cumulative_prod", _cumulative_prod_vjp)
 
 
-def _diff_vjp(ans, a, n=1, axis=-1, **k):
-    def vjp(g):
-        for _ in range(n):
-            pad = [(0, 0)] * g.ndim
-            pad[axis] = (1, 1)
-            gp = A("pad", g, pad)
-            g = A("negative", A("diff", gp, 1, axis))
-        return g
-    return vjp
+def _diff_ct(g, n, axis):
+    """The cotangent of diff's (prepended and appended) input: diff's transpose, n times."""
+    for _ in range(n):
+        pad = [(0, 0)] * g.ndim
+        pad[axis] = (1, 1)
+        g = A("negative", A("diff", A("pad", g, pad), 1, axis))
+    return g
 
 
-defvjp("diff", _diff_vjp)
+def _diff_vjp(i):
+    """diff(a, n, axis, prepend, append): positions 0 (a), 3 (prepend) and 4 (append) are the pieces of one
+    concatenation along axis, which is differenced n times."""
+    def maker(ans, a, n=1, axis=-1, prepend=numpy._NoValue, append=numpy._NoValue):
+        ax = axis % a.ndim
+        full = [len(_shape(v)) == a.ndim for v in (prepend, append)]  # else broadcast: one slot along axis
+        sizes = [0 if v is numpy._NoValue else (_shape(v)[ax] if f else 1) for v, f in zip((prepend, append), full,
+                                                                                          strict=True)]
+        lo, hi = sizes[0], sizes[0] + a.shape[ax]
+        part, whole = {0: (slice(lo, hi), True), 3: (slice(0, lo), full[0]), 4: (slice(hi, None), full[1])}[i]
+
+        def vjp(g):
+            ct = A("getitem", _diff_ct(g, n, ax), (slice(None),) * ax + (part,))
+            return ct if whole else A("sum", ct, ax)
+        return vjp
+    return maker
+
+
+defvjp("diff", _diff_vjp(0), None, None, _diff_vjp(3), _diff_vjp(4))
 
 
 # ---------------------------------------------------------------- shape and order
@@ -373,11 +710,11 @@ def _transpose_vjp(ans, x, axes=None):
 
 
 defvjp("transpose", _transpose_vjp)
-defvjp("permute_dims", lambda ans, x, axes: _transpose_vjp(ans, x, axes))
-defvjp("swapaxes", lambda ans, x, a, b: lambda g: A("swapaxes", g, a, b))
+defvjp("permute_dims", lambda ans, x, axes=None: _transpose_vjp(ans, x, axes))  # NumPy 2: numpy.transpose
+defvjp("swapaxes", lambda ans, x, axis1, axis2: lambda g: A("swapaxes", g, axis1, axis2))
 defvjp("matrix_transpose", lambda ans, x: lambda g: A("swapaxes", g, -1, -2))
 defvjp("linalg.matrix_transpose", lambda ans, x: lambda g: A("swapaxes", g, -1, -2))
-defvjp("moveaxis", lambda ans, x, src, dst: lambda g: A("moveaxis", g, dst, src))
+defvjp("moveaxis", lambda ans, x, source, destination: lambda g: A("moveaxis", g, destination, source))
 defvjp("rollaxis", lambda ans, x, axis, start=0: lambda g: A("reshape", A("moveaxis", g, _rollback(x, axis, start),
                                                                           axis), x.shape))
 
@@ -402,42 +739,119 @@ def _neg_shift(shift):
     return tuple(-s for s in shift) if isinstance(shift, (tuple, list)) else -shift
 
 
-def _concat_vjp(ans, arrays, axis=0, **k):
-    def vjp(g):
-        if axis is None:
-            g = A("reshape", g, (-1,))
-            ax = 0
-            sizes = [a.size for a in arrays]
-        else:
-            ax = axis
-            sizes = [a.shape[axis] for a in arrays]
-        cuts = numpy.cumsum(sizes)[:-1].tolist()
-        parts = A("split", g, cuts, ax)
-        return [p if axis is not None else A("reshape", p, a.shape) for p, a in zip(parts, arrays, strict=False)]
-    return vjp
+def _shape(a):
+    return a.shape if type(a) is MinArray else numpy.shape(a)
 
 
-def _stack_vjp(ans, arrays, axis=0, **k):
+def _unconcat(g, shapes, axis, originals):
+    """The pieces of g, a concatenation along `axis` of pieces of `shapes`, each reshaped to its original shape."""
+    cuts = numpy.cumsum([s[axis] for s in shapes])[:-1].tolist()
+    parts = A("split", g, cuts, axis)
+    return [A("reshape", p, o) for p, o in zip(parts, originals, strict=True)]
+
+
+def _concat_vjp(ans, arrays, axis=0, *a, **k):
+    shapes = [_shape(x) for x in arrays]
+    if axis is None:
+        return lambda g: _unconcat(g, [(math.prod(s),) for s in shapes], 0, shapes)
+    return lambda g: _unconcat(g, shapes, axis, shapes)
+
+
+def _stack_vjp(ans, arrays, axis=0, *a, **k):
     return lambda g: [A("take", g, i, axis=axis) for i in range(len(arrays))]
 
 
-def _pieces(op, axis_of, size_of):
-    """VJP of a stack that concatenates its inputs as they are or as 1-row/2-d views (vstack, hstack)."""
+# how vstack, hstack, dstack and column_stack see each piece: (promoted shape, concatenation axis)
+_LIFT = {
+    "vstack": lambda s: ((1,) * (2 - len(s)) + s if len(s) < 2 else s, 0),
+    "hstack": lambda s: ((1,) if not s else s, 0 if len(s) <= 1 else 1),
+    "dstack": lambda s: ({0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s), 2),
+    "column_stack": lambda s: ((1, 1) if not s else (s[0], 1) if len(s) == 1 else s, 1),
+}
+_LIFT["row_stack"] = _LIFT["vstack"]
+
+
+def _lifted_vjp(op):
+    lift = _LIFT[op]
+
     def maker(ans, arrays, *a, **k):
-        def vjp(g):
-            cuts = numpy.cumsum([size_of(x) for x in arrays])[:-1].tolist()
-            parts = A("split", g, cuts, axis_of(arrays[0]))
-            return [A("reshape", p, x.shape) for p, x in zip(parts, arrays, strict=False)]
-        return vjp
-    defvjp(op, maker)
+        shapes = [_shape(x) for x in arrays]
+        lifted = [lift(s) for s in shapes]
+        return lambda g: _unconcat(g, [ls for ls, _ in lifted], lifted[0][1], shapes)
+    return maker
 
 
 defvjp("concat", _concat_vjp)
 defvjp("stack", _stack_vjp)
-_pieces("vstack", lambda x: 0, lambda x: x.shape[0] if x.ndim >= 2 else 1)
-_pieces("row_stack", lambda x: 0, lambda x: x.shape[0] if x.ndim >= 2 else 1)
-_pieces("hstack", lambda x: 0 if x.ndim <= 1 else 1, lambda x: (x.shape[0] if x.ndim == 1 else 1) if x.ndim <= 1
-        else x.shape[1])
+for _op in _LIFT:
+    defvjp(_op, _lifted_vjp(_op))
+
+
+def _append_vjp(ans, arr, values, axis=None):
+    """append: a concatenation of arr and values (both flattened when axis is None)."""
+    shapes = [_shape(arr), _shape(values)]
+    pieces = [(math.prod(s),) for s in shapes] if axis is None else shapes
+    return lambda g: tuple(_unconcat(g, pieces, 0 if axis is None else axis, shapes))
+
+
+defvjp_all("append", _append_vjp)
+
+
+def _block_layout(arrays):
+    """[(path, index of its block in the result, original shape)] for every leaf of np.block's nested lists."""
+    def depth(v):
+        return 1 + depth(v[0]) if type(v) is list and v else 0
+    d = depth(arrays)
+    leaves = []
+
+    def walk(v, path):
+        if type(v) is list:
+            for j, e in enumerate(v):
+                walk(e, path + (j,))
+        else:
+            leaves.append((path, _shape(v)))
+    walk(arrays, ())
+    nd = max([d] + [len(s) for _, s in leaves])
+
+    def place(v, level, start):
+        """Shape of block v (at nesting `level`) and the offsets of its leaves, v starting at `start`."""
+        if type(v) is not list:
+            s = _shape(v)
+            return (1,) * (nd - len(s)) + tuple(s), [start]
+        axis = nd - (d - level)
+        offs, size, shape = [], 0, None
+        for e in v:
+            st = list(start)
+            st[axis] += size
+            shape, o = place(e, level + 1, tuple(st))
+            offs += o
+            size += shape[axis]
+        shape = list(shape)
+        shape[axis] = size
+        return tuple(shape), offs
+    _, offsets = place(arrays, 0, (0,) * nd)
+    out = []
+    for (path, s), off in zip(leaves, offsets, strict=True):
+        full = (1,) * (nd - len(s)) + tuple(s)
+        out.append((path, tuple(slice(o, o + n) for o, n in zip(off, full, strict=True)), s))
+    return out
+
+
+def _block_vjp(ans, arrays):
+    layout = _block_layout(arrays)
+
+    def vjp(g):
+        def build(v, path):
+            if type(v) is list:
+                return [build(e, path + (j,)) for j, e in enumerate(v)]
+            key, shape = slots[path]
+            return A("reshape", A("getitem", g, key), shape) if type(v) is MinArray else None
+        slots = {path: (key, shape) for path, key, shape in layout}
+        return (build(arrays, ()),)
+    return vjp
+
+
+defvjp_all("block", _block_vjp)
 
 
 def _split_vjp(ans, x, indices_or_sections, axis=0):
@@ -446,6 +860,10 @@ def _split_vjp(ans, x, indices_or_sections, axis=0):
 
 defvjp_all("split", _split_vjp)
 defvjp_all("array_split", _split_vjp)
+defvjp_all("vsplit", lambda ans, x, indices_or_sections: _split_vjp(ans, x, indices_or_sections, 0))
+defvjp_all("hsplit", lambda ans, x, indices_or_sections: _split_vjp(ans, x, indices_or_sections, 1 if x.ndim > 1
+                                                                    else 0))
+defvjp_all("dsplit", lambda ans, x, indices_or_sections: _split_vjp(ans, x, indices_or_sections, 2))
 defvjp_all("unstack", lambda ans, x, axis=0: lambda g: (A("stack", list(g), axis=axis),))
 defvjp_all("broadcast_arrays", lambda ans, *xs, **k: lambda g: tuple(g))
 
@@ -510,11 +928,14 @@ defvjp("getitem", lambda ans, x, key: lambda g: _scatter(g, x.shape, _key_plain(
 defvjp("_scatter_add", lambda ans, g, shape, key: lambda gg: A("getitem", gg, key))
 defvjp("setitem", lambda ans, x, key, v: lambda g: A("setitem", g, _key_plain(key), 0.0),
        None, lambda ans, x, key, v: lambda g: A("getitem", g, _key_plain(key)))
-defvjp("take", lambda ans, x, indices, axis=None, **k: lambda g: _take_vjp(g, x, indices, axis))
+defvjp("take", lambda ans, x, indices, axis=None, out=None, mode="raise": lambda g: _take_vjp(g, x, indices, axis,
+                                                                                             mode))
 
 
-def _take_vjp(g, x, indices, axis):
+def _take_vjp(g, x, indices, axis, mode="raise"):
     idx = _key_plain(indices)
+    if mode != "raise":  # the indices 'clip' or 'wrap' really read
+        idx = numpy.take(numpy.arange(x.size if axis is None else x.shape[axis]), idx, mode=mode)
     if axis is None:
         return A("reshape", _scatter(g, (x.size,), (idx,)), x.shape)
     key = (slice(None),) * (axis % x.ndim) + (idx,)
@@ -530,7 +951,7 @@ def _take_along_key(x, idx, axis):
     return tuple(idx if i == axis else grids[i] for i in range(x.ndim))
 
 
-def _tal_vjp(ans, x, idx, axis):
+def _tal_vjp(ans, x, idx, axis=-1):
     def vjp(g):
         if axis is None:
             return A("reshape", _scatter(g, (x.size,), _take_along_key(x, idx, None)), x.shape)
@@ -571,9 +992,24 @@ def _tri_vjp(op):
 
 defvjp("tril", _tri_vjp("tril"))
 defvjp("triu", _tri_vjp("triu"))
-defvjp("pad", lambda ans, x, pad_width, mode="constant", **k: lambda g: A(
-    "getitem", g, tuple(slice(lo, lo + n) for (lo, _), n in zip(numpy.broadcast_to(
-        numpy.asarray(pad_width), (x.ndim, 2)).tolist(), x.shape, strict=False))))
+_COPY_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def _pad_vjp(ans, x, pad_width, mode="constant", **k):
+    """constant: the inner block of g; the modes that copy x's own values (edge, reflect, symmetric, wrap): each
+    padded value's cotangent goes back to the element it copies (found by padding the elements' indices)."""
+    if mode == "constant":
+        widths = numpy.broadcast_to(numpy.asarray(pad_width), (x.ndim, 2)).tolist()
+        return lambda g: A("getitem", g, tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape,
+                                                                                         strict=True)))
+    if mode not in _COPY_MODES or k.get("reflect_type", "even") != "even":
+        raise TypeError(f"pad: gradients are implemented for mode='constant' and the modes that copy values "
+                        f"{_COPY_MODES} (reflect_type='even'), not mode={mode!r} {k or ''}")
+    src = numpy.pad(numpy.arange(x.size).reshape(x.shape), pad_width, mode)
+    return lambda g: A("reshape", _scatter(g, (x.size,), (src,)), x.shape)
+
+
+defvjp("pad", _pad_vjp)
 
 
 def _sort_vjp(ans, x, axis=-1, **k):
@@ -587,6 +1023,26 @@ def _sort_vjp(ans, x, axis=-1, **k):
 
 
 defvjp("sort", _sort_vjp)
+defvjp("msort", lambda ans, a: _sort_vjp(ans, a, 0))
+
+
+def _rearranged_vjp(ans, x, kth, axis=-1, **k):
+    """partition: ans is a rearrangement of x along axis; pair them by rank (ties in order), scatter g back."""
+    def vjp(g):
+        ax = None if axis is None else axis % x.ndim
+        xs = _key_plain(A("ravel", x) if ax is None else x)
+        ys = _key_plain(ans)
+        order_x = numpy.argsort(xs, axis=-1 if ax is None else ax, kind="stable")
+        rank_y = numpy.argsort(numpy.argsort(ys, axis=-1 if ax is None else ax, kind="stable"),
+                               axis=-1 if ax is None else ax, kind="stable")
+        src = numpy.take_along_axis(order_x, rank_y, -1 if ax is None else ax)
+        if ax is None:
+            return A("reshape", _scatter(g, (x.size,), (src,)), x.shape)
+        return _scatter(g, x.shape, _take_along_key(x, src, ax))
+    return vjp
+
+
+defvjp("partition", _rearranged_vjp)
 
 
 def _unique_values_vjp(ans, x):
@@ -598,14 +1054,36 @@ defvjp("unique_values", _unique_values_vjp)
 
 
 def _unique_vjp(ans, x, *a, axis=None, **k):
-    if axis is not None:
-        raise TypeError("unique: gradients are implemented for axis=None only")
+    if len(a) > 3:  # unique(ar, return_index, return_inverse, return_counts, axis)
+        axis = a[3]
     one = type(ans) is MinArray
+    if axis is not None:  # unique slices along axis: each input slice takes its unique slice's cotangent
+        inv = numpy.unique(_key_plain(x), axis=axis, return_inverse=True)[1].reshape(-1)
+        return lambda g: (A("take", g if one else g[0], inv, axis=axis),)
     return lambda g: (_unique_values_vjp(None, x)(g if one else g[0]),)
 
 
 defvjp_all("unique", _unique_vjp)
-defvjp_all("unique_all", lambda ans, x: lambda g: (_unique_values_vjp(None, x)(g[0]),))
+for _op in ("unique_all", "unique_counts", "unique_inverse"):
+    defvjp_all(_op, lambda ans, x: lambda g: (_unique_values_vjp(None, x)(g[0]),))
+
+
+def _select_vjp(ans, condlist, choicelist, default=0):
+    """np.select: each element comes from the first choice whose condition holds, else from default."""
+    conds = [_key_plain(c) if type(c) is MinArray else numpy.asarray(c) for c in condlist]
+    shape = ans.shape
+    which = numpy.select([numpy.broadcast_to(c, shape) for c in conds], list(range(len(conds))), len(conds))
+
+    def vjp(g):
+        cts = [A("where", asarray_like(which == i, g.device), g, 0.0) for i in range(len(conds))]
+        return (None, cts, A("where", asarray_like(which == len(conds), g.device), g, 0.0))
+    return vjp
+
+
+defvjp_all("select", _select_vjp)
+defvjp("full_like", None, lambda ans, a, fill_value, *k, **kw: lambda g: g)
+defvjp("full", None, lambda ans, shape, fill_value, *k, **kw: lambda g: g)
+defvjp("bincount", None, lambda ans, x, weights=None, minlength=0: lambda g: A("take", g, _key_plain(x)))
 
 
 # ---------------------------------------------------------------- products
@@ -614,6 +1092,8 @@ def _mT(x):
 
 
 def _matmul_vjp_a(ans, a, b, **k):
+    b = _arr(b, a)
+
     def vjp(g):
         if b.ndim == 1:
             return _mul(A("expand_dims", g, -1), b)
@@ -624,6 +1104,8 @@ def _matmul_vjp_a(ans, a, b, **k):
 
 
 def _matmul_vjp_b(ans, a, b, **k):
+    a = _arr(a, b)
+
     def vjp(g):
         if a.ndim == 1:
             gg = g if b.ndim == 1 else A("expand_dims", g, -2)
@@ -640,13 +1122,14 @@ VJPS["linalg.matmul"] = VJPS["matmul"]
 
 def _dot_vjp(i):
     def maker(ans, a, b, out=None):
-        if a.ndim <= 2 and b.ndim <= 2 and a.ndim and b.ndim:
-            return (_matmul_vjp_a if i == 0 else _matmul_vjp_b)(ans, a, b)
+        a, b = (a, _arr(b, a)) if i == 0 else (_arr(a, b), b)
         if a.ndim == 0 or b.ndim == 0:
             other = b if i == 0 else a
             return lambda g: _mul(g, other)
-        # Note: N-d dot contracts a's last axis with b's second-to-last: rewritten as tensordot.
-        return lambda g: _tensordot_grad(i, g, a, b, ([a.ndim - 1], [b.ndim - 2]))
+        if a.ndim <= 2 and b.ndim <= 2:
+            return (_matmul_vjp_a if i == 0 else _matmul_vjp_b)(ans, a, b)
+        # Note: N-d dot contracts a's last axis with b's second-to-last (its only one when b is 1-d): as tensordot
+        return lambda g: _tensordot_grad(i, g, a, b, ([a.ndim - 1], [max(b.ndim - 2, 0)]))
     return maker
 
 
@@ -679,6 +1162,7 @@ def _tensordot_grad(i, g, a, b, axes):
 
 def _tensordot_maker(i):
     def maker(ans, a, b, axes=2, **k):
+        a, b = (a, _arr(b, a)) if i == 0 else (_arr(a, b), b)
         return lambda g: _tensordot_grad(i, g, a, b, _td_axes(axes, a, b))
     return maker
 
@@ -688,53 +1172,168 @@ VJPS["linalg.tensordot"] = VJPS["tensordot"]
 
 
 def _vecdot_maker(i):
-    def maker(ans, x1, x2, axis=-1, **k):
-        other = x2 if i == 0 else x1
-        return lambda g: _mul(A("expand_dims", g, axis if axis < 0 else axis - max(x1.ndim, x2.ndim)), other)
+    def maker(ans, x1, x2, *a, axis=-1, **k):
+        x1, x2 = (x1, _arr(x2, x1)) if i == 0 else (_arr(x1, x2), x2)
+        ax = axis if axis < 0 else axis - max(x1.ndim, x2.ndim)
+
+        def vjp(g):  # vecdot conjugates x1: sum(conj(x1) x2); so x1's cotangent is conj(g x2)
+            ge = A("expand_dims", g, ax)
+            return _cj(_mul(ge, x2)) if i == 0 else _mul(ge, _cj(x1))
+        return vjp
     return maker
 
 
 defvjp("vecdot", _vecdot_maker(0), _vecdot_maker(1))
 VJPS["linalg.vecdot"] = VJPS["vecdot"]
-defvjp("inner", lambda ans, a, b: lambda g: _tensordot_grad(0, g, a, b, ([a.ndim - 1], [b.ndim - 1])),
-       lambda ans, a, b: lambda g: _tensordot_grad(1, g, a, b, ([a.ndim - 1], [b.ndim - 1])))
-defvjp("vdot", lambda ans, a, b: lambda g: A("reshape", _mul(g, b), a.shape),
-       lambda ans, a, b: lambda g: A("reshape", _mul(g, a), b.shape))
-defvjp("outer", lambda ans, a, b, out=None: lambda g: A("reshape", A("matmul", g, A("ravel", b)), a.shape),
-       lambda ans, a, b, out=None: lambda g: A("reshape", A("matmul", A("ravel", a), g), b.shape))
+def _inner_maker(i):
+    def maker(ans, a, b):
+        a, b = (a, _arr(b, a)) if i == 0 else (_arr(a, b), b)
+        if a.ndim == 0 or b.ndim == 0:
+            other = b if i == 0 else a
+            return lambda g: _mul(g, other)
+        return lambda g: _tensordot_grad(i, g, a, b, ([a.ndim - 1], [b.ndim - 1]))
+    return maker
+
+
+defvjp("inner", _inner_maker(0), _inner_maker(1))
+# vdot(a, b) = sum(conj(a) b) over the flattened arrays
+defvjp("vdot", lambda ans, a, b: lambda g: A("reshape", _cj(_mul(g, _arr(b, a))), a.shape),
+       lambda ans, a, b: lambda g: A("reshape", _mul(g, _cj(_arr(a, b))), b.shape))
+defvjp("outer", lambda ans, a, b, out=None: lambda g: A("reshape", A("matmul", g, A("ravel", _arr(b, a))), _shape(a)),
+       lambda ans, a, b, out=None: lambda g: A("reshape", A("matmul", A("ravel", _arr(a, b)), g), _shape(b)))
 VJPS["linalg.outer"] = VJPS["outer"]
-defvjp("cross", lambda ans, a, b, *x, **k: lambda g: A("cross", b, g, *x, **k),
-       lambda ans, a, b, *x, **k: lambda g: A("cross", g, a, *x, **k))
-defvjp("linalg.cross", lambda ans, a, b, axis=-1: lambda g: A("linalg.cross", b, g, axis=axis),
-       lambda ans, a, b, axis=-1: lambda g: A("linalg.cross", g, a, axis=axis))
+
+
+def _cross_parts(a, b, axisa, axisb, axisc, axis):
+    """a and b with their vector axes last and padded to 3 components, how many each had, and the result's axis."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a3, b3 = A("moveaxis", a, axisa, -1), A("moveaxis", b, axisb, -1)
+    na, nb = a3.shape[-1], b3.shape[-1]
+    return _to3(a3, na), _to3(b3, nb), na, nb, axisc
+
+
+def _to3(v, n):
+    return v if n == 3 else A("pad", v, [(0, 0)] * (v.ndim - 1) + [(0, 1)])
+
+
+def _cross_maker(i):
+    def maker(ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+        a, b = (a, _arr(b, a)) if i == 0 else (_arr(a, b), b)
+        a3, b3, na, nb, axisc_ = _cross_parts(a, b, axisa, axisb, axisc, axis)
+        x = (a, b)[i]
+        ax_in = ((axisa, axisb)[i] if axis is None else axis) % x.ndim - x.ndim  # from the right: g may broadcast
+
+        def vjp(g):
+            if na == 2 and nb == 2:  # the result is the z component alone
+                z = A("zeros_like", g)
+                g3 = A("stack", [z, z, g], -1)
+            else:
+                g3 = A("moveaxis", g, axisc_, -1)
+            ct = A("cross", b3, g3) if i == 0 else A("cross", g3, a3)  # (a x b) . g = a . (b x g) = b . (g x a)
+            n = (na, nb)[i]
+            if n == 2:
+                ct = A("getitem", ct, (Ellipsis, slice(0, 2)))
+            return A("moveaxis", ct, -1, ax_in)
+        return vjp
+    return maker
+
+
+defvjp("cross", _cross_maker(0), _cross_maker(1))
+defvjp("linalg.cross", lambda ans, a, b, axis=-1: _cross_maker(0)(ans, a, b, axis=axis),
+       lambda ans, a, b, axis=-1: _cross_maker(1)(ans, a, b, axis=axis))
+
+
+def _kron_maker(i):
+    def maker(ans, a, b):
+        a, b = (a, _arr(b, a)) if i == 0 else (_arr(a, b), b)
+        nd = max(a.ndim, b.ndim)
+        sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+        la, lb = _LETTERS[:nd], _LETTERS[nd:2 * nd]
+
+        def vjp(g):  # kron's result, split as (a0, b0, a1, b1, ...), is the outer product of a and b
+            gs = A("reshape", g, tuple(v for pair in zip(sa, sb, strict=True) for v in pair))
+            lg = "".join(p + q for p, q in zip(la, lb, strict=True))
+            if i == 0:
+                return A("reshape", A("einsum", f"{lg},{lb}->{la}", gs, A("reshape", b, sb)), a.shape)
+            return A("reshape", A("einsum", f"{lg},{la}->{lb}", gs, A("reshape", a, sa)), b.shape)
+        return vjp
+    return maker
+
+
+defvjp("kron", _kron_maker(0), _kron_maker(1))
+
+
+def _sublist_letters(sub):
+    """einsum's sublist form as subscripts: NumPy's labels, 0-25 -> A-Z and 26-51 -> a-z, Ellipsis -> '...'."""
+    return "".join("..." if v is Ellipsis else chr(ord("A") + v) if v < 26 else chr(ord("a") + v - 26) for v in sub)
+
+
+def einsum_spec(operands):
+    """(subscripts of each operand, output subscripts, positions of the operands in the call), with every ellipsis
+    spelt out in letters, from either form of an einsum call."""
+    if isinstance(operands[0], str):
+        spec = operands[0].replace(" ", "")
+        arrays, positions = operands[1:], list(range(1, len(operands)))
+        lhs, arrow, out = spec.partition("->")
+        ins, explicit = lhs.split(","), bool(arrow)
+    else:
+        n = len(operands) // 2
+        arrays, positions = [operands[2 * j] for j in range(n)], [2 * j for j in range(n)]
+        ins = [_sublist_letters(operands[2 * j + 1]) for j in range(n)]
+        explicit = len(operands) % 2 == 1
+        out = _sublist_letters(operands[-1]) if explicit else ""
+    ndims = [len(_shape(a)) for a in arrays]
+    used = set("".join(ins) + out)
+    free = [c for c in _LETTERS if c not in used]
+    n_ell = max([nd - (len(sub) - 3) for sub, nd in zip(ins, ndims, strict=True) if "..." in sub], default=0)
+    ell = "".join(free[:n_ell])
+    ins = [sub.replace("...", ell[n_ell - (nd - (len(sub) - 3)):]) if "..." in sub else sub
+           for sub, nd in zip(ins, ndims, strict=True)]
+    if explicit:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return ins, out, positions
 
 
 def _einsum_vjp(ans, *operands, **k):
-    spec, ops = operands[0], operands[1:]
-    if not isinstance(spec, str):
-        raise TypeError("einsum: gradients need the subscripts-string form einsum('ij,jk->ik', a, b)")
-    spec = spec.replace(" ", "")
-    ins, out = spec.split("->") if "->" in spec else (spec, None)
-    ins = ins.split(",")
-    if out is None:
-        letters = "".join(ins)
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c.isalpha()))
+    ins, out, positions = einsum_spec(operands)
+    arrays = [operands[p] for p in positions]
+    used = set("".join(ins) + out)
+
+    def ct_of(i, g):
+        """One einsum: g and the other operands, an identity for each repeated subscript of operand i (the
+        generalized diagonal) and a ones vector for each subscript only operand i has (summed away)."""
+        sub, shape = ins[i], _shape(arrays[i])
+        like = g
+        free = iter(c for c in _LETTERS if c not in used)
+        terms, args, target, seen = [out], [g], [], set()
+        for j, other in enumerate(arrays):
+            if j != i:
+                terms.append(ins[j])
+                args.append(_arr(other, like))
+        avail = set(out).union(*[set(ins[j]) for j in range(len(arrays)) if j != i])
+        for c, n in zip(sub, shape, strict=True):
+            if c in seen:
+                f = next(free)
+                terms.append(c + f)
+                args.append(asarray_like(numpy.eye(n, dtype=like.dtype), like.device))
+                target.append(f)
+                continue
+            seen.add(c)
+            target.append(c)
+            if c not in avail:
+                terms.append(c)
+                args.append(asarray_like(numpy.ones(n, dtype=like.dtype), like.device))
+                avail.add(c)
+        return A("einsum", ",".join(terms) + "->" + "".join(target), *args)
 
     def vjp(g):
-        cts = [None]
-        for i, sub in enumerate(ins):
-            if "." in sub or len(set(sub)) != len(sub):
-                raise TypeError("einsum: gradients with ellipses or repeated subscripts in one operand are not "
-                                "supported")
-            others = [ins[j] for j in range(len(ins)) if j != i]
-            missing = [c for c in sub if c not in out and all(c not in o for o in others)]
-            lhs = ",".join([out] + others)
-            tgt = "".join(c for c in sub if c not in missing)
-            r = A("einsum", f"{lhs}->{tgt}", g, *[ops[j] for j in range(len(ins)) if j != i])
-            if missing:  # summed-away axes of this operand alone: broadcast back
-                shape = tuple(1 if c in missing else ops[i].shape[sub.index(c)] for c in sub)
-                r = A("broadcast_to", A("reshape", r, shape), ops[i].shape)
-            cts.append(r)
+        cts = [None] * len(operands)
+        for i, p in enumerate(positions):
+            cts[p] = ct_of(i, g)
         return tuple(cts)
     return vjp
 
@@ -742,7 +1341,10 @@ def _einsum_vjp(ans, *operands, **k):
 defvjp_all("einsum", _einsum_vjp)
 
 
-# ---------------------------------------------------------------- linear algebra (real inputs)
+# ---------------------------------------------------------------- linear algebra
+# Note: the holomorphic ones (inv, solve, det, matrix_power) are J^T g as for real input.  The others are derived
+# in the "natural" convention of the literature (gradient G = dL/dRe + i dL/dIm, conjugate transposes), and taken
+# into ours by c = conj(N(conj(g))): _natural.  For real input both are the same formula.
 def _eye(n, like):
     """An n x n identity with like's dtype, on like's device (a constant: VJPs must not mix devices)."""
     return asarray_like(numpy.eye(n, dtype=like.dtype), like.device)
@@ -752,12 +1354,38 @@ def _eye_like(a):
     return _eye(a.shape[-1], a)
 
 
+def _mH(x):
+    return _cj(_mT(x))
+
+
+def _natural(vjp):
+    """A VJP written in the natural convention, as one in ours: g -> conj(vjp(conj(g)))."""
+    def ours(g):
+        if type(g) is tuple or hasattr(g, "_fields"):
+            return tuple(_cj(c) for c in vjp(tuple(_cj(v) for v in g)))
+        return _cj(vjp(_cj(g)))
+    return ours
+
+
+def _one_triangle(gh, lower=True):
+    """The cotangent of A for an op that reads a Hermitian matrix from one triangle of A (eigh, cholesky): the
+    gradient gh with respect to that Hermitian matrix, folded onto the triangle read (natural convention; the
+    diagonal's imaginary part is ignored by LAPACK, so its gradient is real)."""
+    both = A("add", gh, _mH(gh))
+    off = A("tril", both, -1) if lower else A("triu", both, 1)
+    diag = A("real", A("diagonal", gh, 0, -2, -1)) if _complex(gh) else A("diagonal", gh, 0, -2, -1)
+    return A("add", off, _mul(A("expand_dims", diag, -1), _eye(gh.shape[-1], gh)))
+
+
 defvjp("linalg.inv", lambda ans, a: lambda g: A("negative", A("matmul", A("matmul", _mT(ans), g), _mT(ans))))
+_NUMPY1 = numpy.lib.NumpyVersion(numpy.__version__) < "2.0.0"
 
 
 def _solve_maker(i):
     def maker(ans, a, b):
-        vec = b.ndim == 1
+        a, b = (a, _arr(b, a)) if i == 0 else (_arr(a, b), b)
+        # NumPy 1.x: b is a stack of vectors when it has one axis fewer than a; NumPy 2: only when it is 1-d
+        vec = b.ndim == 1 or (_NUMPY1 and b.ndim == a.ndim - 1)
 
         def vjp(g):
             gb = A("linalg.solve", _mT(a), g)
@@ -770,150 +1398,231 @@ def _solve_maker(i):
     return maker
 
 
+def _mat(v):
+    """Scalars (one per matrix of a batch) as (..., 1, 1), to scale matrices."""
+    return A("expand_dims", A("expand_dims", v, -1), -1)
+
+
 defvjp("linalg.solve", _solve_maker(0), _solve_maker(1))
-defvjp("linalg.det", lambda ans, a: lambda g: _mul(A("expand_dims", A("expand_dims", _mul(g, ans), -1), -1),
-                                                  _mT(A("linalg.inv", a))))
-defvjp_all("linalg.slogdet", lambda ans, a: lambda g: (_mul(A("expand_dims", A("expand_dims", g[1], -1), -1),
-                                                            _mT(A("linalg.inv", a))),))
+defvjp("linalg.det", lambda ans, a: lambda g: _mul(_mat(_mul(g, ans)), _mT(A("linalg.inv", a))))
 
 
-def _cholesky_vjp(ans, a, *k, **kw):
-    def vjp(g):
-        L = ans
-        n = L.shape[-1]
-        phi = _div(A("tril", A("matmul", _mT(L), g)), A("add", _eye(n, L), 1.0)
-                   if L.device.kind == "cpu" else A("add", _eye_like(L), 1.0))
-        # S = L^-T phi L^-1
-        s = A("linalg.solve", _mT(L), _mT(A("linalg.solve", _mT(L), _mT(phi))))
-        return _mul(A("add", s, _mT(s)), 0.5)
+def _slogdet_vjp(ans, a):
+    def vjp(g):  # t = tr(A^-1 dA): d logabsdet = Re t, d sign = sign i Im t; so c = (g1 + i Im(g0 sign)) A^-T
+        c = g[1]
+        if _complex(a):
+            c = A("add", c, _mul(A("imag", _mul(g[0], ans[0])), 1j))
+        return (_mul(_mat(c), _mT(A("linalg.inv", a))),)
     return vjp
+
+
+defvjp_all("linalg.slogdet", _slogdet_vjp)
+
+
+def _cholesky_vjp(ans, a, *k, upper=False, **kw):
+    L = _mH(ans) if upper else ans
+
+    def natural(gl):  # Murray (2016): S = L^-H phi(L^H gL) L^-1, phi: lower triangle with half its diagonal
+        if upper:
+            gl = _mH(gl)
+        n = L.shape[-1]
+        phi = A("tril", A("matmul", _mH(L), gl))
+        phi = A("subtract", phi, _mul(A("expand_dims", A("diagonal", phi, 0, -2, -1), -1), _eye(n, phi), 0.5))
+        s = A("linalg.solve", _mH(L), _mH(A("linalg.solve", _mH(L), _mH(phi))))
+        return _one_triangle(_mul(A("add", s, _mH(s)), 0.5), lower=not upper)
+    return _natural(natural)
 
 
 defvjp("linalg.cholesky", _cholesky_vjp)
 
 
-def _eigh_vjp(ans, a, *k, **kw):
+def _gauge_check(op, d, dtype):
+    """A complex eigen/singular vector has a free phase; a function that depends on it has no gradient."""
+    im = numpy.abs(_key_plain(A("imag", d)))
+    tol = 100 * d.shape[-1] * numpy.finfo(dtype).eps * (1.0 + numpy.abs(_key_plain(d)).max(initial=0.0))
+    if im.size and im.max() > tol:
+        raise TypeError(f"{op}: the function depends on the phases of complex eigen/singular vectors, which the "
+                        "decomposition leaves free: its gradient is undefined")
+
+
+def _eigh_vjp(ans, a, UPLO="L", **kw):
     w, v = ans[0], ans[1]
 
-    def vjp(g):
+    def natural(g):
         gw, gv = g[0], g[1]
-        n = w.shape[-1]
-        eye = _eye_like(a)
+        eye = _eye(w.shape[-1], v)
         wr = A("expand_dims", w, -2)
-        diff = A("add", A("subtract", wr, _mT(wr)), eye)  # w_j - w_i off the diagonal, 1 on it
-        f = _div(A("subtract", 1.0, eye), diff)
-        inner = _mul(A("expand_dims", gw, -2), v) if n else v
-        t = A("matmul", inner, _mT(v))
-        t = A("add", t, A("matmul", A("matmul", v, _mul(f, A("matmul", _mT(v), gv))), _mT(v)))
-        return (_mul(A("add", t, _mT(t)), 0.5),)
-    return vjp
+        f = _div(A("subtract", 1.0, eye), A("add", A("subtract", wr, _mT(wr)), eye))  # 1/(w_j - w_i), 0 on diag
+        p = A("matmul", _mH(v), gv)
+        if _complex(v):
+            _gauge_check("linalg.eigh", A("diagonal", p, 0, -2, -1), v.dtype)
+        s = A("add", _mul(A("expand_dims", gw, -2), eye), _mul(f, p))
+        return (_one_triangle(A("matmul", A("matmul", v, s), _mH(v)), UPLO == "L"),)
+    return _natural(natural)
+
+
+def _eigvalsh_vjp(ans, a, UPLO="L", **kw):
+    w, v = A("linalg.eigh", a, UPLO)
+    return _natural(lambda g: _one_triangle(A("matmul", _mul(v, A("expand_dims", g, -2)), _mH(v)), UPLO == "L"))
 
 
 defvjp_all("linalg.eigh", _eigh_vjp)
-defvjp("linalg.eigvalsh", lambda ans, a, *k, **kw: _eigvalsh_vjp(a))
+defvjp("linalg.eigvalsh", _eigvalsh_vjp)
 
 
-def _eigvalsh_vjp(a):
-    w, v = A("linalg.eigh", a)
-
-    def vjp(g):
-        t = A("matmul", _mul(A("expand_dims", g, -2), v), _mT(v))
-        return _mul(A("add", t, _mT(t)), 0.5)
-    return vjp
+def _svd_natural(a, u, s, vh, gu, gs, gvh, hermitian):
+    """The SVD's VJP in the natural convention, reduced matrices (Townsend 2016, with conjugate transposes and the
+    imaginary diagonal term of the complex case)."""
+    k = s.shape[-1]
+    eye = _eye(k, s)
+    sr = A("expand_dims", _sq(s), -2)
+    f = _div(A("subtract", 1.0, eye), A("add", A("subtract", sr, _mT(sr)), eye))  # 1/(s_j^2 - s_i^2)
+    v, gv = _mH(vh), _mH(gvh)
+    m, n = a.shape[-2], a.shape[-1]
+    s_mat = _mul(A("expand_dims", s, -2), eye)
+    s_inv = _mul(A("expand_dims", _div(1.0, s), -2), eye)
+    j, kk = A("matmul", _mH(u), gu), A("matmul", _mH(v), gv)
+    x = A("add", A("matmul", _mul(f, A("subtract", j, _mH(j))), s_mat),
+          A("matmul", s_mat, _mul(f, A("subtract", kk, _mH(kk)))))
+    diag = gs
+    if _complex(a):
+        dj, dk = A("diagonal", j, 0, -2, -1), A("diagonal", kk, 0, -2, -1)
+        _gauge_check("linalg.svd", A("add", dj, dk), a.dtype)
+        diag = A("add", gs, _mul(_div(A("imag", dj), s), 1j))
+    x = A("add", x, _mul(A("expand_dims", diag, -2), eye))
+    out = A("matmul", A("matmul", u, x), vh)
+    if m > k:
+        proj = A("subtract", _eye(m, u), A("matmul", u, _mH(u)))
+        out = A("add", out, A("matmul", A("matmul", A("matmul", proj, gu), s_inv), vh))
+    if n > k:
+        proj = A("subtract", _eye(n, v), A("matmul", v, _mH(v)))
+        out = A("add", out, A("matmul", A("matmul", u, s_inv), A("matmul", _mH(gv), proj)))
+    return _one_triangle(out) if hermitian else out
 
 
 def _svd_vjp(ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     if not compute_uv:
-        return lambda g: (_svdvals_grad(a, g),)
+        return lambda g: (_svdvals_grad(a, g, hermitian),)
     if full_matrices and a.shape[-1] != a.shape[-2]:
-        raise TypeError("linalg.svd: gradients need full_matrices=False for a non-square matrix")
+        raise TypeError("linalg.svd: gradients need full_matrices=False for a non-square matrix (the extra "
+                        "singular vectors are not unique)")
     u, s, vh = ans[0], ans[1], ans[2]
+    return _natural(lambda g: (_svd_natural(a, u, s, vh, g[0], g[1], g[2], hermitian),))
 
+
+def _svdvals_grad(a, g, hermitian=False):
+    u, s, vh = A("linalg.svd", a, False, True, hermitian)
+    out = _cj(A("matmul", _mul(u, A("expand_dims", g, -2)), vh))  # natural U diag(g) V^H, in ours
+    return _natural(_one_triangle)(out) if hermitian else out
+
+
+def _eigvals_ct(a, g):
+    """eigvals is holomorphic in A (distinct eigenvalues): d w = diag(V^-1 dA V), so A's cotangent is
+    (V diag(g) V^-1)^T; for real A its real part (tape.fit)."""
+    v = A("linalg.eig", a)[1]
+    return _mT(A("matmul", _mul(v, A("expand_dims", g, -2)), A("linalg.inv", v)))
+
+
+def _eig_vjp(ans, a):
     def vjp(g):
-        gu, gs, gvh = g[0], g[1], g[2]
-        # autograd's real SVD VJP (Townsend 2016), for reduced matrices
-        k = s.shape[-1]
-        eye = _eye(k, s)
-        s2 = _sq(s)
-        sr = A("expand_dims", s2, -2)
-        f = _div(A("subtract", 1.0, eye), A("add", A("subtract", sr, _mT(sr)), eye))
-        v = _mT(vh)
-        gv = _mT(gvh)
-        m, n = a.shape[-2], a.shape[-1]
-        s_mat = _mul(A("expand_dims", s, -2), eye)
-        s_inv = _mul(A("expand_dims", _div(1.0, s), -2), eye)
-        utgu = A("matmul", _mT(u), gu)
-        vtgv = A("matmul", _mT(v), gv)
-        t1 = A("matmul", A("matmul", u, _mul(A("expand_dims", gs, -2), eye)), vh)
-        t2 = A("matmul", A("matmul", u, A("matmul", _mul(f, A("subtract", utgu, _mT(utgu))), s_mat)), vh)
-        t3 = A("matmul", A("matmul", u, A("matmul", s_mat, _mul(f, A("subtract", vtgv, _mT(vtgv))))), vh)
-        out = A("add", A("add", t1, t2), t3)
-        if m > k:
-            eye_m = _eye(m, s)
-            proj = A("subtract", eye_m, A("matmul", u, _mT(u)))
-            out = A("add", out, A("matmul", A("matmul", A("matmul", proj, gu), s_inv), vh))
-        if n > k:
-            eye_n = _eye(n, s)
-            proj = A("subtract", eye_n, A("matmul", v, _mT(v)))
-            out = A("add", out, A("matmul", A("matmul", u, s_inv), A("matmul", _mT(gv), proj)))
-        return (out,)
+        gv = g[1]
+        if bool(A("any", A("not_equal", gv, 0.0))):
+            raise TypeError("linalg.eig: gradients through the eigenvectors are not implemented (their scale and "
+                            "phase are LAPACK's conventions); the eigenvalues have gradients (linalg.eigvals)")
+        return (_eigvals_ct(a, g[0]),)
     return vjp
 
 
-def _svdvals_grad(a, g):
-    u, s, vh = A("linalg.svd", a, full_matrices=False)
-    return A("matmul", _mul(u, A("expand_dims", g, -2)), vh)
-
-
+defvjp_all("linalg.eig", _eig_vjp)
+defvjp("linalg.eigvals", lambda ans, a: lambda g: _eigvals_ct(a, g))
 defvjp_all("linalg.svd", _svd_vjp)
 defvjp("linalg.svdvals", lambda ans, a: lambda g: _svdvals_grad(a, g))
 
 
+# ---- norms
+def _safe(v):
+    return A("where", A("equal", v, 0.0), 1.0, v)
+
+
+def _vector_norm_ct(g, ans, x, axis, keepdims, ord):
+    """Cotangent of a vector norm of x over axis (an int, a tuple, or None for all); 0 where the 2-norm is 0."""
+    ge, ae = _expand(g, x, axis, keepdims), _expand(ans, x, axis, keepdims)
+    if ord is None or ord == 2:
+        return _div(_mul(ge, _cj(x)), _safe(ae))
+    if ord == 1:
+        return _mul(ge, _unit(x))
+    if ord == 0:
+        return A("zeros_like", x)
+    if ord in (math.inf, -math.inf):  # shared between the elements that attain the extremum
+        hit = A("astype", A("equal", A("abs", x), ae), ae.dtype)
+        n = A("sum", hit, _axes(axis, x.ndim), None, None, True)
+        return _div(_mul(ge, hit, _unit(x)), _safe(n))
+    p = float(ord)
+    return _mul(ge, _unit(x), _div(A("pow", A("abs", x), p - 1.0), A("pow", _safe(ae), p - 1.0)))
+
+
+def _matrix_norm_ct(g, ans, x, axes, keepdims, ord):
+    """Cotangent of a matrix norm of x over the two axes `axes`."""
+    r, c = (a % x.ndim for a in axes)
+    if ord in (None, "fro"):
+        return _vector_norm_ct(g, ans, x, (r, c), keepdims, 2)
+    ge = _expand(g, x, (r, c), keepdims)
+    if ord in ("nuc", 2, -2):  # the singular values: natural gradient U V^H, u1 v1^H or un vn^H
+        xm = A("moveaxis", x, (r, c), (-2, -1))
+        u, s, vh = A("linalg.svd", xm, False)
+        if ord != "nuc":
+            pick = slice(0, 1) if ord == 2 else slice(s.shape[-1] - 1, s.shape[-1])
+            u, vh = A("getitem", u, (Ellipsis, slice(None), pick)), A("getitem", vh, (Ellipsis, pick, slice(None)))
+        return _mul(ge, A("moveaxis", _cj(A("matmul", u, vh)), (-2, -1), (r, c)))
+    if ord in (1, -1, math.inf, -math.inf):  # the largest/smallest column (1) or row (inf) sum of |x|
+        along = r if ord in (1, -1) else c
+        sums = A("sum", A("abs", x), along, None, None, True)
+        hit = A("astype", A("equal", sums, ans if keepdims else A("expand_dims", ans, (r, c))), sums.dtype)
+        n = A("sum", hit, (r, c), None, None, True)  # how many columns (rows) attain it
+        return _div(_mul(ge, _unit(x), hit), _safe(n))
+    raise TypeError(f"linalg.norm: no gradient for the matrix norm ord={ord!r}")
+
+
 def _norm_vjp(ans, x, ord=None, axis=None, keepdims=False):
-    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and x.ndim == 2 or isinstance(axis, tuple))):
-        raise TypeError(f"linalg.norm: gradients are implemented for the 2-norm and Frobenius norm, not ord={ord!r}")
-    return lambda g: _div(_mul(_expand(g, x, axis, keepdims), x), _expand(ans, x, axis, keepdims))
-
-
-def _vector_norm_vjp(ans, x, axis=None, keepdims=False, ord=2):
-    def vjp(g):
-        ge, ae = _expand(g, x, axis, keepdims), _expand(ans, x, axis, keepdims)
-        if ord == 2:
-            return _div(_mul(ge, x), ae)
-        if ord == 1:
-            return _mul(ge, A("sign", x))
-        if ord in (math.inf, -math.inf):
-            ax = A("abs", x)
-            hit = A("astype", A("equal", ax, ae), x.dtype)
-            n = A("sum", hit, axis=_axes(axis, x.ndim), keepdims=True)
-            return _div(_mul(ge, hit, A("sign", x)), n)
-        p = float(ord)
-        return _mul(ge, A("sign", x), _div(A("pow", A("abs", x), p - 1.0), A("pow", ae, p - 1.0)))
-    return vjp
-
-
-def _matrix_norm_vjp(ans, x, keepdims=False, ord="fro"):
-    if ord != "fro":
-        raise TypeError(f"linalg.matrix_norm: gradients are implemented for ord='fro', not ord={ord!r}")
-    return lambda g: _div(_mul(_expand(g, x, (-2, -1), keepdims), x), _expand(ans, x, (-2, -1), keepdims))
+    if axis is None and ord is None:
+        return lambda g: _vector_norm_ct(g, ans, x, None, keepdims, 2)
+    if axis is None:
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+    if len(axes) == 2:
+        return lambda g: _matrix_norm_ct(g, ans, x, axes, keepdims, ord)
+    return lambda g: _vector_norm_ct(g, ans, x, axes, keepdims, ord)
 
 
 defvjp("linalg.norm", _norm_vjp)
-defvjp("linalg.vector_norm", _vector_norm_vjp)
-defvjp("linalg.matrix_norm", _matrix_norm_vjp)
+defvjp("linalg.vector_norm", lambda ans, x, axis=None, keepdims=False, ord=2: lambda g: _vector_norm_ct(
+    g, ans, x, axis, keepdims, ord))
+defvjp("linalg.matrix_norm", lambda ans, x, keepdims=False, ord="fro": lambda g: _matrix_norm_ct(
+    g, ans, x, (-2, -1), keepdims, ord))
 
 
-def _pinv_vjp(ans, a, *k, **kw):
-    def vjp(g):
+def _lower_hermitian(a):
+    """The Hermitian matrix that LAPACK's eigh reads from a's lower triangle (diagonal's imaginary part dropped)."""
+    low = A("tril", a, -1)
+    diag = A("diagonal", a, 0, -2, -1)
+    diag = A("real", diag) if _complex(a) else diag
+    return A("add", A("add", low, _mH(low)), _mul(A("expand_dims", diag, -1), _eye(a.shape[-1], a)))
+
+
+def _pinv_vjp(ans, a, rcond=None, hermitian=False, **kw):
+    eff = _lower_hermitian(a) if hermitian else a  # hermitian=True: pinv of what eigh reads
+
+    def natural(g):  # Golub and Pereyra (1973)
         p = ans
-        m, n = a.shape[-2], a.shape[-1]
-        left = A("subtract", _eye(m, a), A("matmul", a, p))    # I - A A+
-        right = A("subtract", _eye(n, a), A("matmul", p, a))   # I - A+ A
-        t1 = A("negative", A("matmul", A("matmul", _mT(p), g), _mT(p)))
-        t2 = A("matmul", A("matmul", left, _mT(g)), A("matmul", p, _mT(p)))
-        t3 = A("matmul", A("matmul", A("matmul", _mT(p), p), _mT(g)), right)
-        return A("add", A("add", t1, t2), t3)
-    return vjp
+        m, n = eff.shape[-2], eff.shape[-1]
+        left = A("subtract", _eye(m, eff), A("matmul", eff, p))    # I - A A+
+        right = A("subtract", _eye(n, eff), A("matmul", p, eff))   # I - A+ A
+        t1 = A("negative", A("matmul", A("matmul", _mH(p), g), _mH(p)))
+        t2 = A("matmul", A("matmul", left, _mH(g)), A("matmul", p, _mH(p)))
+        t3 = A("matmul", A("matmul", A("matmul", _mH(p), p), _mH(g)), right)
+        out = A("add", A("add", t1, t2), t3)
+        return _one_triangle(out) if hermitian else out
+    return _natural(natural)
 
 
 def _qr_vjp(ans, a, mode="reduced"):
@@ -921,13 +1630,17 @@ def _qr_vjp(ans, a, mode="reduced"):
         raise TypeError("linalg.qr: gradients are implemented for mode='reduced' with rows >= columns")
     q, r = ans[0], ans[1]
 
-    def vjp(g):
+    def natural(g):
         gq, gr = g[0], g[1]
-        m = A("subtract", A("matmul", r, _mT(gr)), A("matmul", _mT(gq), q))
-        sym = A("add", A("tril", m), _mT(A("tril", m, -1)))
+        m = A("subtract", A("matmul", r, _mH(gr)), A("matmul", _mH(gq), q))
+        low = A("tril", m, -1)
+        diag = A("diagonal", m, 0, -2, -1)
+        if _complex(m):  # R's diagonal is real: only the real part of m's diagonal counts
+            diag = A("real", diag)
+        sym = A("add", A("add", low, _mH(low)), _mul(A("expand_dims", diag, -1), _eye(m.shape[-1], m)))
         b = A("add", gq, A("matmul", q, sym))
-        return (_mT(A("linalg.solve", r, _mT(b))),)
-    return vjp
+        return (_mH(A("linalg.solve", r, _mH(b))),)
+    return _natural(natural)
 
 
 def _matrix_power_vjp(ans, a, n):
@@ -1103,9 +1816,10 @@ def _register_numpy2():
     if "matvec" in KERNELS:
         defvjp("matvec", lambda ans, a, v, **k: lambda g: _mul(A("expand_dims", g, -1), A("expand_dims", v, -2)),
                lambda ans, a, v, **k: lambda g: A("squeeze", A("matmul", A("expand_dims", g, -2), a), -2))
-    if "vecmat" in KERNELS:
-        defvjp("vecmat", lambda ans, v, a, **k: lambda g: A("squeeze", A("matmul", a, A("expand_dims", g, -1)), -1),
-               lambda ans, v, a, **k: lambda g: _mul(A("expand_dims", v, -1), A("expand_dims", g, -2)))
+    if "vecmat" in KERNELS:  # vecmat(v, a) = conj(v) @ a
+        defvjp("vecmat", lambda ans, v, a, **k: lambda g: _cj(A("squeeze", A("matmul", a, A("expand_dims", g, -1)),
+                                                                 -1)),
+               lambda ans, v, a, **k: lambda g: _mul(A("expand_dims", _cj(v), -1), A("expand_dims", g, -2)))
 
 
 _register_numpy2()
@@ -1191,9 +1905,15 @@ tape.NO_ANS.update(("add.outer", "subtract.outer", "multiply.outer", "diag"))
 
 
 def _nan_vjp(mean):
-    def maker(ans, x, axis=None, dtype=None, out=None, keepdims=False, **k):
+    def maker(ans, x, axis=None, dtype=None, out=None, keepdims=False, *a, where=None, **k):
+        if len(a) > 1:  # nansum(a, axis, dtype, out, keepdims, initial, where)
+            where = a[1]
+
         def vjp(g):
             keep = A("logical_not", A("isnan", x))
+            mask = _mask(x, where)
+            if mask is not None:
+                keep = A("logical_and", keep, A("astype", mask, bool))
             ct = A("where", keep, _expand(g, x, axis, keepdims), 0.0)
             if mean:
                 ct = _div(ct, A("sum", keep, _axes(axis, x.ndim), None, None, True))

@@ -9,6 +9,7 @@ import numpy as _numpy
 
 from .._array import MinArray as ndarray  # noqa: F401
 from . import _face, fft, linalg, random  # noqa: F401
+from ._index_tricks import c_, r_  # noqa: F401
 
 for _name in dir(_numpy):
     if isinstance(getattr(_numpy, _name), _numpy.ufunc):

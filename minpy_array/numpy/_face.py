@@ -7,7 +7,7 @@ import numpy
 
 from .._array import MinArray
 from .._dispatch import run
-from .._protocols import call_ufunc
+from .._protocols import _IN_PLACE, array_function, call_ufunc
 from ..ops.numpy_ops import KERNELS, OP_OF
 
 
@@ -73,6 +73,12 @@ _PROXIED = (numpy.random.Generator, numpy.random.RandomState)
 
 def function(func, name):
     """func(*args) through the engine; op name from the table when NumPy's function is a known op."""
+    if func in _IN_PLACE:  # copyto, put, ...: they write into their first argument, as numpy.copyto(minarray) does
+
+        @functools.wraps(func)
+        def in_place(*args, **kwargs):
+            return array_function(func, args, kwargs)
+        return in_place
     op = OP_OF.get(func) if not isinstance(func, types.MethodType) else None
     kernel = KERNELS[op] if op is not None else func
     op = op or name

@@ -82,6 +82,8 @@ def binary(dtypes, scalars=True):
     def guard(dts, args, kw):
         if kw or len(args) != 2 or not dts or dts[0] not in dtypes:
             return False
+        if len(dts) != builtins.sum(is_array(a) for a in args):  # arrays inside a list operand: NumPy converts
+            return False
         if len(dts) == 2:
             return dts[1] == dts[0]
         if not scalars:
