@@ -288,7 +288,9 @@ def _creation(name):
 
 
 def _full(shape, fill_value, dtype=None, device=None):
-    return _mx().np.full(shape, fill_value, dtype=numpy.dtype(dtype), ctx=_mxnet.context(device))
+    # Note: MXNet passes the fill value as text (mx.np.full(1, -0.0) gives 0.0): ones times an exact 0-d array
+    ones = _mx().np.ones(shape, dtype=numpy.dtype(dtype), ctx=_mxnet.context(device))
+    return ones * _const(fill_value, ones)
 
 
 def _like(name):

@@ -9,6 +9,7 @@ waits for a CUDA device.  Torch's own type promotion never runs: guards admit op
 scalar that keeps it, as NumPy's rules say), and the engine casts as the faces decide.
 """
 import builtins
+import math
 import operator
 
 import numpy
@@ -629,7 +630,7 @@ def full_guard(dts, args, kw):
     v = p["fill_value"]
     return (dt in HELD and p.get("order", "C") == "C" and p.get("like") is None
             and type(v) in (builtins.bool, builtins.int, builtins.float)
-            and (dt.kind == "f" and abs(v) <= numpy.finfo(dt).max or (dt.kind in "iu" and type(v) is builtins.int
+            and (dt.kind == "f" and _fits_float(v, dt) or (dt.kind in "iu" and type(v) is builtins.int
                                     and numpy.iinfo(dt).min <= v <= numpy.iinfo(dt).max)
                  or (dt.kind == "b" and type(v) is builtins.bool)))
 
@@ -663,9 +664,10 @@ def full_like_guard(dts, args, kw):
         return False
     dt = numpy.dtype(p.get("dtype") or dts[0])
     v = p["fill_value"]
-    return dt in HELD and (dt.kind == "f" and type(v) in (builtins.int, builtins.float)
-                           and abs(v) <= numpy.finfo(dt).max or dt.kind in "iu" and type(v) is builtins.int and numpy.iinfo(dt).min <= v
-                           <= numpy.iinfo(dt).max)
+    if dt.kind == "f":
+        return dt in HELD and type(v) in (builtins.int, builtins.float) and _fits_float(v, dt)
+    return dt in HELD and dt.kind in "iu" and type(v) is builtins.int and numpy.iinfo(dt).min <= v <= numpy.iinfo(
+        dt).max
 
 
 def asarray_guard(dts, args, kw):
@@ -690,6 +692,11 @@ def clip_guard(dts, args, kw):
 
 def sign_guard(dts, args, kw):
     return unary(FLOATS | SIGNED)(dts, args, kw)
+
+
+def _fits_float(v, dt):
+    # Note: torch refuses a finite fill value beyond the dtype's range; NumPy gives inf
+    return not math.isfinite(v) or abs(v) <= numpy.finfo(dt).max
 
 
 def _shape_ok(shape):

@@ -8,7 +8,7 @@ import warnings
 
 import numpy
 import pytest
-from conftest import requires_mxnet
+from conftest import requires_mxnet, requires_torch
 
 import minpy_array as mp
 import minpy_array.numpy as np
@@ -18,6 +18,7 @@ from minpy_array.autodiff import NONDIFF, VJPS, check_grads
 TARGETS = [
     pytest.param(("cpu", "numpy_only"), id="cpu-numpy_only"),
     pytest.param(("cpu", "prefer_mxnet"), id="cpu-prefer_mxnet", marks=requires_mxnet),
+    pytest.param(("torch:cpu", "auto"), id="torch:cpu", marks=requires_torch),
 ]
 NUMPY2 = numpy.lib.NumpyVersion(numpy.__version__) >= "2.0.0"
 
@@ -215,7 +216,7 @@ def elementwise(s):
                   F(lambda z: np.round(z, decimals=0) * z, (M, "q"), c=True)]
     s["fix"] = [F(lambda x: np.fix(x) * x, (M, "q"))]
     s["sinc"] = [F(lambda x: np.sinc(x), (M, "nz")), F(lambda z: np.sinc(z), (V, "nz"), c=True)]
-    bad = np.asarray([0.0, numpy.nan, numpy.inf])  # (the default replacement of inf, 1.8e308, would swamp the check)
+    bad = numpy.asarray([0.0, numpy.nan, numpy.inf])  # a NumPy constant: it goes to x's device (the default replacement of inf, 1.8e308, would swamp the check)
     s["nan_to_num"] = [F(lambda x: np.nan_to_num(x + bad, posinf=3.0), M),
                        F(lambda x: np.nan_to_num(x - bad, True, 0.5, 2.0, -2.0), V),
                        F(lambda z: np.nan_to_num(z + bad * 1j, neginf=1.0, posinf=2.0), V, c=True)]
@@ -647,9 +648,22 @@ if NUMPY2:
                     "in1d": "deprecated in NumPy 2 (isin is swept)"})
 
 
+def nn_ops(s):
+    """The nn layers' convolution and pooling ops (minpy_array.nn.layers), as a CS231n net calls them."""
+    from minpy_array.nn import layers
+
+    s["conv2d"] = [F(lambda x, w, b: layers.conv(x, w, b, 1, 1), (2, 2, 5, 4), (3, 2, 3, 3), (3,)),
+                   F(lambda x, w: layers.conv(x, w, None, 2, 0), (1, 2, 5, 5), (2, 2, 3, 3))]
+    s["max_pool2d"] = [F(lambda x: layers.max_pool(x, 2), ((1, 2, 4, 6), "d"), order=1),  # no second derivative
+                       F(lambda x: layers.max_pool(x, 3, 1), ((1, 1, 4, 5), "d"), order=1)]
+    s["avg_pool2d"] = [F(lambda x: layers.avg_pool(x, 2, 1), (1, 2, 4, 5)),
+                       F(lambda x: layers.avg_pool(x, 2) ** 2, (2, 1, 4, 4))]
+
+
 def _table():
     s = {}
-    for part in (elementwise, shapes, joining, reductions, indexing, creation, products, linalg, ffts, nondiff):
+    for part in (elementwise, shapes, joining, reductions, indexing, creation, products, linalg, ffts, nondiff,
+                 nn_ops):
         part(s)
     return s
 
