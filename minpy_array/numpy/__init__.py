@@ -8,7 +8,9 @@ with NumPy's default dtypes); dtypes, constants and classes are NumPy's own.  `n
 import numpy as _numpy
 
 from .._array import MinArray as ndarray  # noqa: F401
-from . import _face, fft, linalg, random  # noqa: F401
+from . import _face, fft, lib, linalg, random  # noqa: F401
+
+__version__ = _numpy.__version__  # NumPy's: the face follows the NumPy it runs on
 
 for _name in dir(_numpy):
     if isinstance(getattr(_numpy, _name), _numpy.ufunc):
