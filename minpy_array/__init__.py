@@ -5,6 +5,13 @@ exports only the library's own runtime API, listed in EXTENSIONS.
 """
 import math as _math
 
+try:
+    import _minpy_array_hook
+except ImportError:  # the package directory used on its own; ops._mxnet.load() still gives NumPy its alias itself
+    pass
+else:
+    _minpy_array_hook.install()  # `import mxnet` works from here on, on NumPy 1.26 too
+
 from . import fft, linalg
 from ._array import MinArray
 from ._config import (
@@ -166,6 +173,10 @@ def __getattr__(name):
         from .symbol import Function
 
         return Function
+    if name == "mxnet":  # the mxnet module as minpy_array loads it (ImportError naming the extra when missing)
+        from importlib import import_module
+
+        return import_module(".mxnet", __name__)
     raise AttributeError(f"module 'minpy_array' has no attribute {name!r}")
 
 _SUBMODULES = ("linalg", "fft")  # the standard's extensions; other submodules are not namespace names
