@@ -154,6 +154,7 @@ from ._set import isin, unique_all, unique_counts, unique_inverse, unique_values
 from ._sorting import argsort, sort
 from ._statistical import cumulative_prod, cumulative_sum, max, mean, min, prod, std, sum, var
 from ._utility import all, any, diff
+from .dispatch.policy import get_global_policy, record_op_stat, set_global_policy, show_op_stat, wrap_policy
 
 __array_api_version__ = "2025.12"
 
@@ -165,7 +166,9 @@ newaxis = None
 
 EXTENSIONS = ("MinArray", "Device", "device", "policy", "get_policy", "set_policy", "fallback_notice",
               "get_fallback_notice", "set_fallback_notice", "FallbackWarning", "FallbackError", "NoKernelError",
-              "op_stats", "reset_op_stats", "Function", "numpy", "autodiff", "nn", "interop", "EXTENSIONS")
+              "op_stats", "reset_op_stats", "Function", "numpy", "autodiff", "nn", "interop", "EXTENSIONS",
+              # MinPy's names (minpy_array.core, .context, .nn.model, .nn.io ... are MinPy's modules)
+              "set_global_policy", "get_global_policy", "wrap_policy", "record_op_stat", "show_op_stat")
 
 
 def __getattr__(name):
