@@ -174,6 +174,13 @@ def test_cross_kind_and_scalars():
     assert xp.result_type(f32, 1.0, 1j) == xp.complex64
 
 
+@pytest.mark.parametrize("args", [(), (1.0, 2.0), (1,), (True, 1j)])
+def test_result_type_of_python_scalars_alone_is_value_error(args):
+    for ns in (xp, strict):  # NumPy and the spec's reference raise ValueError; SciPy catches that one
+        with pytest.raises(ValueError, match="at least one array or dtype"):
+            ns.result_type(*args)
+
+
 def test_accumulation_and_transform_dtypes():
     assert xp.sum(xp.asarray([1, 2], dtype=xp.int8)).dtype == xp.int64
     assert xp.sum(xp.asarray([1, 2], dtype=xp.uint8)).dtype == xp.uint64

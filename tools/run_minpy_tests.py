@@ -1,8 +1,12 @@
-"""Run MinPy's own test files on minpy_array: `minpy` renamed to `minpy_array`, nothing else changed.
+"""Run MinPy's README code blocks and its own test files on minpy_array, with `minpy` renamed to `minpy_array`.
 
     python tools/run_minpy_tests.py PATH/TO/minpy [--only test_io ...] [--timeout 600]
 
-PATH/TO/minpy is a checkout of github.com/dmlc/minpy (not part of this repository).  Each test file under its
+PATH/TO/minpy is a checkout of github.com/dmlc/minpy (not part of this repository).  Each ```python block of its
+README.md (the code blocks of MinPy's blog post are the same) runs in a fresh interpreter; two mechanical edits
+make them Python 3, and are the only other changes: Python 2 `print x` statements become `print(x)`, and a line
+whose parentheses do not balance (the README's Function line lacks its closing one) gets the missing `)`.  A block
+passes when it runs without an exception.  Each test file under its
 tests/ is copied to a temporary directory with the module name `minpy` replaced by `minpy_array`, and run in a
 fresh interpreter that starts as an installed minpy_array does (minpy_array_hook.pth processed), so a file that
 imports mxnet before minpy_array runs as it would for a user.  Every top-level `test*` function is called, as nose
@@ -68,6 +72,44 @@ def renamed(source):
     return re.sub(r"\bminpy\b", "minpy_array", source)
 
 
+def python3(block):
+    """The two edits that make MinPy's README blocks Python 3 (see the module docstring)."""
+    lines = []
+    for line in block.splitlines():
+        m = re.match(r"^(\s*)print (.+?)(\s*#.*)?$", line)
+        if m:
+            line = f"{m.group(1)}print({m.group(2)}){m.group(3) or ''}"
+        code = line.split("#")[0]
+        line += ")" * max(0, code.count("(") - code.count(")"))
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def readme_blocks(checkout):
+    with open(os.path.join(checkout, "README.md")) as f:
+        return re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)
+
+
+def run_block(i, block, tmp, timeout):
+    path = os.path.join(tmp, f"readme_block_{i}.py")
+    with open(path, "w") as f:
+        f.write(python3(renamed(block)))
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-c", BLOCK_DRIVER, REPO, path], cwd=tmp, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "fail", f"timed out after {timeout} s", time.perf_counter() - start
+    return ("pass" if proc.returncode == 0 else "fail"), proc.stdout + proc.stderr, time.perf_counter() - start
+
+
+BLOCK_DRIVER = r"""
+import runpy, site, sys
+site.addsitedir(sys.argv[1])
+runpy.run_path(sys.argv[2], run_name="__main__")
+"""
+
+
 def run_file(rel, src, tmp, timeout):
     dst = os.path.join(tmp, rel.replace("/", "__"))
     with open(src) as f, open(dst, "w") as g:
@@ -97,6 +139,13 @@ def main(argv=None):
         p.error(f"{args.checkout} has no tests/ directory: is it a checkout of dmlc/minpy?")
     counts = {"pass": 0, "fail": 0, "xfail": 0, "xpass": 0, "not run": 0}
     with tempfile.TemporaryDirectory() as tmp:
+        for i, block in enumerate(readme_blocks(args.checkout) if args.only is None else ()):
+            status, output, secs = run_block(i, block, tmp, args.timeout)
+            counts[status] += 1
+            first = block.strip().splitlines()[0] if block.strip() else ""
+            print(f"{status.upper():8} README.md block {i + 1} ({first[:50]}...) ({secs:.1f} s)", flush=True)
+            if status == "fail" or args.verbose:
+                print("    " + output.strip().replace("\n", "\n    ")[-4000:], flush=True)
         for d in DIRS:
             folder = os.path.join(tests, d)
             for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
