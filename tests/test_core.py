@@ -144,3 +144,42 @@ def test_unknown_arguments_are_ignored_and_missing_ones_are_zeros():
     dw = core.grad(lambda w: np.sum(np.tanh(f(x=x, fc_weight=w))))(w)
     ref = autodiff.grad(lambda w: np.sum(np.tanh(strict(x, w, numpy.zeros(3)))))(w)
     numpy.testing.assert_allclose(dw.asnumpy(), ref.asnumpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- what MinPy's own tests checked, our way
+@pytest.mark.parametrize(("red", "ref"), [("sum", lambda x, **k: numpy.ones_like(x)),
+                                          ("max", lambda x, **k: x == x.max(**k, keepdims=True)),
+                                          ("min", lambda x, **k: x == x.min(**k, keepdims=True))])
+@pytest.mark.parametrize("kw", [{}, {"axis": 0}, {"axis": 1}, {"axis": 1, "keepdims": True}])
+def test_reduction_gradients(red, ref, kw):
+    x = numpy.array([[1.0, 2.0], [4.0, 3.0], [0.0, 5.0]])  # no ties: one element gets each gradient
+    g = core.grad(lambda x: getattr(np, red)(x, **kw))(x)
+    numpy.testing.assert_array_equal(g.asnumpy(), ref(x, **{k: v for k, v in kw.items() if k == "axis"}))
+
+
+def test_max_ties_share_the_gradient():
+    # Note: MinPy gave every tied element the whole gradient; a subgradient splits it (autograd and JAX do)
+    g = core.grad(lambda x: np.max(x, axis=1))(numpy.array([[0.0, 0.0], [1.0, 2.0]]))
+    numpy.testing.assert_array_equal(g.asnumpy(), [[0.5, 0.5], [0.0, 1.0]])
+
+
+@requires_mxnet
+def test_logistic_regression_through_a_function_trains():
+    s = mx().sym
+    f = core.Function(s.Activation(s.FullyConnected(s.Variable("x"), name="fc", num_hidden=4), act_type="sigmoid"),
+                      {"x": (64, 10)})
+    rng = numpy.random.default_rng(0)
+    x, w_true = rng.normal(size=(64, 10)), rng.normal(size=(4, 10))
+    targets = (x @ w_true.T > 0).astype(float)
+
+    def loss(w):
+        p = f(x=x, fc_weight=w)
+        return -np.sum(np.log(p * targets + (1 - p) * (1 - targets)))
+
+    w = np.zeros((4, 10))
+    first = float(loss(w))
+    for _ in range(30):
+        w = w - 0.01 * core.grad(loss)(w)
+    assert float(loss(w)) < 0.3 * first
+    with pytest.raises(IndexError):  # the loss is 0-d, as NumPy's sum: MinPy's (1,)-shaped loss[0] has no index
+        loss(w)[0]
