@@ -180,7 +180,27 @@ def __getattr__(name):
         from importlib import import_module
 
         return import_module(".mxnet", __name__)
-    raise AttributeError(f"module 'minpy_array' has no attribute {name!r}")
+    raise AttributeError(f"module 'minpy_array' has no attribute {name!r}{_hint(name)}")
+
+
+_SUBMODULES_TO_IMPORT = ("numpy", "autodiff", "nn", "interop", "core", "context", "dispatch", "primitive", "utils")
+_MINPY_HINTS = {"PreferMXNetPolicy": "minpy_array.dispatch.policy.PreferMXNetPolicy",
+                "OnlyNumPyPolicy": "minpy_array.dispatch.policy.OnlyNumPyPolicy",
+                "OnlyMXNetPolicy": "minpy_array.dispatch.policy.OnlyMXNetPolicy",
+                "Config": "minpy_array.get_policy() and minpy_array.set_policy()"}
+
+
+def _hint(name):
+    """'; use ...' naming what to use for a missing name: a submodule to import, MinPy's or NumPy's equivalent."""
+    import numpy as np
+
+    if name in _SUBMODULES_TO_IMPORT:
+        return f"; import minpy_array.{name} first"
+    if name in _MINPY_HINTS:
+        return f"; use {_MINPY_HINTS[name]}"
+    if not name.startswith("_") and hasattr(np, name):
+        return f"; use minpy_array.numpy.{name} (the drop-in NumPy face)"
+    return ""
 
 _SUBMODULES = ("linalg", "fft")  # the standard's extensions; other submodules are not namespace names
 __all__ = sorted({n for n, v in globals().items() if not n.startswith("_") and (

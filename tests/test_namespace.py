@@ -227,3 +227,13 @@ def test_where_with_one_argument_is_nonzero_as_scikit_learn_calls_it():
     mask = xp.asarray([True, False, True])
     assert [a.tolist() for a in xp.where(mask)] == [[0, 2]]
     assert xp.logical_or(xp.asarray([0.0, 2.0]), xp.asarray([0.0, 0.0])).tolist() == [False, True]
+
+
+@pytest.mark.parametrize(("name", "says"), [("PreferMXNetPolicy", "minpy_array.dispatch.policy.PreferMXNetPolicy"),
+                                            ("dot", "minpy_array.numpy.dot (the drop-in NumPy face)"),
+                                            ("no_such_name", "no attribute 'no_such_name'")])
+def test_missing_names_name_their_equivalent(name, says):
+    with pytest.raises(AttributeError, match=f"has no attribute '{name}'") as e:
+        getattr(xp, name)
+    assert says in str(e.value)
+    assert xp._hint("core") == "; import minpy_array.core first"  # a submodule not imported yet
