@@ -1,9 +1,11 @@
 """Run MinPy's README code blocks and its own test files on minpy_array, with `minpy` renamed to `minpy_array`.
 
-    python tools/run_minpy_tests.py PATH/TO/minpy [--only test_io ...] [--timeout 600]
+    python tools/run_minpy_tests.py PATH/TO/minpy [--markdown BLOG.md ...] [--only test_io ...] [--timeout 600]
 
-PATH/TO/minpy is a checkout of github.com/dmlc/minpy (not part of this repository).  Each ```python block of its
-README.md (the code blocks of MinPy's blog post are the same) runs in a fresh interpreter; two mechanical edits
+PATH/TO/minpy is a checkout of github.com/dmlc/minpy (not part of this repository).  Each python code block of its
+README.md that uses minpy (and of each --markdown file, e.g. the blog post's source,
+_posts/2017-01-18-minpy-the-numpy-interface-upon-mxnets-backend.md in dmlc/dmlc.github.io) runs in a fresh
+interpreter; two mechanical edits
 make them Python 3, and are the only other changes: Python 2 `print x` statements become `print(x)`, and a line
 whose parentheses do not balance (the README's Function line lacks its closing one) gets the missing `)`.  A block
 passes when it runs without an exception.  Each test file under its
@@ -85,9 +87,11 @@ def python3(block):
     return "\n".join(lines) + "\n"
 
 
-def readme_blocks(checkout):
-    with open(os.path.join(checkout, "README.md")) as f:
-        return re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)
+def code_blocks(path):
+    """The python code blocks (``` or ~~~ fences) of a markdown file that use minpy."""
+    with open(path) as f:
+        blocks = re.findall(r"(?:```|~~~)python\n(.*?)(?:```|~~~)", f.read(), flags=re.S)
+    return [b for b in blocks if re.search(r"\bminpy\b", b)]
 
 
 def run_block(i, block, tmp, timeout):
@@ -130,7 +134,8 @@ def run_file(rel, src, tmp, timeout):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkout", help="a checkout of github.com/dmlc/minpy")
-    p.add_argument("--only", nargs="*", default=None, help="file names to run (e.g. test_io)")
+    p.add_argument("--markdown", nargs="*", default=[], help="more markdown files whose code blocks to run")
+    p.add_argument("--only", nargs="*", default=None, help="test file names to run (e.g. test_io), no blocks")
     p.add_argument("--timeout", type=int, default=600, help="seconds per file")
     p.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
     args = p.parse_args(argv)
@@ -139,13 +144,16 @@ def main(argv=None):
         p.error(f"{args.checkout} has no tests/ directory: is it a checkout of dmlc/minpy?")
     counts = {"pass": 0, "fail": 0, "xfail": 0, "xpass": 0, "not run": 0}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, block in enumerate(readme_blocks(args.checkout) if args.only is None else ()):
-            status, output, secs = run_block(i, block, tmp, args.timeout)
-            counts[status] += 1
-            first = block.strip().splitlines()[0] if block.strip() else ""
-            print(f"{status.upper():8} README.md block {i + 1} ({first[:50]}...) ({secs:.1f} s)", flush=True)
-            if status == "fail" or args.verbose:
-                print("    " + output.strip().replace("\n", "\n    ")[-4000:], flush=True)
+        docs = [os.path.join(args.checkout, "README.md"), *args.markdown] if args.only is None else []
+        for doc in docs:
+            for i, block in enumerate(code_blocks(doc)):
+                status, output, secs = run_block(i, block, tmp, args.timeout)
+                counts[status] += 1
+                first = block.strip().splitlines()[0]
+                print(f"{status.upper():8} {os.path.basename(doc)} block {i + 1} ({first[:50]}...) ({secs:.1f} s)",
+                      flush=True)
+                if status == "fail" or args.verbose:
+                    print("    " + output.strip().replace("\n", "\n    ")[-4000:], flush=True)
         for d in DIRS:
             folder = os.path.join(tests, d)
             for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
