@@ -202,6 +202,7 @@ def _hint(name):
         return f"; use minpy_array.numpy.{name} (the drop-in NumPy face)"
     return ""
 
+
 _SUBMODULES = ("linalg", "fft")  # the standard's extensions; other submodules are not namespace names
 __all__ = sorted({n for n, v in globals().items() if not n.startswith("_") and (
     type(v) is not type(_math) or n in _SUBMODULES)} | {"__array_api_version__", "__array_namespace_info__"}

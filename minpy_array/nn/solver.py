@@ -21,7 +21,7 @@ from .._array import MinArray
 from . import init as _init
 from . import optim
 from .data import Batches
-from .io import DataBatch
+from .io import DataBatch, NDArrayIter
 
 
 def _minarray(x):
@@ -244,14 +244,15 @@ class Solver:
 
     def _iterator_accuracy(self, it, num_samples):
         if num_samples is not None and getattr(it, "num_data", 0) > num_samples and hasattr(it, "getsubiter"):
-            it = it.getsubiter(num_samples, seed=self.rng)
+            seeded = {"seed": self.rng} if isinstance(it, NDArrayIter) else {}
+            it = it.getsubiter(num_samples, **seeded)
         it.reset()
         right = total = 0
         for b in it:
             keep = len(b.label[0]) - (b.pad or 0)  # padded samples repeat others: not counted
             scores = self.model.loss(self.model.params, _minarray(b.data[0]))
             pred = numpy.argmax(scores.asnumpy(), axis=1)[:keep]
-            right += int(numpy.sum(pred == numpy.asarray(_minarray(b.label[0]).asnumpy()).reshape(-1)[:keep]))
+            right += int(numpy.sum(pred == _minarray(b.label[0]).asnumpy().reshape(-1)[:keep]))
             total += keep
         it.reset()
         return right / total if total else 0.0
