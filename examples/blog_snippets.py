@@ -46,18 +46,21 @@ def logaddexp_fallback():
 
 
 def convolution_function():
-    """An MXNet Convolution symbol wrapped as one differentiable op; gradient w.r.t. its weight."""
-    from minpy_array.ops import _mxnet
+    """An MXNet Convolution symbol wrapped as one differentiable op (with MinPy's `Function`, input shapes given up
+    front), np.exp of its output, and the gradient with respect to its weight."""
+    import mxnet as mx  # works on NumPy 1.26 too, before or after minpy_array (minpy_array's import hook)
 
-    sym = _mxnet.load().sym
-    conv = mp.Function(sym.Convolution(data=sym.Variable("x"), weight=sym.Variable("w"), kernel=(3, 3),
-                                       num_filter=2, no_bias=True, name="conv"))
+    from minpy_array.core import Function
+
+    net = mx.sym.Convolution(mx.sym.Variable("x"), name="conv", kernel=(3, 3), num_filter=2, no_bias=True)
+    conv = Function(net, input_shapes={"x": (1, 1, 5, 5)})
     rng = numpy.random.default_rng(0)
     x = np.asarray(rng.normal(size=(1, 1, 5, 5)).astype("float32"))
-    w = np.asarray(rng.normal(size=(2, 1, 3, 3)).astype("float32"))
-    dw = grad(lambda w: np.sum(conv(x=x, w=w) ** 2))(w)
-    print("conv output", conv(x=x, w=w).shape, "dloss/dw", dw.shape)
-    return conv(x=x, w=w), dw
+    w = np.asarray(rng.normal(size=conv.get_params()["conv_weight"]["shape"]).astype("float32"))
+    y = np.exp(conv(x=x, conv_weight=w) / 10)
+    dw = grad(lambda w: np.sum(conv(x=x, conv_weight=w) ** 2))(w)
+    print("exp(conv(x) / 10)", y.shape, "dloss/dw", dw.shape)
+    return y, dw
 
 
 def main(argv=None):

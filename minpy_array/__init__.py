@@ -5,6 +5,13 @@ exports only the library's own runtime API, listed in EXTENSIONS.
 """
 import math as _math
 
+try:
+    import _minpy_array_hook
+except ImportError:  # the package directory used on its own; ops._mxnet.load() still gives NumPy its alias itself
+    pass
+else:
+    _minpy_array_hook.install()  # `import mxnet` works from here on, on NumPy 1.26 too
+
 from . import fft, linalg
 from ._array import MinArray
 from ._config import (
@@ -147,6 +154,7 @@ from ._set import isin, unique_all, unique_counts, unique_inverse, unique_values
 from ._sorting import argsort, sort
 from ._statistical import cumulative_prod, cumulative_sum, max, mean, min, prod, std, sum, var
 from ._utility import all, any, diff
+from .dispatch.policy import get_global_policy, record_op_stat, set_global_policy, show_op_stat, wrap_policy
 
 __array_api_version__ = "2025.12"
 
@@ -158,7 +166,9 @@ newaxis = None
 
 EXTENSIONS = ("MinArray", "Device", "device", "policy", "get_policy", "set_policy", "fallback_notice",
               "get_fallback_notice", "set_fallback_notice", "FallbackWarning", "FallbackError", "NoKernelError",
-              "op_stats", "reset_op_stats", "Function", "numpy", "autodiff", "nn", "interop", "EXTENSIONS")
+              "op_stats", "reset_op_stats", "Function", "numpy", "autodiff", "nn", "interop", "EXTENSIONS",
+              # MinPy's names (minpy_array.core, .context, .nn.model, .nn.io ... are MinPy's modules)
+              "set_global_policy", "get_global_policy", "wrap_policy", "record_op_stat", "show_op_stat")
 
 
 def __getattr__(name):
@@ -166,7 +176,32 @@ def __getattr__(name):
         from .symbol import Function
 
         return Function
-    raise AttributeError(f"module 'minpy_array' has no attribute {name!r}")
+    if name == "mxnet":  # the mxnet module as minpy_array loads it (ImportError naming the extra when missing)
+        from importlib import import_module
+
+        return import_module(".mxnet", __name__)
+    raise AttributeError(f"module 'minpy_array' has no attribute {name!r}{_hint(name)}")
+
+
+_SUBMODULES_TO_IMPORT = ("numpy", "autodiff", "nn", "interop", "core", "context", "dispatch", "primitive", "utils")
+_MINPY_HINTS = {"PreferMXNetPolicy": "minpy_array.dispatch.policy.PreferMXNetPolicy",
+                "OnlyNumPyPolicy": "minpy_array.dispatch.policy.OnlyNumPyPolicy",
+                "OnlyMXNetPolicy": "minpy_array.dispatch.policy.OnlyMXNetPolicy",
+                "Config": "minpy_array.get_policy() and minpy_array.set_policy()"}
+
+
+def _hint(name):
+    """'; use ...' naming what to use for a missing name: a submodule to import, MinPy's or NumPy's equivalent."""
+    import numpy as np
+
+    if name in _SUBMODULES_TO_IMPORT:
+        return f"; import minpy_array.{name} first"
+    if name in _MINPY_HINTS:
+        return f"; use {_MINPY_HINTS[name]}"
+    if not name.startswith("_") and hasattr(np, name):
+        return f"; use minpy_array.numpy.{name} (the drop-in NumPy face)"
+    return ""
+
 
 _SUBMODULES = ("linalg", "fft")  # the standard's extensions; other submodules are not namespace names
 __all__ = sorted({n for n, v in globals().items() if not n.startswith("_") and (

@@ -67,6 +67,8 @@ class MinArray:
     def device(self):
         return self._device
 
+    context = device  # MinPy's name
+
     @property
     def T(self):
         return apply("transpose", self)
@@ -134,10 +136,9 @@ class MinArray:
         return self._data.shape[0]
 
     def __iter__(self):
-        if self.ndim == 0:
+        if self.ndim == 0:  # raised by iter() itself, not at the first next(): numpy.iterable() relies on it
             raise TypeError("iteration over a 0-d array")
-        for i in range(self._data.shape[0]):
-            yield self[i]
+        return (self[i] for i in range(self._data.shape[0]))
 
     def _scalar(self, convert, what):
         if self.size != 1:

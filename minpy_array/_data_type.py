@@ -182,8 +182,8 @@ def result_type(*arrays_and_dtypes):
             scalars.append(a)
         else:
             dts.append(_from_dtype(a, "result_type"))
-    if not dts:
-        raise TypeError("result_type: at least one array or dtype is required")
+    if not dts:  # Python scalars alone: ValueError, as NumPy and the spec's reference raise
+        raise ValueError("result_type: at least one array or dtype is required")
     rt = dts[0]
     for d in dts[1:]:
         rt = _dtypes.promote(rt, d, strict=True)

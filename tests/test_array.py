@@ -287,8 +287,9 @@ def test_len_and_iter():
     z = mnp.asarray(numpy.float64(1))
     with pytest.raises(TypeError):
         len(z)
-    with pytest.raises(TypeError):
-        iter(z).__next__()
+    with pytest.raises(TypeError, match="0-d"):
+        iter(z)  # at once, as NumPy: numpy.iterable() and SciPy's scalar checks rely on it
+    assert not numpy.iterable(z) and not numpy.iterable(mp.asarray(2.0)) and numpy.iterable(x)
 
 
 @pytest.mark.parametrize("conv", [bool, int, float, complex])
@@ -417,3 +418,13 @@ def test_setitem_through_an_index_that_aliases_the_array():
         e[e] = mp.asarray(numpy.array([10, 11, 12, 13]))
         gc.collect()
     assert d.tolist() == [[1, 1, 1]] and e.tolist() == [10, 12, 11, 13]
+
+
+def test_matplotlib_axis_limits_take_0d_arrays():
+    pytest.importorskip("matplotlib", reason="matplotlib is an examples extra (not in the NumPy 2 environment)")
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    ax.set_xlim(mp.asarray(-1.0))  # one limit: matplotlib unpacks (left, right) only when numpy.iterable() says so
+    ax.set_ylim(mp.asarray(2.0), mp.asarray(3.0))
+    assert ax.get_xlim()[0] == -1.0 and ax.get_ylim() == (2.0, 3.0)

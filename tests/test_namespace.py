@@ -174,6 +174,13 @@ def test_cross_kind_and_scalars():
     assert xp.result_type(f32, 1.0, 1j) == xp.complex64
 
 
+@pytest.mark.parametrize("args", [(), (1.0, 2.0), (1,), (True, 1j)])
+def test_result_type_of_python_scalars_alone_is_value_error(args):
+    for ns in (xp, strict):  # NumPy and the spec's reference raise ValueError; SciPy catches that one
+        with pytest.raises(ValueError, match="at least one array or dtype"):
+            ns.result_type(*args)
+
+
 def test_accumulation_and_transform_dtypes():
     assert xp.sum(xp.asarray([1, 2], dtype=xp.int8)).dtype == xp.int64
     assert xp.sum(xp.asarray([1, 2], dtype=xp.uint8)).dtype == xp.uint64
@@ -220,3 +227,13 @@ def test_where_with_one_argument_is_nonzero_as_scikit_learn_calls_it():
     mask = xp.asarray([True, False, True])
     assert [a.tolist() for a in xp.where(mask)] == [[0, 2]]
     assert xp.logical_or(xp.asarray([0.0, 2.0]), xp.asarray([0.0, 0.0])).tolist() == [False, True]
+
+
+@pytest.mark.parametrize(("name", "says"), [("PreferMXNetPolicy", "minpy_array.dispatch.policy.PreferMXNetPolicy"),
+                                            ("dot", "minpy_array.numpy.dot (the drop-in NumPy face)"),
+                                            ("no_such_name", "no attribute 'no_such_name'")])
+def test_missing_names_name_their_equivalent(name, says):
+    with pytest.raises(AttributeError, match=f"has no attribute '{name}'") as e:
+        getattr(xp, name)
+    assert says in str(e.value)
+    assert xp._hint("core") == "; import minpy_array.core first"  # a submodule not imported yet

@@ -157,3 +157,53 @@ def test_issue_example():
     numpy.testing.assert_allclose(v.asnumpy(), numpy.full((2, 4), want), rtol=1e-12)
     assert v.shape == (2, 4) and v.dtype == numpy.float64 and v.device == "cpu"
     assert "tanh" in str(mp.op_stats()) and "matmul" in str(mp.op_stats())
+
+
+# ---------------------------------------------------------------- what SciPy's and MinPy's code reach for
+def test_version_is_numpys():
+    assert mnp.__version__ == numpy.__version__
+
+
+def test_lib_helpers_return_minarrays():
+    x = mnp.arange(6.0)
+    v = mnp.lib.stride_tricks.as_strided(x, shape=(4, 3), strides=(x.itemsize, x.itemsize))
+    assert isinstance(v, mp.MinArray)
+    numpy.testing.assert_array_equal(v.asnumpy(), numpy.lib.stride_tricks.as_strided(
+        numpy.arange(6.0), shape=(4, 3), strides=(8, 8)))
+    x[1] = 10.0  # a view of x's buffer on the cpu, as NumPy's is
+    assert v.asnumpy()[0, 1] == 10.0 and v.asnumpy()[1, 0] == 10.0
+    from minpy_array.numpy.lib.stride_tricks import sliding_window_view
+
+    w = sliding_window_view(mnp.arange(5), 3)
+    assert isinstance(w, mp.MinArray) and w.shape == (3, 3)
+    assert isinstance(mnp.lib.npyio, types.ModuleType)  # the other numpy.lib modules are faces too
+    assert isinstance(mnp.emath.sqrt(mnp.asarray([-4.0])), mp.MinArray)
+    assert mnp.emath.sqrt(mnp.asarray([-4.0])).tolist() == [2j]
+    assert mnp.lib.NumpyVersion is numpy.lib.NumpyVersion  # classes stay NumPy's
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("set_policy", "minpy_array.set_global_policy"),              # MinPy's numpy face
+    ("onehot_encode", "labels[:, None] == np.arange"),
+    ("softmax_output", "nn.layers.softmax_loss"),
+    ("no_such_name", "(nor has numpy"),
+])
+def test_missing_names_name_their_equivalent(name, says):
+    with pytest.raises(AttributeError, match=f"has no attribute '{name}'") as e:
+        getattr(mnp, name)
+    assert says in str(e.value)
+
+
+def test_missing_numpy_names_point_to_the_other_numpy_or_the_namespace():
+    with pytest.raises(AttributeError, match="NumPy says: `np.float` was a deprecated alias"):
+        mnp.float  # noqa: B018
+    if numpy.__version__ < "2":  # NumPy 2's names on 1.26: in the Array API namespace, or NumPy 1's spelling
+        with pytest.raises(AttributeError, match=r"use minpy_array.concat \(the Array API namespace\)"):
+            mnp.concat  # noqa: B018
+        with pytest.raises(AttributeError, match="use np.trapz"):
+            mnp.trapezoid  # noqa: B018
+    else:  # NumPy 1's names on NumPy 2: its renames, and NumPy's own explanation where it has one
+        with pytest.raises(AttributeError, match="use np.prod"):
+            mnp.product  # noqa: B018
+        with pytest.raises(AttributeError, match="NumPy says: `np.float_` was removed"):
+            mnp.float_  # noqa: B018

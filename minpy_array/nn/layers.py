@@ -1,8 +1,10 @@
 """CS231n-style layers written with minpy_array.numpy ops, so autodiff differentiates every one of them.
 
-Each layer is a function of MinArrays returning MinArrays (no backward functions: `grad` derives them).
-Convolution and pooling are ops of their own (conv2d, max_pool2d, avg_pool2d), served by each backend.
-Labels (`y`) and masks are constants: MinArrays, NumPy arrays or lists of ints.
+Each layer is a function of MinArrays returning MinArrays (no backward functions: `grad` derives them); NumPy
+arrays and array-likes go in too, as anywhere in the numpy face.  Convolution and pooling are ops of their own (conv2d,
+max_pool2d, avg_pool2d), served by each backend.  Labels (`y`) and masks are constants: MinArrays, NumPy arrays or lists
+of ints.  MinPy's names and call forms work as well: `batchnorm(x, gamma, beta)` returning (out, running_mean,
+running_var), `dropout(x, p, mode='train')`, `softmax_cross_entropy`, `l2_loss`, `rnn_temporal`, `lstm_temporal`.
 """
 import numpy
 
@@ -21,6 +23,11 @@ def _host(y):
     return value(y).asnumpy() if type(y) is MinArray else numpy.asarray(y)
 
 
+def _arrays(*xs):
+    """The layer's array arguments as MinArrays (NumPy arrays, lists and scalars are converted)."""
+    return tuple(x if type(x) is MinArray else np.asarray(x) for x in xs)
+
+
 def _like(a, x):
     """NumPy array `a` as a MinArray on x's device with x's dtype."""
     a = numpy.asarray(a, dtype=x.dtype)
@@ -28,7 +35,12 @@ def _like(a, x):
 
 
 def one_hot(y, num_classes, like):
-    y = _host(y).astype(numpy.int64)
+    y = _host(y)
+    if y.dtype.kind not in "biuf" or (y.dtype.kind == "f" and not numpy.all(y == numpy.round(y))):
+        raise ValueError(f"labels must be integers (class indices), got {y.dtype} values")
+    y = y.astype(numpy.int64)
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"labels must be in [0, {num_classes}), got values from {y.min()} to {y.max()}")
     out = numpy.zeros(y.shape + (num_classes,), dtype=like.dtype)
     numpy.put_along_axis(out, y[..., None], 1, axis=-1)
     return _like(out, like)
@@ -37,6 +49,7 @@ def one_hot(y, num_classes, like):
 # ---------------------------------------------------------------- feed-forward
 def affine(x, w, b):
     """x (N, d1, ..., dk) flattened to (N, D), times w (D, M), plus b (M,)."""
+    x, w, b = _arrays(x, w, b)
     return np.dot(x.reshape(x.shape[0], -1), w) + b
 
 
@@ -45,6 +58,7 @@ def relu(x):
 
 
 def sigmoid(x):
+    (x,) = _arrays(x)
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -56,9 +70,17 @@ def affine_relu(x, w, b):
     return relu(affine(x, w, b))
 
 
-def dropout(x, p, train, seed=None):
+def dropout(x, p, train=True, seed=None, *, mode=None):
     """Inverted dropout: in training keep each unit with probability 1 - p and scale by 1 / (1 - p); identity in
-    evaluation.  `seed` (int or numpy Generator) fixes the mask."""
+    evaluation.  `seed` (int or numpy Generator) fixes the mask.  MinPy's form: `mode='train'` or `'test'` (also
+    as the third argument) for `train`.
+    Note: MinPy's dropout scaled at test time instead (x * (1 - p)); both have the same expected output."""
+    if mode is not None or isinstance(train, str):
+        mode = train if mode is None else mode
+        if mode not in ("train", "test"):
+            raise ValueError(f"dropout: mode must be 'train' or 'test', got {mode!r}")
+        train = mode == "train"
+    (x,) = _arrays(x)
     if not train or p == 0:
         return x
     if not 0 <= p < 1:
@@ -68,9 +90,21 @@ def dropout(x, p, train, seed=None):
     return x * _like(mask, x)
 
 
-def batchnorm(x, gamma, beta, bn_param):
+def batchnorm(x, gamma, beta, bn_param=None, **minpy):
     """Batch normalisation over axis 0 of x (N, D).  bn_param: dict with 'mode' ('train' or 'test'), optional
-    'eps' (1e-5) and 'momentum' (0.9); 'running_mean'/'running_var' are created and updated (training) in it."""
+    'eps' (1e-5) and 'momentum' (0.9); 'running_mean'/'running_var' are created and updated (training) in it.
+
+    MinPy's form, `batchnorm(x, gamma, beta[, mode][, eps=, momentum=, running_mean=, running_var=])` (no dict),
+    returns (out, running_mean, running_var) as MinPy's did."""
+    if not isinstance(bn_param, dict):
+        unknown = set(minpy) - {"mode", "eps", "momentum", "running_mean", "running_var"}
+        if unknown:
+            raise TypeError(f"batchnorm() got unexpected keyword arguments {sorted(unknown)}")
+        param = {k: v for k, v in minpy.items() if v is not None}
+        param["mode"] = bn_param or minpy.get("mode") or "train"
+        out = batchnorm(x, gamma, beta, param)
+        return out, param["running_mean"], param["running_var"]
+    x, gamma, beta = _arrays(x, gamma, beta)
     mode = bn_param.get("mode", "train")
     eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
     d = x.shape[1]
@@ -92,17 +126,41 @@ def batchnorm(x, gamma, beta, bn_param):
 
 # ---------------------------------------------------------------- losses
 def log_softmax(x):
+    (x,) = _arrays(x)
     shifted = x - value(x).max(axis=1, keepdims=True)  # the shift cancels: no gradient needed through it
     return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
 
+def _targets(y, x):
+    """Targets (N, C) like x: one-hot rows from integer labels (N,); one-hot or probability rows (N, C) as given."""
+    yh = _host(y)
+    return _like(yh, x) if yh.shape == x.shape and yh.ndim == 2 else one_hot(yh, x.shape[1], x)
+
+
 def softmax_loss(x, y):
-    """Mean cross-entropy of scores x (N, C) for integer labels y (N,)."""
-    return -np.sum(log_softmax(x) * one_hot(y, x.shape[1], x)) / x.shape[0]
+    """Mean cross-entropy of scores x (N, C) for integer labels y (N,), or one-hot (probability) rows y (N, C)."""
+    (x,) = _arrays(x)
+    return -np.sum(log_softmax(x) * _targets(y, x)) / x.shape[0]
+
+
+def softmax_cross_entropy(prob, y):
+    """MinPy's: mean cross-entropy of probabilities prob (N, C) (e.g. an MXNet SoftmaxOutput) for labels y (N,) or
+    one-hot rows (N, C)."""
+    (prob,) = _arrays(prob)
+    return -np.sum(np.log(prob) * _targets(y, prob)) / prob.shape[0]
+
+
+def l2_loss(x, y):
+    """MinPy's: sum of squared differences over the batch, divided by N; integer labels y (N,) become one-hot."""
+    (x,) = _arrays(x)
+    yh = _host(y)
+    target = one_hot(yh, x.shape[1], x) if yh.ndim == 1 else _like(yh, x)
+    return np.sum((x - target) ** 2) / x.shape[0]
 
 
 def svm_loss(x, y):
     """Mean multiclass hinge loss (margin 1) of scores x (N, C) for integer labels y (N,)."""
+    (x,) = _arrays(x)
     onehot = one_hot(y, x.shape[1], x)
     correct = np.sum(x * onehot, axis=1, keepdims=True)
     margins = np.maximum(x - correct + 1.0, 0.0) * (1.0 - onehot)
@@ -117,6 +175,7 @@ def rnn_step(x, prev_h, wx, wh, b):
 
 def rnn(x, h0, wx, wh, b):
     """Vanilla RNN over x (N, T, D) from h0 (N, H): hidden states (N, T, H), a Python loop over time."""
+    x, h0 = _arrays(x, h0)
     h, hs = h0, []
     for t in range(x.shape[1]):
         h = rnn_step(x[:, t, :], h, wx, wh, b)
@@ -137,6 +196,7 @@ def lstm_step(x, prev_h, prev_c, wx, wh, b):
 
 def lstm(x, h0, wx, wh, b):
     """LSTM over x (N, T, D) from h0 (N, H) with a zero initial cell: hidden states (N, T, H)."""
+    x, h0 = _arrays(x, h0)
     h, c, hs = h0, h0 * 0.0, []
     for t in range(x.shape[1]):
         h, c = lstm_step(x[:, t, :], h, c, wx, wh, b)
@@ -144,8 +204,12 @@ def lstm(x, h0, wx, wh, b):
     return np.stack(hs, axis=1)
 
 
+rnn_temporal, lstm_temporal = rnn, lstm  # MinPy's names
+
+
 def temporal_affine(x, w, b):
     """x (N, T, D) times w (D, M) plus b: (N, T, M)."""
+    (x,) = _arrays(x)
     n, t, d = x.shape
     return (np.dot(x.reshape(n * t, d), w) + b).reshape(n, t, w.shape[1])
 
@@ -153,6 +217,7 @@ def temporal_affine(x, w, b):
 def temporal_softmax_loss(x, y, mask=None):
     """Cross-entropy of scores x (N, T, V) for labels y (N, T), summed over time and averaged over N; `mask`
     (N, T) of 0/1 drops time steps."""
+    (x,) = _arrays(x)
     n, t, v = x.shape
     logp = log_softmax(x.reshape(n * t, v)) * one_hot(_host(y).reshape(n * t), v, x)
     per_step = np.sum(logp, axis=1)

@@ -8,8 +8,17 @@ with NumPy's default dtypes); dtypes, constants and classes are NumPy's own.  `n
 import numpy as _numpy
 
 from .._array import MinArray as ndarray  # noqa: F401
-from . import _face, fft, linalg, random  # noqa: F401
+from ..dispatch.policy import (  # noqa: F401  MinPy's numpy face had these
+    get_global_policy,
+    record_op_stat,
+    set_global_policy,
+    show_op_stat,
+    wrap_policy,
+)
+from . import _face, fft, lib, linalg, random  # noqa: F401
 from ._index_tricks import c_, r_  # noqa: F401
+
+__version__ = _numpy.__version__  # NumPy's: the face follows the NumPy it runs on
 
 for _name in dir(_numpy):
     if isinstance(getattr(_numpy, _name), _numpy.ufunc):

@@ -1,6 +1,7 @@
 """The machinery of the drop-in face: NumPy callables wrapped so that MinArrays (and array-likes) go in and
 MinArrays come out, through the engine; ufunc objects keep their methods."""
 import functools
+import sys
 import types
 
 import numpy
@@ -92,8 +93,11 @@ def function(func, name):
 
 
 def resolve(module, name, prefix=""):
-    """A public NumPy name as the face offers it: ufuncs and functions wrapped, the rest as it is."""
+    """A public NumPy name as the face offers it: ufuncs and functions wrapped, numpy.lib's modules as faces too,
+    the rest as it is."""
     obj = getattr(module, name)
+    if isinstance(obj, types.ModuleType):
+        return face_module(obj, prefix + name + ".") if obj.__name__.startswith("numpy.lib") else obj
     if isinstance(obj, numpy.ufunc):
         return Ufunc(obj)
     if isinstance(obj, type):
@@ -105,16 +109,47 @@ def resolve(module, name, prefix=""):
     return obj
 
 
+# Where a name is missing, what to use instead: MinPy's own names, and NumPy's between 1.x and 2.x
+HINTS = {
+    "set_policy": "minpy_array.set_global_policy('only_numpy'), or `with minpy_array.policy('numpy_only'):`",
+    "policy": "minpy_array.get_global_policy()",
+    "onehot_encode": "labels[:, None] == np.arange(num_classes) (nn.layers.softmax_loss takes labels as they are)",
+    "softmax_output": "minpy_array.nn.layers.softmax_loss, or a minpy_array.Function over mx.sym.SoftmaxOutput",
+    "asfarray": "np.asarray(a, dtype=float)",
+    "msort": "np.sort(a, axis=0)",
+}
+RENAMES = {"product": "prod", "cumproduct": "cumprod", "alltrue": "all", "sometrue": "any", "round_": "round",
+           "trapz": "trapezoid", "trapezoid": "trapz", "row_stack": "vstack", "in1d": "isin"}
+
+
+def _hint(name):
+    """'; use ...' naming the equivalent of a name the face lacks, or ''."""
+    import minpy_array
+
+    if name in HINTS:
+        return f"; use {HINTS[name]}"
+    if hasattr(numpy, RENAMES.get(name, "_")):
+        return f"; use np.{RENAMES[name]}"
+    if name in minpy_array.__all__:
+        return f"; use minpy_array.{name} (the Array API namespace)"
+    return ""
+
+
 def make_getattr(module, namespace, prefix=""):
-    """A module __getattr__ that resolves NumPy's names on first use and caches them in `namespace`."""
+    """A module __getattr__ that resolves NumPy's names on first use and caches them in `namespace`; a missing name
+    raises AttributeError naming the equivalent where one exists (and NumPy's own explanation, where it has one)."""
+    where = "." + prefix[:-1] if prefix else ""
+
     def __getattr__(name):
         if name.startswith("__"):
             raise AttributeError(name)
         try:
             value = resolve(module, name, prefix)
-        except AttributeError:
-            raise AttributeError(f"module 'minpy_array.numpy{'.' + prefix[:-1] if prefix else ''}' has no "
-                                 f"attribute {name!r} (nor has numpy{'.' + prefix[:-1] if prefix else ''})") from None
+        except AttributeError as e:
+            said = str(e).partition("\n")[2] if "has no attribute" in str(e) else str(e)  # NumPy's explanation
+            raise AttributeError(f"module 'minpy_array.numpy{where}' has no attribute {name!r} (nor has "
+                                 f"numpy{where} {numpy.__version__}){'' if prefix else _hint(name)}"
+                                 + (f". NumPy says: {said}" if said else "")) from None
         namespace[name] = value
         return value
 
@@ -127,4 +162,17 @@ def make_dir(module, namespace):
     return __dir__
 
 
-__all__ = ["Ufunc", "Proxy", "function", "resolve", "make_getattr", "make_dir", "MinArray"]
+def face_module(module, prefix):
+    """A face over a NumPy submodule (numpy.lib's helpers): its functions return MinArrays too.  Registered in
+    sys.modules, so `from minpy_array.numpy.lib.npyio import ...` works once it exists."""
+    name = "minpy_array.numpy." + prefix[:-1]
+    face = sys.modules.get(name)
+    if face is None:
+        face = types.ModuleType(name, module.__doc__)
+        face.__getattr__ = make_getattr(module, face.__dict__, prefix)
+        face.__dir__ = make_dir(module, face.__dict__)
+        sys.modules[name] = face
+    return face
+
+
+__all__ = ["Ufunc", "Proxy", "function", "resolve", "make_getattr", "make_dir", "face_module", "HINTS", "MinArray"]

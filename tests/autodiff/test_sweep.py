@@ -216,7 +216,8 @@ def elementwise(s):
                   F(lambda z: np.round(z, decimals=0) * z, (M, "q"), c=True)]
     s["fix"] = [F(lambda x: np.fix(x) * x, (M, "q"))]
     s["sinc"] = [F(lambda x: np.sinc(x), (M, "nz")), F(lambda z: np.sinc(z), (V, "nz"), c=True)]
-    bad = numpy.asarray([0.0, numpy.nan, numpy.inf])  # a NumPy constant: it goes to x's device (the default replacement of inf, 1.8e308, would swamp the check)
+    # a NumPy constant, which goes to x's device (the default replacement of inf, 1.8e308, would swamp the check)
+    bad = numpy.asarray([0.0, numpy.nan, numpy.inf])
     s["nan_to_num"] = [F(lambda x: np.nan_to_num(x + bad, posinf=3.0), M),
                        F(lambda x: np.nan_to_num(x - bad, True, 0.5, 2.0, -2.0), V),
                        F(lambda z: np.nan_to_num(z + bad * 1j, neginf=1.0, posinf=2.0), V, c=True)]

@@ -16,6 +16,7 @@ import scipy.integrate as integrate  # noqa: E402
 import scipy.linalg  # noqa: E402
 import scipy.ndimage as ndimage  # noqa: E402
 import scipy.optimize  # noqa: E402
+import scipy.optimize.elementwise  # noqa: E402
 import scipy.signal as signal  # noqa: E402
 import scipy.special as special  # noqa: E402
 import scipy.stats as stats  # noqa: E402
@@ -165,6 +166,11 @@ def integrate_and_misc(c):
     c.compare(integrate.cumulative_simpson, x1)
     c.compare(lambda s: integrate.romb(s[:33]), x1)
     c.compare(lambda a, b: integrate.tanhsinh(lambda t: t * t, a, b).integral, u[0], pos[0])
+    # a 0-d array as the one extra argument: SciPy wraps it in a tuple when np.iterable() says False
+    c.compare(lambda a, b, k: integrate.tanhsinh(lambda t, k: k * t * t, a, b, args=k).integral, u[0], pos[0],
+              np.asarray(3.0))
+    c.compare(lambda x0, k: scipy.optimize.elementwise.bracket_root(lambda t, k: t ** 3 - k, x0, args=k).bracket[1],
+              u[0], np.asarray(2.0))
     c.compare(scipy.linalg.block_diag, img[:2, :3], img[:3, :2])
     c.compare(lambda a, b: scipy.linalg.orthogonal_procrustes(a, b)[0], img[:, :3], img[:, 3:6])
     c.compare(scipy.optimize.rosen, pos.ravel())

@@ -249,3 +249,63 @@ def test_conv_and_pool_gradients():
     check_grads(lambda x, w, b: np.sum(layers.max_pool(layers.conv(x, w, b, pad=1)) ** 2),
                 *mp(rand(1, 2, 4, 4), rand(3, 2, 3, 3), rand(3)), order=1)
     check_grads(lambda x: np.sum(layers.avg_pool(x) ** 2), *mp(rand(1, 2, 4, 4)), order=1)
+
+
+# ---------------------------------------------------------------- NumPy arrays in, MinPy's forms
+def test_layers_take_numpy_arrays_and_array_likes():
+    x, w, b, y = rand(4, 3), rand(3, 2), rand(2), numpy.array([0, 1, 1, 0])
+    for args in ((x, w, b), (x.tolist(), w.tolist(), b.tolist())):
+        close(layers.affine(*args), x @ w + b)
+    close(layers.sigmoid(x.tolist()), ref_sigmoid(x))
+    close(layers.softmax_loss(x[:, :2], y), ref_softmax_loss(x[:, :2], y))
+    close(layers.softmax_loss(x[:, :2].tolist(), y.tolist()), ref_softmax_loss(x[:, :2], y))
+    close(layers.svm_loss(x, y), ref_svm_loss(x, y))
+    assert layers.dropout(x, 0.5, train=True, seed=0).shape == (4, 3)
+    close(layers.batchnorm(x, numpy.ones(3), numpy.zeros(3), {"mode": "train"}),
+          (x - x.mean(0)) / numpy.sqrt(x.var(0) + 1e-5), rtol=1e-9)
+    close(layers.rnn(rand(2, 3, 4), numpy.zeros((2, 5)), rand(4, 5), rand(5, 5), rand(5)).shape, (2, 3, 5))
+
+
+def test_softmax_loss_takes_one_hot_and_probability_targets():
+    x, y = rand(5, 4), numpy.array([3, 0, 1, 1, 2])
+    close(layers.softmax_loss(x, numpy.eye(4)[y]), ref_softmax_loss(x, y))
+    soft = numpy.full((5, 4), 0.25)
+    s = x - x.max(1, keepdims=True)
+    close(layers.softmax_loss(x, soft), -(soft * (s - numpy.log(numpy.exp(s).sum(1, keepdims=True)))).sum() / 5)
+    close(layers.softmax_loss(x, y.astype(float)), ref_softmax_loss(x, y))  # integral floats are labels
+    check(lambda x: layers.softmax_loss(x, numpy.eye(4)[y]), x)
+
+
+@pytest.mark.parametrize("bad", [[0, 1, 4], [0, -1, 1], [0.5, 1, 2]])
+def test_labels_out_of_range_or_fractional_raise(bad):
+    with pytest.raises(ValueError, match="labels must be"):
+        layers.softmax_loss(rand(3, 4), bad)
+
+
+def test_minpys_batchnorm_and_dropout_forms():
+    x, gamma, beta = rand(8, 3) + 2, rand(1, 3), rand(1, 3)
+    out, rmean, rvar = layers.batchnorm(x, gamma, beta)  # MinPy: no dict, three results
+    close(out, (x - x.mean(0)) / numpy.sqrt(x.var(0) + 1e-5) * gamma + beta, rtol=1e-9)
+    close(rmean, 0.1 * x.mean(0))
+    out, rmean2, _ = layers.batchnorm(x, gamma, beta, "test", running_mean=rmean, running_var=rvar)
+    close(out, (x - rmean.asnumpy()) / numpy.sqrt(rvar.asnumpy() + 1e-5) * gamma + beta, rtol=1e-9)
+    assert rmean2 is rmean  # test mode leaves them
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        layers.batchnorm(x, gamma, beta, running_average=None)
+    xm = np.asarray(x)
+    assert layers.dropout(xm, 0.5, mode="test") is xm and layers.dropout(xm, 0.5, "test") is xm
+    close(layers.dropout(xm, 0.5, mode="train", seed=3), layers.dropout(xm, 0.5, True, seed=3).asnumpy())
+    with pytest.raises(ValueError, match="mode"):
+        layers.dropout(xm, 0.5, mode="eval")
+
+
+def test_minpys_other_losses_and_names():
+    p, y = numpy.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), numpy.array([0, 2])
+    close(layers.softmax_cross_entropy(p, y), -numpy.log([0.7, 0.8]).mean())
+    close(layers.softmax_cross_entropy(p, numpy.eye(3)[y]), -numpy.log([0.7, 0.8]).mean())
+    x, t = rand(4, 3), rand(4, 3)
+    close(layers.l2_loss(x, t), ((x - t) ** 2).sum() / 4)
+    close(layers.l2_loss(x, [0, 1, 2, 0]), ((x - numpy.eye(3)[[0, 1, 2, 0]]) ** 2).sum() / 4)
+    check(lambda x: layers.l2_loss(x, t), x)
+    check(lambda p: layers.softmax_cross_entropy(p, y), p)
+    assert layers.rnn_temporal is layers.rnn and layers.lstm_temporal is layers.lstm
