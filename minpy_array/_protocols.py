@@ -3,6 +3,7 @@ __array_function__ (ours where we have it, otherwise the generic fallback throug
 import numpy
 
 from ._array import MinArray, _wrap
+from ._devices import _default as _default_device
 from ._dispatch import apply_function, device_buffer, run
 from .ops.numpy_ops import OP_OF
 
@@ -63,7 +64,23 @@ def _in_place(name, kernel, args, kwargs):
 _IN_PLACE = {numpy.copyto, numpy.put, numpy.place, numpy.putmask, numpy.fill_diagonal, numpy.put_along_axis}
 
 
-def array_function(func, args, kwargs):
+def array_function(func, args, kwargs, owner=None):
+    """`owner` is the MinArray NumPy asked: an operand, or the `like=` array of a NEP 35 creation call
+    (numpy.asarray(obj, like=x), numpy.empty(shape, like=x)), whose result then lands on x's device."""
     if func in _IN_PLACE:
         return _in_place(func.__name__, func, args, kwargs)
+    if owner is not None and owner._device != _default_device.get():
+        token = _default_device.set(owner._device)  # only an op with no MinArray operand reads the default
+        try:
+            return apply_function(func, args, kwargs)
+        finally:
+            _default_device.reset(token)
     return apply_function(func, args, kwargs)
+
+
+def dask_token(x):
+    """What dask hashes for MinArray x (dask.base.tokenize calls x.__dask_tokenize__, so dask is loaded): its device
+    and dask's own token of its values, instead of dask's default of pickling the array several times over."""
+    from dask.base import normalize_token
+
+    return ("minpy_array.MinArray", str(x._device), normalize_token(x._host()))
