@@ -195,3 +195,13 @@ def test_percentile_has_no_dispatch_for_minarray_chunks():
     got = da.percentile(X[:, 0].map_blocks(numpy.asarray), [10, 50]).compute(scheduler="sync")
     numpy.testing.assert_array_equal(got, da.percentile(da.from_array(data()[0][:, 0], chunks=15), [10, 50]).compute())
 
+
+
+def test_random_chunks_are_named_by_seed_not_generator():
+    """dask names da.random's chunks by seed, size and chunks only: NumPy's and minpy_array's generator with one seed
+    give the same keys, so a cluster that holds one's chunks (persisted) hands them back for the other.  Different
+    seeds, or MinArray chunks made from the NumPy ones (map_blocks(mp.asarray)), keep them apart."""
+    mine = da.random.RandomState(3, RandomState=np.random.RandomState).normal(size=(20,), chunks=10)
+    numpys = da.random.RandomState(3).normal(size=(20,), chunks=10)
+    assert mine.name == numpys.name
+    assert numpys.map_blocks(mp.asarray).name != numpys.name
