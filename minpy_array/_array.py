@@ -244,7 +244,7 @@ class MinArray:
         for t in types:
             if not (t is MinArray or issubclass(t, numpy.ndarray)):
                 return NotImplemented
-        return _protocols.array_function(func, args, kwargs, self)
+        return _protocols.array_function_of(self, func, args, kwargs)
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):

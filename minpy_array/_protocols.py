@@ -64,18 +64,24 @@ def _in_place(name, kernel, args, kwargs):
 _IN_PLACE = {numpy.copyto, numpy.put, numpy.place, numpy.putmask, numpy.fill_diagonal, numpy.put_along_axis}
 
 
-def array_function(func, args, kwargs, owner=None):
-    """`owner` is the MinArray NumPy asked: an operand, or the `like=` array of a NEP 35 creation call
-    (numpy.asarray(obj, like=x), numpy.empty(shape, like=x)), whose result then lands on x's device."""
+def array_function(func, args, kwargs):
     if func in _IN_PLACE:
         return _in_place(func.__name__, func, args, kwargs)
-    if owner is not None and owner._device != _default_device.get():
-        token = _default_device.set(owner._device)  # only an op with no MinArray operand reads the default
-        try:
-            return apply_function(func, args, kwargs)
-        finally:
-            _default_device.reset(token)
     return apply_function(func, args, kwargs)
+
+
+def array_function_of(owner, func, args, kwargs):
+    """MinArray.__array_function__.  `owner` is the MinArray NumPy asked: an operand, or the `like=` array of a
+    NEP 35 creation call (numpy.asarray(obj, like=x), numpy.empty(shape, like=x)), whose result lands on x's device."""
+    dev = owner._device
+    default = _default_device.get()
+    if dev is default or dev == default:
+        return array_function(func, args, kwargs)
+    token = _default_device.set(dev)  # only a call without a MinArray operand reads the default device
+    try:
+        return array_function(func, args, kwargs)
+    finally:
+        _default_device.reset(token)
 
 
 def dask_token(x):

@@ -134,3 +134,9 @@ def mlp_forward(block, w1, b1, w2):
 def chunk_device(block):
     """The device of one chunk, as a 1-element array per chunk (a NumPy string array: it is a label)."""
     return numpy.array([f"{type(block).__name__}@{getattr(block, 'device', None)}"])
+
+
+def tanh_numpy_only(block):
+    """A task function that picks its own kernel policy, for its call only."""
+    with mp.policy("numpy_only"):
+        return numpy.tanh(block)

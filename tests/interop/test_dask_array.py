@@ -5,7 +5,16 @@ import dask
 import dask.array as da
 import numpy
 import pytest
-from _dask_cases import DEVICES, GRAPHS, assert_same, check_minarray_graph, chunked, data, mlp_forward
+from _dask_cases import (
+    DEVICES,
+    GRAPHS,
+    assert_same,
+    check_minarray_graph,
+    chunked,
+    data,
+    mlp_forward,
+    tanh_numpy_only,
+)
 from conftest import requires_mxnet
 from dask.base import tokenize
 from hypothesis import given
@@ -143,6 +152,20 @@ def test_threaded_scheduler():
     assert type(got) is mp.MinArray
     numpy.testing.assert_array_equal(got.asnumpy(), want.asnumpy())
     assert sum(mp.op_stats()["matmul"][k] for k in ("mxnet", "numpy", "fallback")) >= 8  # 4 row chunks x 2 cols
+
+
+@requires_mxnet
+def test_a_policy_inside_a_task_function():
+    """`with mp.policy(...)` in a task's function holds for that call: NumPy kernels there, MXNet's (auto, on an
+    MXNet device) elsewhere in the same graph."""
+    X = chunked(data(), "sim:0")[0]
+    Y = X.map_blocks(tanh_numpy_only) + da.tanh(X)
+    mp.reset_op_stats()  # after the graph's metas were made
+    got = Y.compute(scheduler="sync")
+    stats = mp.op_stats()["tanh"]
+    assert stats["mxnet"] == 8 and stats["numpy"] + stats["fallback"] == 8  # 8 chunks each way
+    assert type(got) is mp.MinArray and got.device == "sim:0"
+    assert_same(got, 2 * numpy.tanh(data()[0]), "sim:0")
 
 
 @requires_mxnet
