@@ -91,6 +91,14 @@ def function(func, name):
     return call
 
 
+def _named(f, prefix, name):
+    """Name a face function where it is found, so that pickle (and so dask.distributed) sends it by reference to
+    the face (functools.wraps gave it NumPy's module and name, where pickle would find NumPy's own function)."""
+    f.__module__ = "minpy_array.numpy" + ("." + prefix[:-1] if prefix else "")
+    f.__qualname__ = name
+    return f
+
+
 def resolve(module, name, prefix=""):
     """A public NumPy name as the face offers it: ufuncs and functions wrapped, the rest as it is."""
     obj = getattr(module, name)
@@ -104,13 +112,6 @@ def resolve(module, name, prefix=""):
         return _named(function(obj, prefix + name), prefix, name)
     return obj
 
-
-def _named(f, prefix, name):
-    """Name a face function where it is found, so that pickle (and so dask.distributed) sends it by reference to
-    the face (functools.wraps gave it NumPy's module and name, where pickle would find NumPy's own function)."""
-    f.__module__ = "minpy_array.numpy" + ("." + prefix[:-1] if prefix else "")
-    f.__qualname__ = name
-    return f
 
 
 def make_getattr(module, namespace, prefix=""):
