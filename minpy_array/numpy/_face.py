@@ -113,7 +113,6 @@ def resolve(module, name, prefix=""):
     return obj
 
 
-
 def make_getattr(module, namespace, prefix=""):
     """A module __getattr__ that resolves NumPy's names on first use and caches them in `namespace`."""
     def __getattr__(name):
