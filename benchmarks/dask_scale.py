@@ -65,7 +65,7 @@ def make_data(client, kinds, args):
             weights = [mp.asarray(w, device=kind) for w in wn]
         X = X.persist()
         wait(X, timeout=600)
-        ws = [da.from_array(w, chunks=w.shape).persist() for w in weights]  # sent to the workers once
+        ws = client.scatter(weights, broadcast=True)  # on every worker once; tasks take them as arguments
         data[kind] = X, ws
     return data
 
@@ -75,8 +75,7 @@ def graph(name, X, ws):
         return X.mean(axis=0)
     if name == "gram":
         return X.T @ X
-    w1, b1, w2 = ws  # one block each: every row chunk meets the whole net
-    return da.blockwise(forward, "ic", X, "ij", w1, "jh", b1, "h", w2, "hc", concatenate=True, meta=X._meta)
+    return X.map_blocks(forward, *ws, chunks=(X.chunks[0], (CLASSES,)), meta=X._meta)
 
 
 def run(client, X, ws, name):
