@@ -38,8 +38,14 @@ def test_from_array_and_asarray_keep_minarray_chunks_and_meta(device):
         out = check_minarray_graph(X, device)
         numpy.testing.assert_array_equal(out.asnumpy(), xn)
     assert "chunktype=minpy_array.MinArray" in repr(X)
-    if device != "cpu":  # an explicit meta is kept as given, on its own device: give none, or one on x's device
-        assert da.from_array(x, chunks=(15, 4), meta=np.empty((0, 0)))._meta.device == "cpu"
+    if device != "cpu":
+        # slices of device arrays are copies: chunking x runs each getitem through the host
+        assert mp.op_stats()["getitem"]["fallback"] >= 8
+        # an explicit meta is kept as given, on its own device, and dask's helper arrays follow it there
+        Z = da.from_array(x, chunks=(15, 4), meta=np.empty((0, 0)))
+        assert Z._meta.device == "cpu"
+        with pytest.raises(ValueError, match="arrays on different devices"):
+            (Z + da.zeros_like(Z)).compute(scheduler="sync")
 
 
 @pytest.mark.parametrize("device", DEVICES)

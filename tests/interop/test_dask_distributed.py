@@ -80,7 +80,8 @@ def test_local_cluster_runs_minarray_graphs(client, device):
         # the numpy face ships to the workers too: a ufunc as the task, and da.random with its generator (whose
         # chunks are made on the cpu, then moved where they belong)
         rs = da.random.RandomState(7, RandomState=mnp.random.RandomState)
-        R = rs.normal(size=(40, 6), chunks=(10, 6)).map_blocks(mp.asarray, device=device, meta=X._meta)
+        R = rs.normal(size=(40, 6), chunks=(10, 6)).map_blocks(
+            mp.asarray, device=device, meta=mp.empty((0, 0), dtype=mp.float64, device=device))
         tanh, r = _compute(client, X.map_blocks(mnp.tanh), R)
         assert {type(tanh), type(r)} == {mp.MinArray} and tanh.device == r.device == device
         assert_same(tanh, numpy.tanh(xn), device)
