@@ -35,7 +35,7 @@ def chunked(arrays, device=None):
     for a in arrays:
         if device is not None:
             a = mp.asarray(a, device=device)
-        out.append(da.from_array(a, chunks=CHUNKS[:a.ndim] if a.ndim == 2 else CHUNKS[1]))
+        out.append(da.from_array(a, chunks=CHUNKS if a.ndim == 2 else CHUNKS[1]))
     return out
 
 
@@ -46,12 +46,6 @@ def scale_shift(block, scale, shift):
 def _set_big_to_zero(x):
     y = x.copy()
     y[y > 1] = 0
-    return y
-
-
-def _set_slice(x):
-    y = x.copy()
-    y[3:20, 1] = 5.0
     return y
 
 
@@ -129,11 +123,6 @@ def mlp_forward(block, w1, b1, w2):
     s = h @ w2
     e = numpy.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
-
-
-def chunk_device(block):
-    """The device of one chunk, as a 1-element array per chunk (a NumPy string array: it is a label)."""
-    return numpy.array([f"{type(block).__name__}@{getattr(block, 'device', None)}"])
 
 
 def tanh_numpy_only(block):

@@ -54,8 +54,6 @@ def test_graph_matches_numpy_chunks(device, name):
     f = GRAPHS[name]
     want = f(*chunked(data())).compute(scheduler="sync")
     got = check_minarray_graph(f(*chunked(data(), device)), device)
-    if name in ("qr_Q", "qr_R"):  # one LAPACK call per chunk: the same on both sides, signs included
-        got, want = abs(got.asnumpy()), abs(want)
     assert_same(got, want, device)
 
 
