@@ -47,6 +47,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/autodiff.py
 	$(PY) benchmarks/mlp.py
 	$(PY) benchmarks/symbol.py
+	$(PY) benchmarks/dask_scale.py
 
 conformance: $(VENV)/.installed
 	bash conformance/run.sh

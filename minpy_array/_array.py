@@ -187,6 +187,9 @@ class MinArray:
     def __reduce__(self):
         return (_rebuild, (self._host().copy(), str(self._device)))
 
+    def __dask_tokenize__(self):
+        return _protocols.dask_token(self)
+
     def __copy__(self):
         return apply("copy", self)
 
@@ -247,7 +250,7 @@ class MinArray:
         for t in types:
             if not (t is MinArray or issubclass(t, numpy.ndarray)):
                 return NotImplemented
-        return _protocols.array_function(func, args, kwargs)
+        return _protocols.array_function_of(self, func, args, kwargs)
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):

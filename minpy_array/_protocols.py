@@ -3,6 +3,7 @@ __array_function__ (ours where we have it, otherwise the generic fallback throug
 import numpy
 
 from ._array import MinArray, _is_traced, _wrap
+from ._devices import _default as _default_device
 from ._dispatch import apply_function, device_buffer, run
 from .ops.numpy_ops import OP_OF
 
@@ -73,3 +74,25 @@ def array_function(func, args, kwargs):
             return copy_in(func.__name__, func, args, kwargs)
         return _in_place(func.__name__, func, args, kwargs)
     return apply_function(func, args, kwargs)
+
+
+def array_function_of(owner, func, args, kwargs):
+    """MinArray.__array_function__.  `owner` is the MinArray NumPy asked: an operand, or the `like=` array of a
+    NEP 35 creation call (numpy.asarray(obj, like=x), numpy.empty(shape, like=x)), whose result lands on x's device."""
+    dev = owner._device
+    default = _default_device.get()
+    if dev is default or dev == default:
+        return array_function(func, args, kwargs)
+    token = _default_device.set(dev)  # only a call without a MinArray operand reads the default device
+    try:
+        return array_function(func, args, kwargs)
+    finally:
+        _default_device.reset(token)
+
+
+def dask_token(x):
+    """What dask hashes for MinArray x (dask.base.tokenize calls x.__dask_tokenize__, so dask is loaded): its device
+    and dask's own token of its values, instead of dask's default of pickling the array several times over."""
+    from dask.base import normalize_token
+
+    return ("minpy_array.MinArray", str(x._device), normalize_token(x._host()))

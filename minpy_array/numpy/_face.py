@@ -43,6 +43,9 @@ class Ufunc:
     def __getattr__(self, name):  # nin, nout, identity, types, signature ...
         return getattr(self.ufunc, name)
 
+    def __reduce__(self):  # pickled as the NumPy ufunc it wraps (dask.distributed ships task functions)
+        return (Ufunc, (self.ufunc,))
+
     @property
     def __doc__(self):
         return self.ufunc.__doc__
@@ -68,6 +71,9 @@ class Proxy:
     def __repr__(self):
         return f"minpy_array proxy of {self._obj!r}"
 
+    def __reduce__(self):
+        return (Proxy, (self._obj,))
+
 
 _PROXIED = (numpy.random.Generator, numpy.random.RandomState)
 
@@ -92,6 +98,14 @@ def function(func, name):
     return call
 
 
+def _named(f, prefix, name):
+    """Name a face function where it is found, so that pickle (and so dask.distributed) sends it by reference to
+    the face (functools.wraps gave it NumPy's module and name, where pickle would find NumPy's own function)."""
+    f.__module__ = "minpy_array.numpy" + ("." + prefix[:-1] if prefix else "")
+    f.__qualname__ = name
+    return f
+
+
 def resolve(module, name, prefix=""):
     """A public NumPy name as the face offers it: ufuncs and functions wrapped, numpy.lib's modules as faces too,
     the rest as it is."""
@@ -102,10 +116,10 @@ def resolve(module, name, prefix=""):
         return Ufunc(obj)
     if isinstance(obj, type):
         if issubclass(obj, _PROXIED):
-            return function(obj, prefix + name)
+            return _named(function(obj, prefix + name), prefix, name)
         return obj
     if callable(obj) and not isinstance(obj, types.ModuleType):
-        return function(obj, prefix + name)
+        return _named(function(obj, prefix + name), prefix, name)
     return obj
 
 

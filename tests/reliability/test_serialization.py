@@ -111,3 +111,21 @@ def test_pickle_and_deepcopy_keep_the_gradient_working():
     w2 = copy.deepcopy(w)
     g = grad(lambda v: np.sum(v ** 2))(w2)
     numpy.testing.assert_allclose(g.asnumpy(), [2.0, 4.0])
+
+
+def test_the_numpy_face_pickles():
+    """Its functions, ufuncs and random generators pickle (dask.distributed ships task functions, such as
+    da.random's RandomState=np.random.RandomState, to worker processes): functions by reference to the face,
+    ufuncs and generators by what they wrap."""
+    for f in (np.mean, np.linalg.norm, np.fft.fft, np.random.RandomState, np.random.default_rng, np.asarray):
+        assert pickle.loads(pickle.dumps(f)) is f
+    x = np.asarray([[1.0, -2.0], [3.0, 0.5]])
+    for f in (np.exp, np.add.reduce, np.maximum.accumulate, np.linalg.norm):
+        back = pickle.loads(pickle.dumps(f))
+        assert type(back(x)) is mp.MinArray
+        numpy.testing.assert_array_equal(back(x).asnumpy(), f(x).asnumpy())
+    for g in (np.random.RandomState(3), np.random.default_rng(3)):
+        back = pickle.loads(pickle.dumps(g))
+        a, b = back.uniform(size=4), g.uniform(size=4)  # the same state: the same draws
+        assert type(a) is mp.MinArray
+        numpy.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
