@@ -149,8 +149,15 @@ def _unwrap_np(x, st):
     if t is MinArray:
         d = x._data
         if type(d) is not numpy.ndarray:
-            d, c = to_numpy_buffer(x)
+            # one host copy per device buffer and call: an array passed twice stays one array for NumPy
+            seen = st[1:]
+            for buf, host in zip(seen[::2], seen[1::2], strict=True):
+                if buf is d:
+                    return host
+            host, c = to_numpy_buffer(x)
             st[0] += c
+            st += (d, host)
+            return host
         return d
     if t is list or t is tuple:
         return t(_unwrap_np(v, st) for v in x)
@@ -365,6 +372,9 @@ def _device_out(op, np_kernel, args, kw, out):
     the call), then stored with NumPy's out= rules (same_kind cast, exact broadcast shape)."""
     kw = {k: v for k, v in kw.items() if k != "out"}
     outs = out if type(out) is tuple else (out,)
+    if isinstance(np_kernel, numpy.ufunc):  # NumPy's dtype and casting errors come before its shape errors
+        with numpy.errstate(all="ignore"):
+            np_kernel(*(_probe(a) for a in args), out=tuple(None if o is None else _probe(o) for o in outs), **kw)
     res = run(op, np_kernel, args, kw)
     ress = res if type(res) is tuple else (res,)
     for o, r in zip(outs, ress, strict=True):
@@ -374,19 +384,38 @@ def _device_out(op, np_kernel, args, kw, out):
     return final if type(res) is tuple else final[0]
 
 
+def _probe(a):
+    """A one-element stand-in of an array argument, to let NumPy resolve a call's dtypes without its shapes."""
+    return numpy.zeros((1,) if a.ndim else (), a.dtype) if type(a) is MinArray else a
+
+
 def store(target, value, op):
-    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape)."""
+    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape; NumPy 2
+    reports a refused cast before a shape mismatch)."""
+    if value.dtype != target.dtype:
+        if not numpy.can_cast(value.dtype, target.dtype, "same_kind"):
+            raise _casting_error(op, value.dtype, target.dtype)
+        value = apply("astype", value, target.dtype)
     if value.shape != target.shape:
         if numpy.broadcast_shapes(value.shape, target.shape) != target.shape:
             raise ValueError(f"{op}: non-broadcastable output operand with shape {target.shape} doesn't match "
                              f"the broadcast shape {value.shape}")
         value = apply("broadcast_to", value, target.shape)
-    if value.dtype != target.dtype:
-        if not numpy.can_cast(value.dtype, target.dtype, "same_kind"):
-            raise TypeError(f"Cannot cast ufunc '{op}' output from {value.dtype!r} to {target.dtype!r} with "
-                            "casting rule 'same_kind'")
-        value = apply("astype", value, target.dtype)
     write(target, value._data)
+
+
+def _casting_error(op, from_, to):
+    """NumPy's own exception for an out= that same_kind casting refuses (a UFuncTypeError for a ufunc)."""
+    ufunc = NP_KERNELS.get(op)
+    probe = numpy.zeros((), from_)
+    try:
+        if isinstance(ufunc, numpy.ufunc) and ufunc.nin == 2 and ufunc.nout == 1:
+            ufunc(probe, probe, out=numpy.zeros((), to))
+        else:
+            numpy.positive(probe, out=numpy.zeros((), to))
+    except TypeError as e:
+        return e
+    return TypeError(f"{op}: cannot cast the result from {from_} to {to} with casting rule 'same_kind'")
 
 
 def _run_out(op, np_kernel, args, kw, out, device):

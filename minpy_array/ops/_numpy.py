@@ -49,6 +49,10 @@ def write(dst, src):
     numpy.copyto(dst, src)
 
 
+def writeable(buf):
+    return buf.flags.writeable
+
+
 def errors():
     return ()
 

@@ -155,6 +155,11 @@ def write(dst, src):
     dst.copy_(src)
 
 
+def writeable(buf):
+    """Can buf be written (not a broadcast view, which NumPy makes read-only)?"""
+    return not overlapping(buf)
+
+
 def overlapping(t):
     """Does t have elements sharing memory (a broadcast view, read-only as NumPy's broadcast_to results are)?"""
     return t.numel() > 1 and any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape, strict=True))
