@@ -50,7 +50,8 @@ UNARY_FLOAT = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "t
                "rint": "round", "acos": "acos", "asin": "asin", "atan": "atan", "asinh": "asinh",
                "acosh": "acosh", "atanh": "atanh", "reciprocal": "reciprocal", "exp2": "exp2",
                "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "signbit": "signbit"}
-UNARY_EXACT = {"abs": "abs", "negative": "neg", "square": "square", "positive": "positive"}
+# Note: torch.positive returns its input itself; NumPy's positive a new array (a write to it must not reach x)
+UNARY_EXACT = {"abs": "abs", "negative": "neg", "square": "square", "positive": "clone"}
 BINARY_FLOAT = {"divide": "true_divide", "pow": "pow", "hypot": "hypot", "atan2": "atan2",
                 "logaddexp": "logaddexp", "copysign": "copysign"}
 BINARY_EXACT = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
