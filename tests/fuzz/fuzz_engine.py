@@ -256,12 +256,14 @@ def make_input(dtype, shape, seed, special):
 class Side:
     """How one side (NumPy, or minpy_array under a policy) spells things."""
 
-    def __init__(self, name, policy=None, device=None):
+    def __init__(self, name, policy=None, device=None, borrowed=False):
         self.name = name
         self.policy = policy
         self.device = device  # None: the cpu; "sim:0": MXNet buffers on the stand-in device
         self.is_numpy = policy is None
-        self.mxnet = device is not None or policy in ("prefer_mxnet", "mxnet_only")  # may run MXNet kernels
+        # may run kernels of another library than NumPy (results within tolerance, not bit for bit): MXNet's, or under
+        # `auto` with calibration on (borrowed), whichever calibration chose
+        self.mxnet = device is not None or policy in ("prefer_mxnet", "mxnet_only") or borrowed
 
     def context(self, policy=None):
         ctx = contextlib.ExitStack()
@@ -636,5 +638,7 @@ def without_writes(program):
     return {"inputs": program["inputs"], "steps": steps}
 
 
-def sides(policies, device=None):
-    return [Side(p if device is None else f"{p}@{device}", p, device) for p in policies]
+def sides(policies, device=None, calibrated=False):
+    """One side per policy (on `device`); `calibrated`: `auto` runs with calibration on, named "auto+calibrated"."""
+    return [Side(p if device is None else f"{p}@{device}", p, device) if not (calibrated and p == "auto") else
+            Side("auto+calibrated", p, device, borrowed=True) for p in policies]
