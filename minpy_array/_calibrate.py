@@ -50,7 +50,7 @@ FORMAT = 1
 VERSION = "0.1.0"  # minpy_array's: kernels and guards change with it
 MIN_SIZE = 4096
 BATCH_S = 5e-4
-MIN_ROUNDS, MAX_ROUNDS = 3, 5
+MIN_ROUNDS, MAX_ROUNDS = 2, 5
 BUDGET_S = 0.03
 DEADLINE_S = 2.0
 MARGIN = 0.1
@@ -233,10 +233,17 @@ def choice(op, dts, args, kw):
 
 # ---------------------------------------------------------------- deciding
 def pick(times):
-    """The backend name the measured times {name: seconds per call} choose: the fastest, where it takes under
-    (1 - MARGIN) of NumPy's time; else "numpy"."""
-    best = min(times, key=times.get)
-    return best if best != "numpy" and times[best] < times["numpy"] * (1 - MARGIN) else "numpy"
+    """The backend name the measured times {name: [seconds per call in each round]} choose: the fastest by its
+    best round, where that is under (1 - MARGIN) of NumPy's best and it beat NumPy in at least two thirds of the
+    rounds both ran (so one lucky round on a noisy machine does not decide); else "numpy"."""
+    best = {n: min(t) for n, t in times.items()}
+
+    def steady(n):
+        pairs = list(zip(times[n], times["numpy"], strict=False))
+        return 3 * sum(a < b for a, b in pairs) >= 2 * len(pairs)
+
+    wins = [n for n in times if n != "numpy" and best[n] < best["numpy"] * (1 - MARGIN) and steady(n)]
+    return min(wins, key=best.get) if wins else "numpy"
 
 
 def _decide(op, key, dts, args, kw):
@@ -266,7 +273,7 @@ def _decide(op, key, dts, args, kw):
         why = None if times is not None else f"timeout: measuring {_text(key)} took over {DEADLINE_S:g} s"
         b = BACKENDS[name] if name != "numpy" else None
         CHOSEN[key] = b
-        _state["rows"][key] = {"backend": name, "us": {k: round(v * 1e6, 3) for k, v in (times or {}).items()},
+        _state["rows"][key] = {"backend": name, "us": {k: round(min(v) * 1e6, 3) for k, v in (times or {}).items()},
                                "example": _example(args), "why": why}
         _save_soon()
         if why is not None:
@@ -275,8 +282,8 @@ def _decide(op, key, dts, args, kw):
 
 
 def _measure(op, key, args, kw, cands):
-    """Seconds per call of NumPy and of each candidate backend on this call, best batch of alternating rounds;
-    None when the first round passes DEADLINE_S."""
+    """Seconds per call of NumPy and of each candidate backend on this call in each of the alternating rounds
+    ({name: [seconds, ...]}); None when the first calls pass DEADLINE_S."""
     kernel = NP_KERNELS[op]
     names = ["numpy"] + [b.NAME for b in cands]
     backend = {"numpy": None, **{b.NAME: b for b in cands}}
@@ -297,21 +304,20 @@ def _measure(op, key, args, kw, cands):
     start = time.perf_counter()
     try:
         with numpy.errstate(all="ignore"):
-            for n in names:  # warm-up: the first call's set-up in a library is not its speed
-                timed(n, 1)
+            warm = {n: timed(n, 1) for n in names}  # the first call's set-up in a library is not its speed ...
+            first = {n: timed(n, 1) if warm[n] < 0.01 else warm[n] for n in names}  # ... unless the call is long
             if time.perf_counter() - start > DEADLINE_S:
                 return None
-            first = {n: timed(n, 1) for n in names}
+            # a kernel at over 3x the best time cannot win: it is not timed again
+            names = [n for n in names if n == "numpy" or first[n] <= 3 * min(first.values())]
             reps = {n: max(1, min(1000, int(BATCH_S / max(first[n], 1e-7)))) for n in names}
-            best = dict.fromkeys(names, math.inf)
+            times = {n: [] for n in names}
             for r in range(MAX_ROUNDS):
                 for n in names[r % len(names):] + names[:r % len(names)]:
-                    best[n] = min(best[n], timed(n, reps[n]))
-                if r == 1:  # a kernel at over 3x the best time in two rounds cannot win: it is not timed again
-                    names = [n for n in names if n == "numpy" or best[n] <= 3 * min(best.values())]
+                    times[n].append(timed(n, reps[n]))
                 if r + 1 >= MIN_ROUNDS and time.perf_counter() - start > BUDGET_S:
                     break
-        return best
+        return times
     finally:
         CHOSEN.pop(key, None)
         SEEN.clear()
