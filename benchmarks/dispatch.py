@@ -1,7 +1,7 @@
 """Per-op cost of MinArray ops against raw NumPy and raw mxnet.numpy, one run, printed as a table of ratios; then
 what `auto`'s calibration chooses on this machine.
 
-    python benchmarks/dispatch.py [--calibration]   (--calibration: only the calibration section)
+    python benchmarks/dispatch.py [--calibration]   (--calibration: only the GEMM and calibration sections)
 
 Columns: raw NumPy; MinArray under the default 'auto' policy (NumPy kernels on the cpu); MinArray under
 'prefer_mxnet' (MXNet kernels on host buffers: inputs passed by DLPack, the result copied back); MinArray on the
@@ -80,6 +80,35 @@ def main():
 
 
 # ---------------------------------------------------------------- calibration
+def gemm_section():
+    """NumPy's BLAS as threadpoolctl reports it, and float32 GEMM speed of the libraries themselves (no
+    minpy_array): NumPy's matmul, torch.mm, MXNet's FullyConnected (oneDNN), in GFLOP/s, best of 5 alternating
+    rounds of CPU time."""
+    from minpy_array.ops import _mxnet, _numpy, _torch
+
+    threads, blas = _numpy.blas()
+    print(f"\nNumPy {numpy.__version__}'s BLAS (threadpoolctl): {blas}, {threads} thread(s)")
+    torch = _torch.load() if _torch.installed() else None
+    mx = _mxnet.load() if _mxnet.installed() else None
+    rng = numpy.random.default_rng(0)
+    for m, k, n in ((1024, 1024, 1024), (64, 512, 512), (64, 1024, 1024)):
+        a, b = rng.random((m, k), dtype="float32"), rng.random((k, n), dtype="float32")
+        fns = {"numpy": lambda: a @ b}
+        if torch is not None:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            fns["torch.mm"] = lambda: torch.mm(ta, tb)
+        if mx is not None:
+            ma, mw = mx.nd.array(a), mx.nd.array(numpy.ascontiguousarray(b.T))
+            fc = mx.nd.FullyConnected
+            fns["mxnet FullyConnected"] = lambda: fc(ma, mw, num_hidden=n, no_bias=True).wait_to_read()
+        best = dict.fromkeys(fns, float("inf"))
+        for _ in range(5):
+            for name, fn in fns.items():
+                best[name] = min(best[name], cpu_best_us(fn, rounds=1, batch=0.02))
+        print(f"  ({m},{k}) @ ({k},{n}): " + ", ".join(f"{name} {t:.0f} us = {2 * m * k * n / t / 1e3:.0f} GFLOP/s"
+                                                       for name, t in best.items()))
+
+
 def calibration_calls():
     """(label, [MinArrays], fn) for call kinds of many ops and size classes (float32 unless named)."""
     rng = numpy.random.default_rng(0)
@@ -161,4 +190,5 @@ def calibration_section():
 if __name__ == "__main__":
     if "--calibration" not in sys.argv:
         main()
+    gemm_section()
     calibration_section()
