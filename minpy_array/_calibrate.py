@@ -305,7 +305,7 @@ def _measure(op, key, args, kw, cands):
     try:
         with numpy.errstate(all="ignore"):
             warm = {n: timed(n, 1) for n in names}  # the first call's set-up in a library is not its speed ...
-            first = {n: timed(n, 1) if warm[n] < 0.01 else warm[n] for n in names}  # ... unless the call is long
+            first = {n: timed(n, 1) if warm[n] < 0.25 else warm[n] for n in names}  # ... unless the call is long
             if time.perf_counter() - start > DEADLINE_S:
                 return None
             # a kernel at over 3x the best time cannot win: it is not timed again (its one time is reported)
