@@ -10,7 +10,7 @@ NumPy's BLAS as threadpoolctl reports it, and the decisions `auto`'s calibration
 Single-threaded unless --threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load),
 timed in process CPU time unless --wall is given.
 
-    python benchmarks/mlp.py [--quick] [--threads N]
+    python benchmarks/mlp.py [--quick] [--threads N] [--configs 10x256,10x1024]
 """
 import argparse
 import os
@@ -224,6 +224,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: N=2, H=256, one timed step each")
     ap.add_argument("--threads", default="1", help="BLAS/OpenMP threads (default 1)")
+    ap.add_argument("--configs", help="NxH,... instead of the six default sizes (10x8: the step with next to no "
+                                      "kernel work, i.e. each contender's fixed cost)")
     ap.add_argument("--wall", action="store_true",
                     help="time wall-clock (default: this process's CPU time, which load from other processes on a "
                          "shared machine does not inflate; single-threaded runs only)")
@@ -234,6 +236,8 @@ def main(argv=None):
 
     has_mxnet, has_torch = _mxnet.installed(), _torch.installed()
     configs = [(2, 256)] if args.quick else [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
+    if args.configs:
+        configs = [tuple(int(v) for v in c.split("x")) for c in args.configs.split(",")]
     min_steps, min_seconds = (1, 0.0) if args.quick else (5, 3.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet, has_torch)]

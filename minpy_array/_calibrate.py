@@ -156,13 +156,16 @@ def signature(op, args, kw):
     return op, tuple(arrays[1:]), tuple(w for w in words if w is not None)
 
 
-def _shape_key(op, args):
-    """A cheap stand-in for signature() of a call without keywords whose arrays are all in host memory: the op, each
-    array's dtype, shape and strides, and the other arguments; None where it has none (an argument of another
-    kind)."""
+def _shape_key(op, args, kw):
+    """A cheap stand-in for signature() of a call whose arrays are all in host memory: the op, each array's dtype,
+    shape and strides, and the other arguments; None where it has none (an argument of another kind)."""
     key = [op]
-    for a in args:
+    for a in (args if not kw else (*args, *sorted(kw.items()))):
         t = type(a)
+        if t is tuple and kw and len(a) == 2 and type(a[0]) is str:  # a keyword: its name, then its value
+            key.append(a[0])
+            a = a[1]
+            t = type(a)
         if t is _dispatch.MinArray:
             d = a._data
             key.append(d.dtype)
@@ -176,15 +179,18 @@ def _shape_key(op, args):
         elif t is numpy.ndarray or isinstance(a, numpy.generic):
             key.append(a.dtype)
             key.append(a.shape)
+        elif t is tuple and all(type(v) is int for v in a):
+            key.append(a)
+        elif t is numpy.ufunc or t is numpy.dtype or t is str:  # _select's comparison, a dtype, a name
+            key.append(a)
         else:
             return None
     return tuple(key)
 
 
 def _chosen(op, args, kw):
-    """CHOSEN's entry for this call (a backend, None for NumPy, or PENDING), through the SEEN memo for calls
-    without keywords."""
-    fast = None if kw else _shape_key(op, args)
+    """CHOSEN's entry for this call (a backend, None for NumPy, or PENDING), through the SEEN memo."""
+    fast = _shape_key(op, args, kw)
     if fast is not None:
         b = SEEN.get(fast, PENDING)
         if b is not PENDING:
@@ -213,7 +219,9 @@ def numpy_here(op, args):
             return True  # the fast path hands these to the engine, which asks choice()
     else:
         return True
-    return _chosen(op, args, None) is None
+    fast = _shape_key(op, args, None)
+    b = PENDING if fast is None else SEEN.get(fast, PENDING)
+    return (b if b is not PENDING else _chosen(op, args, None)) is None
 
 
 def choice(op, dts, args, kw):
