@@ -13,14 +13,15 @@ whose arrays all have fewer than MIN_SIZE elements stay with NumPy unmeasured: n
 conversions beats NumPy there (measured: at 4096 float32 elements torch's add, multiply, sqrt and comparisons take
 2-5x NumPy's time, exp and log 1.1-1.2x).
 
-Measuring: the candidates run in alternating rounds (NumPy and each admitted backend, the order rotated every
-round) on the call's own arrays, through the engine itself (so a borrowed kernel pays its conversions and the
-engine's slower path), in batches of about BATCH_S; the best batch of each counts (load from other processes only
-adds time).  CPU time of the calling thread where NumPy's BLAS runs one thread (every kernel then runs in the
-caller), wall time otherwise.  A borrowed kernel is chosen only when it takes under (1 - MARGIN) of NumPy's time.
-One signature costs at most MAX_ROUNDS rounds, and no round starts after BUDGET_S; a signature whose first
-round alone passes DEADLINE_S is left to NumPy ("timeout").  The first calibration in a process also imports the
-candidate libraries (2-5 s each, once).
+Measuring: the candidates (NumPy and each backend whose guard admits the call) run on the call's own arrays,
+through the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): one untimed
+call each, one timed call (a kernel at over 3x the best is dropped then), and MIN_ROUNDS to MAX_ROUNDS alternating
+rounds (the order rotated every round; no round starts after BUDGET_S once MIN_ROUNDS are done) of batches of
+about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every kernel then runs in the
+caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
+NumPy's best and it beat NumPy in two thirds of the rounds (pick()): load from other processes only adds time, and
+one lucky round does not decide.  A kind whose first calls pass DEADLINE_S is left to NumPy ("timeout").  The
+first calibration in a process also imports the candidate libraries (2-5 s each, once).
 
 Environment: MINPY_ARRAY_CALIBRATE = 1 (default: every installed backend) | 0 (off: NumPy runs every op on the cpu)
 | a comma list of backends ("torch"); MINPY_ARRAY_CACHE_DIR (default: the user cache directory, e.g.
@@ -47,8 +48,7 @@ from .ops.numpy_ops import IN_PLACE
 from .ops.numpy_ops import KERNELS as NP_KERNELS
 
 FORMAT = 1
-VERSION = "0.1.0"  # minpy_array's: kernels and guards change with it
-MIN_SIZE = 4096
+DEFAULT_MIN_SIZE = MIN_SIZE = 4096
 BATCH_S = 5e-4
 MIN_ROUNDS, MAX_ROUNDS = 2, 5
 BUDGET_S = 0.03
@@ -80,7 +80,7 @@ def _settings():
             raise ValueError(f"MINPY_ARRAY_CALIBRATE: unknown backend {bad[0]!r}; expected 0, 1 or a comma list of "
                              f"{', '.join(names)}")
     size = os.environ.get("MINPY_ARRAY_CALIBRATE_MIN_SIZE", "")
-    return allowed, int(size) if size.strip() else 4096
+    return allowed, int(size) if size.strip() else DEFAULT_MIN_SIZE
 
 
 def reset():
@@ -271,7 +271,7 @@ def _decide(op, key, dts, args, kw):
         start = time.perf_counter()
         try:
             times = MEASURE[0](op, key, args, kw, cands)
-        except Exception:  # NumPy itself refused the call: it raises its own error when the engine runs it
+        except Exception:  # NumPy refused the call: its error comes when the engine runs it (nothing is decided)
             CHOSEN.pop(key, None)
             return None
         finally:
@@ -312,7 +312,15 @@ def _measure(op, key, args, kw, cands):
     start = time.perf_counter()
     try:
         with numpy.errstate(all="ignore"):
-            warm = {n: timed(n, 1) for n in names}  # the first call's set-up in a library is not its speed ...
+            warm = {}
+            for n in names:  # the first call's set-up in a library is not its speed ...
+                try:
+                    warm[n] = timed(n, 1)
+                except Exception:
+                    if n == "numpy":
+                        raise  # the call is invalid: NumPy's error comes when the engine runs it
+                    # Note: a borrowed kernel raising what the engine does not rerun on NumPy is left out
+            names = list(warm)
             first = {n: timed(n, 1) if warm[n] < 0.25 else warm[n] for n in names}  # ... unless the call is long
             if time.perf_counter() - start > DEADLINE_S:
                 return None
@@ -437,11 +445,22 @@ def machine_key():
                         break
         except OSError:
             pass
-        _state["key"] = {"format": FORMAT, "minpy_array": VERSION, "python": platform.python_version(),
+        _state["key"] = {"format": FORMAT, "kernels": _kernels_digest(), "python": platform.python_version(),
                          "system": platform.system(), "machine": platform.machine(), "cpu": cpu,
                          "cpu_flags": flags, "cpus": os.cpu_count(), "numpy": numpy.__version__,
                          "libraries": {b.NAME: _dist_version(b.NAME) for b in ACCELERATED}}
     return _state["key"]
+
+
+def _kernels_digest():
+    """A digest of minpy_array's kernel tables and guards (ops/*.py): a new version of them is measured anew."""
+    h = hashlib.sha256()
+    folder = os.path.join(os.path.dirname(__file__), "ops")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
 
 
 def _dist_version(name):

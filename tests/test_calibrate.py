@@ -103,6 +103,18 @@ def test_only_kernels_whose_guard_admits_the_call_are_candidates(tmp_path):
     assert mp.op_stats()["exp"]["numpy"] == 2
 
 
+def test_an_invalid_call_raises_numpys_error_and_decides_nothing(tmp_path):
+    a, b, ma, mb = operands(64, 128, 64)
+    count = Counting()
+    with calibration(None, min_size=0, cache_dir=tmp_path) as cal:
+        with pytest.raises(ValueError, match="matmul"):
+            ma @ np.asarray(a)  # (64,128) @ (64,128): the same kind as a valid call
+        assert cal.calibration() == []
+        cal.MEASURE[0] = count
+        ma @ mb
+    assert len(count.calls) == 1
+
+
 def test_decisions_are_read_back_from_the_cache(tmp_path):
     a, b, ma, mb = operands()
     with calibration(winner("torch"), min_size=0, cache_dir=tmp_path) as cal:
