@@ -233,7 +233,7 @@ def choice(op, dts, args, kw):
         if key is None:
             return None
         b = _decide(op, key, dts, args, kw)
-    if b is None:
+    if b is None or not b.available():  # a decision read from the cache names a library that no longer imports
         return None
     entry = b.host_kernels().get(op)
     return (*entry, b) if entry is not None and entry[1](dts, args, kw) else None
@@ -264,6 +264,8 @@ def _decide(op, key, dts, args, kw):
         b = CHOSEN.get(key, PENDING)
         if b is not PENDING:
             return b
+        if not _prepare(load=True):
+            return None
         cands = [b for b in _state["backends"] if op in b.host_kernels() and b.host_kernels()[op][1](dts, args, kw)]
         if op not in NP_KERNELS or not cands:
             CHOSEN[key] = None
@@ -347,17 +349,23 @@ def _measure(op, key, args, kw, cands):
 MEASURE = [_measure]  # tests put a function here that returns given timings (the suite never depends on timing)
 
 
-def _prepare():
-    """Once per process: the candidate backends loaded, NumPy's thread count read, the cache usable and read.
-    False (NumPy everywhere, and why said once) where calibration cannot run."""
+def _prepare(load=False):
+    """Once per process: the cache usable and read, NumPy's thread count known; with `load`, also the candidate
+    backends imported (only measuring needs them, and running a kernel a decision names).  False (NumPy
+    everywhere, and why said once) where calibration cannot run."""
     if _state["ready"] is None:
-        why = _setup()
-        _state["ready"] = why is None
-        if why is not None:
-            _state["why"] = why
-            AUTO_CPU.clear()
-            _say(why)
+        _fail(_setup())
+    if _state["ready"] and load and "backends" not in _state:
+        _fail(_load())
     return _state["ready"]
+
+
+def _fail(why):
+    _state["ready"] = why is None
+    if why is not None:
+        _state["why"] = why
+        AUTO_CPU.clear()
+        _say(why)
 
 
 def _setup():
@@ -366,6 +374,7 @@ def _setup():
     if not installed:
         return (f"no other backend is installed ({', '.join(b.NAME for b in allowed)}: pip install "
                 f"'minpy_array[{allowed[0].EXTRA if allowed else 'torch'}]')")
+    _state["installed"] = installed
     path = cache_file()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -373,29 +382,33 @@ def _setup():
             pass
     except OSError as e:
         return f"the cache directory {os.path.dirname(path)} is not writable ({e}); set MINPY_ARRAY_CACHE_DIR"
+    _state["threads"], _state["scope"] = _scope()
+    data = _read()
+    names = {b.NAME for b in installed}
+    for rec in (data or {}).get("decisions", {}).get(_state["scope"], []):
+        key, name = _key_of(rec), rec.get("backend")
+        if key is not None and (name == "numpy" or name in names):
+            CHOSEN[key] = BACKENDS[name] if name != "numpy" else None
+            _state["rows"][key] = {k: rec.get(k) for k in ("backend", "us", "example", "why")}
+    if data is None or _cached_ops(_state["allowed"]) is None:
+        return _load()  # the cache cannot say which ops the backends have: import them to know (and rewrite it)
+    return None
+
+
+def _load():
+    """Import the candidate backends, learn their ops, and save (a corrupt or foreign cache file is rewritten)."""
     loaded = []
-    for b in installed:
+    for b in _state["installed"]:
         start = time.perf_counter()
         if b.available():
             loaded.append(b)
             _state["imports"][b.NAME] = time.perf_counter() - start
     if not loaded:
-        return f"{', '.join(b.NAME for b in installed)} could not be imported"
+        return f"{', '.join(b.NAME for b in _state['installed'])} could not be imported"
     _state["backends"] = loaded
-    _state["threads"], _state["scope"] = _scope()
     AUTO_CPU.clear()
     AUTO_CPU.update(dict.fromkeys(op for b in loaded for op in b.host_kernels()))
-    data = _read()
-    for rec in (data or {}).get("decisions", {}).get(_state["scope"], []):
-        try:
-            key = (rec["op"], tuple((numpy.dtype(d), c, lay) for d, c, lay in rec["arrays"]), tuple(rec["args"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        name = rec.get("backend")
-        if name == "numpy" or name in {b.NAME for b in loaded}:
-            CHOSEN[key] = BACKENDS[name] if name != "numpy" else None
-            _state["rows"][key] = {k: rec.get(k) for k in ("backend", "us", "example", "why")}
-    _save()  # a corrupt or foreign file is rewritten now
+    _save()
     return None
 
 
@@ -533,7 +546,7 @@ def _save():
     theirs = {_text(_key_of(r)): r for r in decisions.get(_state["scope"], []) if _key_of(r) is not None}
     decisions[_state["scope"]] = list({**theirs, **mine}.values())
     ops = dict(data.get("ops", {}))
-    ops.update({b.NAME: sorted(b.host_kernels()) for b in _state["backends"]})
+    ops.update({b.NAME: sorted(b.host_kernels()) for b in _state.get("backends", ())})
     out = {"format": FORMAT, "key": machine_key(), "ops": ops, "decisions": decisions}
     path = cache_file()
     _state["saved"], _state["dirty"] = time.monotonic(), False
@@ -630,9 +643,9 @@ def calibration():
             head = (f"calibration: {_scope()[1]}; nothing measured or read yet in this process (calls of {MIN_SIZE}+ "
                     f"elements are, on first use); cache {cache_file()}")
         else:
-            imports = ", ".join(f"{n} imported in {s:.1f} s" for n, s in _state["imports"].items())
+            imports = "".join(f", {n} imported in {s:.1f} s" for n, s in _state["imports"].items())
             head = (f"calibration: {_state['scope']}; {_state['count']} call kind(s) measured in this process in "
-                    f"{_state['spent'] * 1e3:.0f} ms ({imports}); cache {cache_file()}")
+                    f"{_state['spent'] * 1e3:.0f} ms{imports}; cache {cache_file()}")
         out.header = head
         return out
 

@@ -135,6 +135,24 @@ def test_decisions_are_read_back_from_the_cache(tmp_path):
     numpy.testing.assert_allclose(r.asnumpy(), a @ b, rtol=2e-5, atol=1e-5)
 
 
+def test_a_process_reading_its_decisions_imports_a_library_only_to_run_its_kernel(tmp_path):
+    a, b, ma, mb = operands()
+    choose = given_timings(lambda key, names: "torch" if key[0] == "exp" else "numpy")
+    with calibration(choose, min_size=0, cache_dir=tmp_path):
+        ma @ mb, np.exp(ma)
+    code = ("import sys, numpy, minpy_array as mp, minpy_array.numpy as np\n"
+            "a = np.asarray(numpy.ones((64, 128), 'float32')); b = np.asarray(numpy.ones((128, 64), 'float32'))\n"
+            "a @ b\n"
+            "print('torch' in sys.modules, 'mxnet' in sys.modules, mp.op_stats()['matmul']['numpy'])\n"
+            "np.exp(a)\n"
+            "print('torch' in sys.modules, 'mxnet' in sys.modules, mp.op_stats()['exp']['torch'])\n")
+    env = dict(os.environ, MINPY_ARRAY_CALIBRATE="1", MINPY_ARRAY_CALIBRATE_MIN_SIZE="0",
+               MINPY_ARRAY_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["False False 1", "True False 1"]
+
+
 @pytest.mark.parametrize("damage", ["stale versions", "another machine", "corrupt", "not ours", "empty"])
 def test_a_stale_corrupt_or_foreign_cache_is_ignored_and_rewritten(tmp_path, damage):
     a, b, ma, mb = operands()
