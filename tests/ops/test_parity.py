@@ -121,7 +121,7 @@ def _host_buffers(args):
 
 @pytest.mark.filterwarnings("ignore")  # NumPy's own RuntimeWarnings on NaN, inf and overflow
 @pytest.mark.parametrize(("backend", "op"), HOST_CASES)
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(data=st.data())
 def test_auto_runs_each_borrowed_kernel_calibration_chooses(backend, op, data):
     """`auto` on the cpu with calibration on, every call kind measured (min size 0) and the backend's kernel made
