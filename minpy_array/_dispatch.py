@@ -10,7 +10,8 @@ import warnings
 
 import numpy
 
-from . import _config
+from . import _calibrate, _config
+from ._calibrate import AUTO_CPU, numpy_here
 from ._config import FallbackError, FallbackWarning, _global, _policy_var
 from ._devices import CPU, get_default_device
 from ._devices import _default as _default_device
@@ -23,7 +24,6 @@ wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
 PREPARE = [lambda op, args, kw: (args, kw)]  # ... and this: containers of traced values packed into arrays
 _new = object.__new__
-AUTO_CPU = {}  # op -> backend whose host kernel `auto` borrows on the cpu device (none yet)
 
 
 class NoKernelError(RuntimeError):
@@ -219,10 +219,9 @@ def _choose(op, policy, device, dts, args, kw):
     if want is NUMPY:  # numpy_only
         return None, None, False
     if b is NUMPY:
-        if want is None:
-            want = AUTO_CPU.get(op)
-            if want is None:
-                return None, None, False
+        if want is None:  # auto: the kernel calibration chose for this kind of call (_calibrate.py), else NumPy
+            entry = _calibrate.choice(op, dts, args, kw) if op in AUTO_CPU else None
+            return (None, None, False) if entry is None else (entry[0], entry[2], False)
         if not want.available():
             if only:
                 raise NoKernelError(f"{op}: policy {policy!r} but {want.NAME} is not installed "
@@ -269,7 +268,7 @@ def run(op, np_kernel, args, kw):
     if not kw:
         # Fast path: untraced host arrays (and scalars) only, under a policy that picks NumPy on the cpu.
         policy = _policy_var.get() or _global["policy"]
-        if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
+        if policy == "numpy_only" or (policy == "auto" and (op not in AUTO_CPU or numpy_here(op, args))):
             bufs = []
             found = traced = False
             for a in args:
@@ -341,7 +340,7 @@ def _run(op, np_kernel, args, kw, device=None):
             # Note: a kernel failure never surfaces as the library's own error: NumPy reruns the call and gives
             # the right result or NumPy's exception, at this call
             st[0] = 0
-            fell = True
+            fell = device is not CPU or _config.RULES[policy][0] is not None  # not under auto on the cpu
         else:
             _count(op, COL[backend], st[0])
             return res if op not in IN_PLACE else args[IN_PLACE[op]]

@@ -5,7 +5,7 @@ import pathlib
 
 import numpy
 import pytest
-from conftest import HAS_MXNET, requires_mxnet
+from conftest import HAS_MXNET, HAS_TORCH, requires_mxnet
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -55,12 +55,16 @@ def test_blog_snippets(capsys):
 def test_mlp_benchmark_quick(capsys):
     results, losses = load("benchmarks/mlp.py").main(["--quick"])
     table = capsys.readouterr().out
-    assert "numpy (hand-written)" in table and "HIPS autograd" in table and "(1.00x)" in table
+    assert "numpy (hand-written)" in table and "HIPS autograd" in table and "(1.00x" in table
     first = [v for v in losses.values()]
-    assert len(first) == (7 if HAS_MXNET else 4) - sum(isinstance(r, str) for r in results.values())
+    expected = (7 if HAS_MXNET else 4) + (2 if HAS_TORCH else 0)  # torch eager, minpy_array on torch:cpu
+    assert len(first) == expected - sum(isinstance(r, str) for r in results.values())
     numpy.testing.assert_allclose(first, first[0], rtol=1e-4)
     if HAS_MXNET:
         assert "mxnet symbolic" in table
+    if HAS_TORCH:
+        assert "torch eager" in table and "x torch)" in table
+    assert "calibration:" in table
 
 
 @pytest.mark.parametrize("script", ["two_layer_net.py", "convnet.py", "rnn_adding.py", "blog_snippets.py"])

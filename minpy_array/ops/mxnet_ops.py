@@ -486,12 +486,25 @@ def kernels():
 
 
 def _borrowed(kernel):
-    """A kernel run on NumPy buffers (the cpu device borrowing MXNet): inputs aliased, the result copied out."""
+    """A kernel run on NumPy buffers (the cpu device borrowing MXNet): inputs aliased, the result lent to NumPy
+    (no copy either way where DLPack carries the dtype)."""
     def run(*args, **kw):
         with _mxnet.LOCK:
             r = kernel(*(_in(a) for a in args), **kw)
-            return tuple(v.asnumpy() for v in r) if type(r) is tuple else r.asnumpy()
+            return tuple(_mxnet.lend(v) for v in r) if type(r) is tuple else _mxnet.lend(r)
     return run
+
+
+def _host_matmul(a, b):
+    """matmul of NumPy 2-d arrays a (m, k) and b (k, n), on the cpu: MXNet's FullyConnected (oneDNN, data @ weight.T)
+    where b is the transpose of a C-contiguous array (so both alias without a copy), else MXNet's dot."""
+    mx = _mx()
+    with _mxnet.LOCK:
+        if a.size and b.size and a.flags.c_contiguous and b.T.flags.c_contiguous:
+            r = mx.npx.fully_connected(_in(a), _in(b.T), num_hidden=b.shape[1], no_bias=True, flatten=False)
+        else:
+            r = mx.np.dot(_in(a), _in(b))
+        return _mxnet.lend(r)
 
 
 def _same(kernel):
@@ -512,8 +525,11 @@ _host_table = []
 def host_kernels():
     """The table for the cpu device: compute kernels only (the host's shape ops are NumPy views)."""
     if not _host_table:
-        _host_table.append({op: (ON_HOST.get(op, _same)(_borrowed(k)), g) for op, (k, g) in kernels().items()
-                            if op not in SHAPE_OPS and op not in CREATION and op not in
-                            ("full", "zeros_like", "ones_like", "empty_like", "asarray", "array")})
+        table = {op: (ON_HOST.get(op, _same)(_borrowed(k)), g) for op, (k, g) in kernels().items()
+                 if op not in SHAPE_OPS and op not in CREATION and op not in
+                 ("full", "zeros_like", "ones_like", "empty_like", "asarray", "array")}
+        for op in ("matmul", "dot"):
+            table[op] = (ON_HOST[op](_host_matmul), table[op][1])
+        _host_table.append(table)
     return _host_table[0]
 

@@ -257,13 +257,14 @@ def make_input(dtype, shape, seed, special):
 class Side:
     """How one side (NumPy, or minpy_array under a policy) spells things."""
 
-    def __init__(self, name, policy=None, device=None):
+    def __init__(self, name, policy=None, device=None, borrowed=False):
         self.name = name
         self.policy = policy
         self.device = device  # None: the cpu; "sim:0", "torch:cpu": a backend's stand-in device
         self.is_numpy = policy is None
-        # may run another backend's kernels (then floats compare within the dtype's tolerance)
-        self.mxnet = device is not None or (policy not in (None, "auto", "numpy_only"))
+        # may run another backend's kernels (then floats compare within the dtype's tolerance): on a device, under
+        # prefer_/_only policies, or under `auto` with calibration on (borrowed), whichever calibration chose
+        self.mxnet = device is not None or (policy not in (None, "auto", "numpy_only")) or borrowed
         self.only = policy is not None and policy.endswith("_only") and policy != "numpy_only"
         # on a device without views (MXNet) a write through a slice does not reach the base (README, limits)
         self.views = device is None or mp.Device(device).backend.VIEWS
@@ -677,5 +678,7 @@ def without_writes(program):
     return {"inputs": program["inputs"], "steps": steps}
 
 
-def sides(policies, device=None):
-    return [Side(p if device is None else f"{p}@{device}", p, device) for p in policies]
+def sides(policies, device=None, calibrated=False):
+    """One side per policy (on `device`); `calibrated`: `auto` runs with calibration on, named "auto+calibrated"."""
+    return [Side(p if device is None else f"{p}@{device}", p, device) if not (calibrated and p == "auto") else
+            Side("auto+calibrated", p, device, borrowed=True) for p in policies]
