@@ -302,7 +302,52 @@ def run(op, np_kernel, args, kw):
     return _run(op, np_kernel, args, kw)
 
 
+_MISS = object()
+
+
+def _device_fast(op, args):
+    """A call of positional untraced arrays of one accelerator device under a policy that takes that device's
+    kernels (auto, prefer_*, its backend's *_only), when the device's kernel admits it: the common call of a training
+    step on a device, with nothing of _run's general case.  _MISS otherwise (and when the kernel fails: _run then
+    answers, NumPy included)."""
+    dev = None
+    dts = []
+    for a in args:
+        t = type(a)
+        if t is MinArray:
+            if a._node is not None:
+                return _MISS
+            d = a._device
+            if dev is None:
+                dev = d
+            elif d is not dev:
+                return _MISS
+            dts.append(a.dtype)
+        elif t is list or t is tuple:
+            return _MISS
+    if dev is None or dev is CPU:
+        return _MISS
+    b = dev.backend
+    want, only = _config.RULES[_policy_var.get() or _global["policy"]]
+    if want is NUMPY or (only and want is not b):
+        return _MISS
+    entry = b.kernels().get(op)
+    if entry is None or not entry[1](dts, args, {}):
+        return _MISS
+    try:
+        r = entry[0](*[a._data if type(a) is MinArray else a for a in args])
+    except (Decline, Invalid, *b.errors()):
+        return _MISS
+    res = wrap(r, dev) if b.is_buffer(r) else _wrap_result(r, dev, [0])
+    _count(op, COL[b], 0)
+    return res if op not in IN_PLACE else args[IN_PLACE[op]]
+
+
 def _run(op, np_kernel, args, kw, device=None):
+    if not kw and device is None:
+        res = _device_fast(op, args)
+        if res is not _MISS:
+            return res
     info = [None, False, []]
     out = kw.get("out") if kw else None
     try:

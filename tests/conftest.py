@@ -33,6 +33,15 @@ requires_mxnet = pytest.mark.skipif(
                           "MXNet 1.9.1 pins numpy<2)")
 
 HAS_TORCH = _torch.installed()
+
+# MINPY_TEST_DEVICES="torch=cuda:0" runs a backend's device tests on a real device instead of its stand-in
+# (benchmarks/gpu_check.py does, on a GPU machine)
+TEST_DEVICES = dict(item.split("=", 1) for item in os.environ.get("MINPY_TEST_DEVICES", "").split(",") if item)
+
+
+def device_for_tests(backend):
+    """The device a backend's device tests run on: its stand-in (sim:0, torch:cpu) unless MINPY_TEST_DEVICES says."""
+    return TEST_DEVICES.get(backend.NAME, backend.STAND_IN)
 requires_torch = pytest.mark.skipif(
     not HAS_TORCH, reason="torch is not installed in this environment (pip install 'minpy_array[torch]')")
 
