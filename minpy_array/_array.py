@@ -14,6 +14,7 @@ from . import _dispatch, _dtypes
 from ._devices import Device, as_device
 from ._dispatch import apply
 from ._dispatch import run as _run
+from .ops import _guards
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
 
@@ -606,5 +607,6 @@ def _rebuild(host, device):
 
 _dispatch.MinArray = MinArray
 _dispatch.wrap = _wrap
+_guards.ARRAY = MinArray
 
 from . import _protocols  # noqa: E402  (it needs MinArray)

@@ -63,6 +63,7 @@ VIEW_OPS = ("reshape", "transpose", "swapaxes", "moveaxis", "broadcast_to", "exp
 CREATION = ("zeros", "ones", "empty", "full", "arange", "zeros_like", "ones_like", "empty_like", "full_like")
 
 _T = {}  # NumPy dtype -> torch dtype
+_N = {}  # torch dtype -> NumPy dtype
 
 
 def _torch_dtype(dt):
@@ -84,6 +85,13 @@ def _minimum(a, b):
 
 def _pick(a, b, better):
     torch = _torch.load()
+    if is_tensor(a) and not is_tensor(b) and a.is_floating_point():
+        b = float(_np_dtype(a).type(b))  # the bound as the array's dtype holds it (a tiny float32 bound is -0.0)
+        if b == b and not (b == 0 and math.copysign(1.0, b) < 0):
+            # x against a number (ReLU's maximum(x, 0.0)): a clamp keeps NaN; where x equals the bound NumPy gives
+            # the bound, which only a zero's sign tells apart: x + 0.0 turns -0.0 into the bound 0.0
+            r = a.clamp_min(b) if better is operator.gt else a.clamp_max(b)
+            return r.add_(0.0) if b == 0 else r
     if not is_tensor(a):
         if a != a:
             return torch.full_like(b, a)
@@ -417,10 +425,11 @@ def _full_like(x, fill_value, dtype=None, order="K", subok=True, shape=None):
 
 
 def _np_dtype(t):
-    for k, v in _T.items():
-        if v == t.dtype:
-            return k
-    return numpy.dtype(str(t.dtype).removeprefix("torch."))
+    """The NumPy dtype of tensor t."""
+    dt = _N.get(t.dtype)
+    if dt is None:
+        dt = _N[t.dtype] = _torch.numpy_dtype(t.dtype)
+    return dt
 
 
 def _array(obj, dtype=None, *, copy=True, device=None):

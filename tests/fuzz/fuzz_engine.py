@@ -524,6 +524,12 @@ def _outcome(side, env, step):
     return ("value", snapshot(v, side)), v
 
 
+def _root(a):
+    while isinstance(a.base, numpy.ndarray):
+        a = a.base
+    return a
+
+
 def _aliases(v, env):
     """Does array v share memory with a variable of env (NumPy arrays, or MinArrays of one device)?"""
     if isinstance(v, mp.MinArray):
@@ -532,7 +538,9 @@ def _aliases(v, env):
         return False
     bufs = [x._data if isinstance(x, mp.MinArray) else x for x in env]
     if isinstance(v, numpy.ndarray):
-        return any(isinstance(b, numpy.ndarray) and numpy.shares_memory(v, b) for b in bufs)
+        # an empty view shares no bytes: it is still a view of its base (read-only as a diagonal, say)
+        return any(isinstance(b, numpy.ndarray) and (numpy.shares_memory(v, b) or
+                                                     (not v.size and _root(v) is _root(b))) for b in bufs)
     if not hasattr(v, "untyped_storage"):  # MXNet: no views
         return False
     ptr = v.untyped_storage().data_ptr()
