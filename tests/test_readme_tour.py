@@ -4,12 +4,12 @@ import re
 import subprocess
 import sys
 
-from conftest import requires_mxnet
+from conftest import requires_mxnet, requires_torch
 
 
-def _tour_code():
+def _tour_code(heading="## Tour"):
     readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    section = readme.split("## Tour", 1)[1].split("\n## ", 1)[0]
+    section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
@@ -27,3 +27,15 @@ def test_tour_runs_as_written():
     assert "2025.12 int64 True" in out
     assert "TypeError: add: int64 and float64 cannot be type promoted together" in out
     assert out.rstrip().endswith("float64")
+
+
+@requires_torch
+def test_devices_example_runs_as_written():
+    out = subprocess.run([sys.executable, "-c", _tour_code("## Devices and backends")], capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    assert out.startswith("torch:cpu float32\n")
+    header = next(line.split() for line in out.splitlines() if line.startswith("op "))
+    rows = {line.split()[0]: dict(zip(header[1:], line.split()[1:], strict=False)) for line in out.splitlines()
+            if re.match(r"^\w+ +\d+ +\d+", line)}
+    for op in ("matmul", "add", "maximum"):
+        assert rows[op]["torch"] == "1" and rows[op]["fallback"] == "0", (op, rows[op])

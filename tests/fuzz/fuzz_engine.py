@@ -464,7 +464,29 @@ TOL = {"e": (2e-3, 2e-3), "f": (2e-5, 1e-6), "d": (1e-9, 1e-12), "g": (1e-9, 1e-
        "D": (1e-9, 1e-12)}
 
 
-def same(a, b, floor="d", zero_sign=True):
+CONTRACTIONS = {("binop", "@"), ("func", "matmul"), ("func", "dot"), ("reduce", "sum"), ("reduce", "mean"),
+                ("reduce", "nansum"), ("reduce", "nanmean")}
+
+
+def error_scale(ref, env, step):
+    """For a sum of products (matmul, dot, sum, mean), the same step on the operands' absolute values in float64:
+    the scale of its rounding error, which cancellation makes far larger than the result (a kernel that adds in
+    another order is right within it).  None for any other step."""
+    if (step[0], step[1]) not in CONTRACTIONS:
+        return None
+    try:
+        with numpy.errstate(all="ignore"):
+            r = run_step(ref, [_abs64(numpy.asarray(v)) for v in env], step)
+    except Exception:
+        return None
+    return numpy.asarray(r)
+
+
+def _abs64(a):
+    return numpy.abs(a).astype("float64") if a.dtype.kind == "c" else numpy.abs(a.astype("float64"))
+
+
+def same(a, b, floor="d", zero_sign=True, magnitude=None):
     """None when snapshots a (NumPy) and b (minpy_array) agree, else a description of the difference.  Float values
     agree within the tolerance of their dtype, or of `floor` (the least precise float dtype the program has made so
     far: a float32 value computed by an MXNet kernel and then cast to float64 keeps float32's error)."""
@@ -500,6 +522,8 @@ def same(a, b, floor="d", zero_sign=True):
     if x.dtype.kind in "fc":
         rtol, atol = max(TOL[x.dtype.char], TOL[floor])
         scale = numpy.where(numpy.isfinite(x), numpy.abs(x), 0)
+        if magnitude is not None and magnitude.shape == x.shape:
+            scale = numpy.maximum(scale, numpy.where(numpy.isfinite(magnitude), magnitude, 0))
         finite = numpy.isfinite(x) & numpy.isfinite(y)
         bad = ~((numpy.isnan(x) & numpy.isnan(y)) | (x == y) | (finite & (numpy.abs(x - y) <= atol + rtol * scale)))
         if x.dtype.kind == "f" and zero_sign:  # the sign of zero too
@@ -584,7 +608,8 @@ def execute(program, sides):
                     with side.context("numpy_only"):
                         got, v = _outcome(side, env, step)
                 try:
-                    _compare(program, i, step, side, want, got, floor)
+                    _compare(program, i, step, side, want, got, floor,
+                             error_scale(ref, envs["numpy"], step) if side.mxnet else None)
                 except Mismatch:
                     if not _right_on_own_inputs(ref, before, step, got, floor):
                         raise
@@ -653,7 +678,7 @@ def _floor(env, floor):
     return floor
 
 
-def _compare(program, i, step, side, want, got, floor="d"):
+def _compare(program, i, step, side, want, got, floor="d", magnitude=None):
     floor = floor if side.mxnet else "d"  # NumPy kernels on both sides: bit-for-bit the same computation
     if want[0] == "raise" or got[0] == "raise":
         # the same type, or a subclass of it: an `except` clause written for NumPy's error catches ours
@@ -670,7 +695,7 @@ def _compare(program, i, step, side, want, got, floor="d"):
     # Note: which zero a sum or an extreme of +0.0 and -0.0 gives depends on the loop (NumPy's own changes with the
     # layout); on a device the backend's kernel answers, on the cpu borrowed kernels hand zero extremes to NumPy
     free = side.device is not None and step[0] == "reduce" and step[1] in ("sum", "mean", "max", "min", "amax")
-    d = same(want[1], got[1], floor, zero_sign=not free)
+    d = same(want[1], got[1], floor, zero_sign=not free, magnitude=magnitude)
     if d:
         raise Mismatch(f"[{side.name}] step {i} {step!r}: {d}\nprogram = {program!r}")
 

@@ -6,7 +6,7 @@ import dask
 import dask.array as da
 import numpy
 import pytest
-from conftest import requires_mxnet
+from conftest import requires_mxnet, requires_torch
 
 import minpy_array as mp
 
@@ -14,7 +14,13 @@ import minpy_array as mp
 DEVICES = [
     "cpu",
     pytest.param("sim:0", marks=requires_mxnet),
+    pytest.param("torch:cpu", marks=requires_torch),
 ]
+
+
+def backend_counts(row):
+    """How many calls of an op_stats() row ran on a backend's own kernels other than NumPy's."""
+    return sum(v for k, v in row.items() if k not in ("numpy", "fallback", "copied_bytes"))
 
 # the worker processes of a LocalCluster import nothing from tests/: ship this module's functions by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -38,9 +38,10 @@ def test_from_array_and_asarray_keep_minarray_chunks_and_meta(device):
         out = check_minarray_graph(X, device)
         numpy.testing.assert_array_equal(out.asnumpy(), xn)
     assert "chunktype=minpy_array.MinArray" in repr(X)
-    if device != "cpu":
-        # slices of device arrays are copies: chunking x runs each getitem through the host
+    if device != "cpu" and not mp.Device(device).backend.VIEWS:
+        # slices of MXNet device arrays are copies: chunking x runs each getitem through the host
         assert mp.op_stats()["getitem"]["fallback"] >= 8
+    if device != "cpu":
         # an explicit meta is kept as given, on its own device, and dask's helper arrays follow it there
         Z = da.from_array(x, chunks=(15, 4), meta=np.empty((0, 0)))
         assert Z._meta.device == "cpu"
@@ -146,16 +147,18 @@ def test_per_chunk_mlp_forward(device):
     assert_same(got, mlp_forward(xn, w1, b1, w2), "approx")  # chunks vs the whole array: BLAS may round apart
 
 
-def test_threaded_scheduler():
-    """dask's default scheduler for arrays runs chunks on a thread pool: the cpu device gives the same results, and
-    op_stats() adds up every thread's counts."""
-    X, Y, v = chunked(data(), "cpu")
+@pytest.mark.timeout(120)  # a deadlock between two threads in a backend fails here instead of hanging the suite
+@pytest.mark.parametrize("device", DEVICES)
+def test_threaded_scheduler(device):
+    """dask's default scheduler for arrays runs chunks on a thread pool: every device gives the same results (MXNet
+    calls hold the backend's lock), and op_stats() adds up every thread's counts."""
+    X, Y, v = chunked(data(), device)
     want = (X.T @ Y).compute(scheduler="sync")
     mp.reset_op_stats()
     got = (X.T @ Y).compute(scheduler="threads", num_workers=2)
     assert type(got) is mp.MinArray
     numpy.testing.assert_array_equal(got.asnumpy(), want.asnumpy())
-    assert sum(mp.op_stats()["matmul"][k] for k in ("mxnet", "numpy", "fallback")) >= 8  # 4 row chunks x 2 cols
+    assert sum(v for k, v in mp.op_stats()["matmul"].items() if k != "copied_bytes") >= 8  # 4 row chunks x 2 cols
 
 
 @requires_mxnet
