@@ -306,17 +306,18 @@ _MISS = object()
 
 
 def _device_fast(op, args):
-    """A call of positional untraced arrays of one accelerator device under a policy that takes that device's
+    """A call of positional arrays (traced or not) of one accelerator device under a policy that takes that device's
     kernels (auto, prefer_*, its backend's *_only), when the device's kernel admits it: the common call of a training
     step on a device, with nothing of _run's general case.  _MISS otherwise (and when the kernel fails: _run then
     answers, NumPy included)."""
     dev = None
     dts = []
+    traced = False
     for a in args:
         t = type(a)
         if t is MinArray:
             if a._node is not None:
-                return _MISS
+                traced = True
             d = a._device
             if dev is None:
                 dev = d
@@ -325,7 +326,7 @@ def _device_fast(op, args):
             dts.append(a.dtype)
         elif t is list or t is tuple:
             return _MISS
-    if dev is None or dev is CPU:
+    if dev is None or dev is CPU or (traced and (op in IN_PLACE or PREPARE[0](op, args, {})[0] is not args)):
         return _MISS
     b = dev.backend
     want, only = _config.RULES[_policy_var.get() or _global["policy"]]
@@ -340,6 +341,8 @@ def _device_fast(op, args):
         return _MISS
     res = wrap(r, dev) if b.is_buffer(r) else _wrap_result(r, dev, [0])
     _count(op, COL[b], 0)
+    if traced:
+        return RECORDER[0](op, args, {}, res)
     return res if op not in IN_PLACE else args[IN_PLACE[op]]
 
 

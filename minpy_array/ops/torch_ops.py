@@ -143,8 +143,20 @@ def _argreduce(name):
 
 def _select(g, x, y, wins):
     """_select(g, x, y, wins) of vjps.py: g where x wins, g/2 where x and y tie, else 0."""
+    torch = _torch.load()
+    if type(y) in (builtins.float, builtins.int) and y == 0 and type(x) is torch.Tensor:  # ReLU's: three kernels
+        step = torch.heaviside(x if wins is numpy.greater else -x, _HALF.get((x.dtype, x.device)) or _half(x))
+        return g * step.nan_to_num_(0.0)  # 1, 1/2 at a tie, 0 (NaN x: 0), times g: -0.0 and NaN as NumPy's g*False
     hit = (x > y) if wins is numpy.greater else (x < y)
-    return _torch.load().where(x == y, g * 0.5, g * hit)  # g * False: -0.0 and NaN where NumPy has them
+    return torch.where(x == y, g * 0.5, g * hit)  # g * False: -0.0 and NaN where NumPy has them
+
+
+_HALF = {}  # (torch dtype, device) -> 0-d tensor 0.5: heaviside's value at 0
+
+
+def _half(x):
+    h = _HALF[x.dtype, x.device] = _torch.load().tensor(0.5, dtype=x.dtype, device=x.device)
+    return h
 
 
 def _tie_mask(x, y, ans):
