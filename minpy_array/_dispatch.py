@@ -305,11 +305,11 @@ def run(op, np_kernel, args, kw):
 _MISS = object()
 
 
-def _device_fast(op, args):
-    """A call of positional arrays (traced or not) of one accelerator device under a policy that takes that device's
-    kernels (auto, prefer_*, its backend's *_only), when the device's kernel admits it: the common call of a training
-    step on a device, with nothing of _run's general case.  _MISS otherwise (and when the kernel fails: _run then
-    answers, NumPy included)."""
+def _device_fast(op, args, kw):
+    """A call of arrays (traced or not) and plain keywords (axis=, keepdims=, dtype= ...) on one accelerator device,
+    under a policy that takes that device's kernels (auto, prefer_*, its backend's *_only), when the device's kernel
+    admits it: the common call of a training step on a device, with nothing of _run's general case.  _MISS otherwise
+    (and when the kernel fails: _run then answers, NumPy included)."""
     dev = None
     dts = []
     traced = False
@@ -326,29 +326,34 @@ def _device_fast(op, args):
             dts.append(a.dtype)
         elif t is list or t is tuple:
             return _MISS
-    if dev is None or dev is CPU or (traced and (op in IN_PLACE or PREPARE[0](op, args, {})[0] is not args)):
+    if dev is None or dev is CPU or (traced and (op in IN_PLACE or PREPARE[0](op, args, kw)[0] is not args)):
         return _MISS
+    if kw:
+        for k, v in kw.items():
+            t = type(v)
+            if t is MinArray or t is list or k == "out" or k == "where" or (t is tuple and MinArray in map(type, v)):
+                return _MISS
     b = dev.backend
     want, only = _config.RULES[_policy_var.get() or _global["policy"]]
     if want is NUMPY or (only and want is not b):
         return _MISS
     entry = b.kernels().get(op)
-    if entry is None or not entry[1](dts, args, {}):
+    if entry is None or not entry[1](dts, args, kw):
         return _MISS
     try:
-        r = entry[0](*[a._data if type(a) is MinArray else a for a in args])
+        r = entry[0](*[a._data if type(a) is MinArray else a for a in args], **kw)
     except (Decline, Invalid, *b.errors()):
         return _MISS
     res = wrap(r, dev) if b.is_buffer(r) else _wrap_result(r, dev, [0])
     _count(op, COL[b], 0)
     if traced:
-        return RECORDER[0](op, args, {}, res)
+        return RECORDER[0](op, args, kw, res)
     return res if op not in IN_PLACE else args[IN_PLACE[op]]
 
 
 def _run(op, np_kernel, args, kw, device=None):
-    if not kw and device is None:
-        res = _device_fast(op, args)
+    if device is None:
+        res = _device_fast(op, args, kw)
         if res is not _MISS:
             return res
     info = [None, False, []]
