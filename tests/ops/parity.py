@@ -235,8 +235,10 @@ def select(draw, dtype):
     s1, s2, s3 = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)).input_shapes
     small = st.sampled_from([-1.0, 0.0, 1.0, 2.0])
     g = draw(arrays(dtype, s1))
+    fi = numpy.finfo(dtype)
     x = draw(hnp.arrays(dtype, s2, elements=st.sampled_from([-1.0, 0.0, -0.0, 1.0, 2.0, numpy.nan, numpy.inf,
-                                                              -numpy.inf])))
+                                                              -numpy.inf, fi.smallest_subnormal,
+                                                              -fi.smallest_subnormal, fi.max, fi.min])))
     y = draw(hnp.arrays(dtype, s3, elements=small)) if draw(st.booleans()) else draw(st.sampled_from(
         [-1.0, 0.0, 1.0, 2.0, 0]))  # 0 and 0.0: ReLU's
     return (g, x, y, draw(st.sampled_from([numpy.greater, numpy.less]))), {}
