@@ -171,7 +171,7 @@ def _unwrap_dev(x, device, st):
 
 
 def _scan(seq, info):
-    """Collect (device, traced, dtypes) of the MinArrays in seq (one level of lists/tuples)."""
+    """Collect (device, traced, dtypes, a spec-face array seen) of the MinArrays in seq (and in its lists/tuples)."""
     for a in seq:
         t = type(a)
         if t is MinArray:
@@ -182,27 +182,47 @@ def _scan(seq, info):
                 raise ValueError(f"arrays on different devices ({info[0]} and {dev}); move one with to_device()")
             if a._node is not None:
                 info[1] = True
+            if not a._face:
+                info[3] = True
             info[2].append(a.dtype)
         elif t is list or t is tuple:
             _scan(a, info)
 
 
-def _wrap_result(r, device, st):
+def _wrap_result(r, device, st, face=False):
+    """A kernel's result as MinArrays on `device` of the given face; a NumPy scalar stays one in a NumPy-face
+    result on the cpu (FACES in README: where NumPy gives a scalar, the NumPy face does too)."""
     t = type(r)
     if t is numpy.ndarray:
         if device is not CPU:
             r, c = device_buffer(r, device)
             st[0] += c
-        return wrap(r, device)
+        return wrap(r, device, face)
     if isinstance(r, numpy.generic):
-        return _wrap_result(numpy.asarray(r), device, st)
+        return r if face and device is CPU else _wrap_result(numpy.asarray(r), device, st, face)
     if t is tuple or t is list:
-        return t(_wrap_result(v, device, st) for v in r)
+        return t(_wrap_result(v, device, st, face) for v in r)
     if isinstance(r, tuple) and hasattr(r, "_fields"):  # namedtuple results (SVDResult, ...)
-        return t(*(_wrap_result(v, device, st) for v in r))
+        return t(*(_wrap_result(v, device, st, face) for v in r))
     if device.backend.is_buffer(r):
-        return wrap(r, device)
+        return wrap(r, device, face)
     return r
+
+
+# ops whose 0-d results NumPy gives as NumPy scalars: every ufunc, the reductions and products.  Another backend's
+# kernel borrowed on the cpu returns a 0-d array; a NumPy-face call gives it as NumPy would.
+SCALAR_RESULTS = frozenset([op for op, k in NP_KERNELS.items() if isinstance(k, numpy.ufunc)] + [
+    "sum", "prod", "mean", "std", "var", "max", "min", "argmax", "argmin", "any", "all", "dot", "vdot", "inner",
+    "clip", "trace", "ptp", "nansum", "nanmean", "nanmax", "nanmin", "median", "average", "linalg.norm"])
+
+
+def _as_numpy_result(res, op, kw):
+    """A borrowed kernel's 0-d result on the cpu, in a NumPy-face call: the NumPy scalar NumPy would give."""
+    if type(res) is MinArray and res._data.ndim == 0 and op in SCALAR_RESULTS:
+        return res._data[()]
+    if type(res) is tuple:
+        return tuple(_as_numpy_result(r, op, kw) for r in res)
+    return res
 
 
 def _choose(op, policy, device, dts, args, kw):
@@ -258,46 +278,129 @@ def apply_function(func, args, kw):
     return run(getattr(func, "__name__", repr(func)), func, args, kw)
 
 
-def run(op, np_kernel, args, kw):
-    if not kw:
-        # Fast path: untraced host arrays (and scalars) only, under a policy that picks NumPy on the cpu.
-        policy = _policy_var.get() or _global["policy"]
-        if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
-            bufs = []
-            found = traced = False
-            for a in args:
-                t = type(a)
-                if t is MinArray:
-                    if a._device is not CPU:
-                        break
-                    if a._node is not None:
-                        traced = True
-                    bufs.append(a._data)
-                    found = True
-                elif t is list or t is tuple:
+def run(op, np_kernel, args, kw, face=None):
+    """Run `np_kernel` (NumPy's kernel of op `op`, or another backend's by policy and device) on args and kw.
+
+    face: the face of the result (README, "Two faces"): True for a call of the NumPy face (NumPy scalars where NumPy
+    gives scalars), False for the spec's (0-d arrays); None: the face of the MinArray operands (NumPy's when every
+    one is a NumPy-face array; the spec's when there is none)."""
+    policy = _policy_var.get() or _global["policy"]
+    if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
+        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
+        bufs = []
+        found = traced = spec = False
+        for a in args:
+            t = type(a)
+            if t is MinArray:
+                if a._device is not CPU:
                     break
+                if a._node is not None:
+                    traced = True
+                if not a._face:
+                    spec = True
+                bufs.append(a._data)
+                found = True
+            elif t is list or t is tuple:
+                for e in a:
+                    te = type(e)
+                    if te is MinArray or te is list or te is tuple:
+                        break
                 else:
                     bufs.append(a)
+                    continue
+                h = host_seq(a)
+                if h is None:
+                    break
+                bufs.append(h[0])
+                if h[1]:
+                    found = True
+                    spec = spec or h[1] == 3
             else:
-                if found or _default_device.get() is CPU:
-                    r = np_kernel(*bufs)
-                    try:
-                        _tls.stats[op][NP] += 1
-                    except (AttributeError, KeyError):
-                        _count(op, NP, 0)
-                    if type(r) is numpy.ndarray:
-                        a = _new(MinArray)
-                        a._data = r
-                        a._device = CPU
-                        a._node = None
-                    else:
-                        a = _wrap_result(r, CPU, [0])
-                    return RECORDER[0](op, args, kw, a) if traced else a
-    return _run(op, np_kernel, args, kw)
+                bufs.append(a)
+        else:
+            if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
+                r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
+                try:
+                    _tls.stats[op][NP] += 1
+                except (AttributeError, KeyError):
+                    _count(op, NP, 0)
+                if face is None:
+                    face = found and not spec
+                if type(r) is numpy.ndarray:
+                    a = _new(MinArray)
+                    a._data = r
+                    a._device = CPU
+                    a._node = None
+                    a._face = face
+                elif not traced:
+                    return _wrap_result(r, CPU, None, face)
+                elif isinstance(r, numpy.generic):  # a traced call: the value stays an array, for the tape
+                    a = wrap(numpy.asarray(r), CPU, face)
+                    b = RECORDER[0](op, args, kw, a)
+                    return r if b is a and face else b
+                else:
+                    a = _arrays(_wrap_result(r, CPU, None, face), face)
+                return RECORDER[0](op, args, kw, a) if traced else a
+    return _run(op, np_kernel, args, kw, face=face)
 
 
-def _run(op, np_kernel, args, kw, device=None):
-    info = [None, False, []]
+def host_seq(seq):
+    """(seq with the MinArrays in it, at any depth, replaced by their host buffers; 0 if it holds none, 1 if they
+    are all NumPy-face arrays, 3 if one is a spec-face array), or None where one is traced or off the cpu."""
+    out = None
+    bits = 0
+    for i, e in enumerate(seq):
+        t = type(e)
+        if t is MinArray:
+            if e._node is not None or e._device is not CPU:
+                return None
+            bits |= 1 if e._face else 3
+            e = e._data
+        elif t is list or t is tuple:
+            h = host_seq(e)
+            if h is None:
+                return None
+            if not h[1]:
+                continue
+            bits |= h[1]
+            e = h[0]
+        else:
+            continue
+        if out is None:
+            out = list(seq)
+        out[i] = e
+    if out is None:
+        return seq, 0
+    return (tuple(out) if type(seq) is tuple else out), bits
+
+
+def _plain_kw(kw):
+    """Do the keyword arguments hold no MinArray (at any depth)?"""
+    for v in kw.values():
+        t = type(v)
+        if t is MinArray:
+            return False
+        if t is list or t is tuple:
+            h = host_seq(v)
+            if h is None or h[1]:
+                return False
+    return True
+
+
+def _arrays(r, face):
+    """Result r with its NumPy scalars (at the top, or in a tuple) as 0-d cpu arrays: what the tape records."""
+    if isinstance(r, numpy.generic):
+        return wrap(numpy.asarray(r), CPU, face)
+    t = type(r)
+    if t is tuple or t is list:
+        return t(_arrays(v, face) for v in r)
+    if isinstance(r, tuple) and hasattr(r, "_fields"):
+        return t(*(_arrays(v, face) for v in r))
+    return r
+
+
+def _run(op, np_kernel, args, kw, device=None, face=None):
+    info = [None, False, [], False]
     out = kw.get("out") if kw else None
     try:
         _scan(args, info)
@@ -305,16 +408,18 @@ def _run(op, np_kernel, args, kw, device=None):
             _scan(kw.values(), info)
     except ValueError as e:  # mixed devices: name the op
         raise ValueError(f"{op}: {e}") from None
+    if face is None:
+        face = info[0] is not None and not info[3]
     if info[1]:
-        return _traced(op, np_kernel, args, kw, out)
+        return _traced(op, np_kernel, args, kw, out, face)
     if device is None:
         device = info[0] or get_default_device()
     elif info[0] is not None and info[0] is not device:
         raise ValueError(f"{op}: the arrays are on {info[0]}, not on {device}")
     if out is not None:
         if device is not CPU and "where" not in kw and _all_minarrays(out):
-            return _device_out(op, np_kernel, args, kw, out)
-        return _run_out(op, np_kernel, args, kw, out, device)
+            return _device_out(op, np_kernel, args, kw, out, face)
+        return _run_out(op, np_kernel, args, kw, out, device, face)
     policy = _policy_var.get() or _global["policy"]
     kernel, backend, fell = _choose(op, policy, device, info[2], args, kw)
     st = [0]
@@ -327,7 +432,9 @@ def _run(op, np_kernel, args, kw, device=None):
             else:
                 r = kernel(*_unwrap_dev(args, device, st),
                            **({k: _unwrap_dev(v, device, st) for k, v in kw.items()} if kw else kw))
-            res = _wrap_result(r, device, st)
+            res = _wrap_result(r, device, st, face)
+            if face and device is CPU:
+                res = _as_numpy_result(res, op, kw)
         except Invalid as e:
             raise e.error from None
         except (Decline, *backend.errors()):
@@ -342,7 +449,7 @@ def _run(op, np_kernel, args, kw, device=None):
         _notify(op, device)
     if kw:
         kw = {k: _unwrap_np(v, st) for k, v in kw.items()}
-    res = _wrap_result(np_kernel(*_unwrap_np(args, st), **kw), device, st)
+    res = _wrap_result(np_kernel(*_unwrap_np(args, st), **kw), device, st, face)
     if op in IN_PLACE and device is not CPU:  # NumPy wrote into a host copy of the argument: write it back
         res, target = args[IN_PLACE[op]], res
         write(res, target._data)
@@ -360,12 +467,12 @@ def _all_minarrays(out):
     return all(o is None or type(o) is MinArray for o in (out if type(out) is tuple else (out,)))
 
 
-def _device_out(op, np_kernel, args, kw, out):
+def _device_out(op, np_kernel, args, kw, out, face=False):
     """out= into device arrays: the result is computed as without out= (on the device where a kernel admits
     the call), then stored with NumPy's out= rules (same_kind cast, exact broadcast shape)."""
     kw = {k: v for k, v in kw.items() if k != "out"}
     outs = out if type(out) is tuple else (out,)
-    res = run(op, np_kernel, args, kw)
+    res = run(op, np_kernel, args, kw, face)
     ress = res if type(res) is tuple else (res,)
     for o, r in zip(outs, ress, strict=True):
         if o is not None:
@@ -389,7 +496,7 @@ def store(target, value, op):
     write(target, value._data)
 
 
-def _run_out(op, np_kernel, args, kw, out, device):
+def _run_out(op, np_kernel, args, kw, out, device, face=False):
     """NumPy writes into the out= buffers; a device buffer is written on a host copy and then written back."""
     targets = {}
     st = [0]
@@ -417,22 +524,29 @@ def _run_out(op, np_kernel, args, kw, out, device):
             return hit[0]
         if type(v) is tuple:
             return tuple(back(x) for x in v)
-        return _wrap_result(v, device, st)
+        return _wrap_result(v, device, st, face)
 
     res = back(r)
     _count(op, NP if device is CPU else FALLBACK, st[0])
     return res
 
 
-def _traced(op, np_kernel, args, kw, out):
-    """A call with a traced input: run it untraced, then let autodiff record it."""
+def _traced(op, np_kernel, args, kw, out, face=False):
+    """A call with a traced input: run it untraced, then let autodiff record it (a NumPy scalar result stays a 0-d
+    array where it is recorded)."""
     if out is not None:
         kw = dict(kw)
         kw.pop("out")
     args, kw = PREPARE[0](op, args, kw)
     plain = tuple(_untraced(a) for a in args)
-    res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw)
-    res = RECORDER[0](op, args, kw, res)
+    res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw, face)
+    if isinstance(res, numpy.generic):
+        scalar = res
+        res = wrap(numpy.asarray(res), CPU, face)
+        got = RECORDER[0](op, args, kw, res)
+        res = scalar if got is res else got
+    else:
+        res = RECORDER[0](op, args, kw, _arrays(res, face))
     if out is not None:
         outs = out if type(out) is tuple else (out,)
         ress = res if type(res) is tuple else (res,)
@@ -447,7 +561,7 @@ def _traced(op, np_kernel, args, kw, out):
 def _untraced(a):
     t = type(a)
     if t is MinArray:
-        return a if a._node is None else wrap(a._data, a._device)
+        return a if a._node is None else wrap(a._data, a._device, a._face)
     if t is list or t is tuple:
         return t(_untraced(v) for v in a)
     return a
@@ -471,7 +585,7 @@ def run_library(op, backend, kernel, args, kw):
     """Run `kernel`, a callable that does its own work in `backend`'s library (symbol.Function), as op `op`: it
     receives the arrays' raw buffers (NumPy on the cpu, the backend's arrays on its devices) and is counted in
     that backend's column."""
-    info = [None, False, []]
+    info = [None, False, [], False]
     _scan(args, info)
     if kw:
         _scan(kw.values(), info)
@@ -484,7 +598,7 @@ def run_library(op, backend, kernel, args, kw):
     r = kernel(*(a._data if type(a) is MinArray else a for a in args), **raw)
     # host buffers go into the library's own arrays and results come back as NumPy arrays: both are copies
     copied = _host_bytes(args) + _host_bytes(r if type(r) is tuple else (r,))
-    res = _wrap_result(r, info[0] or get_default_device(), st)
+    res = _wrap_result(r, info[0] or get_default_device(), st, info[0] is not None and not info[3])
     _count(op, COL[backend], st[0] + copied)
     return res
 
