@@ -218,7 +218,7 @@ def _spec_faced(namespace, names):
             namespace[name] = _faces.spec_function(f)
 
 
-from . import _faces  # noqa: E402
+from . import _faces
 
 _spec_faced(globals(), __all__)
 _spec_faced(vars(linalg), linalg.__all__)

@@ -23,9 +23,8 @@ from . import _dispatch, _dtypes
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import NP as _NP
 from ._dispatch import RECORDER as _RECORDER
-from ._dispatch import _count, _tls, apply, host_seq
+from ._dispatch import apply, host_counter, host_seq
 from ._dispatch import run as _run
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
@@ -36,10 +35,14 @@ _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 _F32_MAX = _dtypes.F32_VALUE_CAST_LIMIT
 _ndarray = numpy.ndarray
+_generic = numpy.generic
 _float, _int, _bool = builtins.float, builtins.int, builtins.bool
 _F64, _F32, _I64 = numpy.dtype("float64"), numpy.dtype("float32"), numpy.dtype("int64")
 _I64_LIM = 2 ** 63
 _SLOW = object()  # "not on the fast path"
+_C_GETITEM, _C_SETITEM, _C_RESHAPE, _C_TRANSPOSE, _C_ASTYPE = (
+    host_counter(op) for op in ("getitem", "setitem_", "reshape", "transpose", "astype"))
+_policy = _policy_var.get
 # index types NumPy reads as they are (no MinArray inside)
 _PLAIN_KEY = frozenset((builtins.int, builtins.slice, type(None), type(Ellipsis), numpy.int64, numpy.int32,
                         numpy.intp, builtins.bool))
@@ -76,8 +79,18 @@ class MinArray:
 
     @property
     def strides(self):
+        """NumPy's strides in bytes; on a device, the device buffer's (C-contiguous where its backend has no views)."""
         d = self._data
-        return d.strides if type(d) is _ndarray else self._device.backend.strides(d)
+        if type(d) is _ndarray:
+            return d.strides
+        strides = getattr(self._device.backend, "strides", None)
+        if strides is not None:
+            return strides(d)
+        out, step = [], self.itemsize
+        for n in reversed(self.shape):
+            out.append(step)
+            step *= builtins.max(n, 1)
+        return tuple(reversed(out))
 
     @property
     def flat(self):
@@ -124,7 +137,7 @@ class MinArray:
     def T(self):
         if self._node is None and self._device is _CPU and _host_numpy("transpose"):
             r = self._data.T
-            _count("transpose", _NP)
+            next(_C_TRANSPOSE)
             return _wrap(r, _CPU, self._face)
         return apply("transpose", self)
 
@@ -159,7 +172,7 @@ class MinArray:
         if copy is True and device is None and casting == "unsafe" and order == "K" and self._node is None and \
                 self._device is _CPU and _host_numpy("astype"):
             r = self._data.astype(dtype)
-            _count("astype", _NP)
+            next(_C_ASTYPE)
             return _wrap(r, _CPU, self._face)
         out = apply("astype", self, numpy.dtype(dtype), copy=copy) if casting == "unsafe" and order == "K" else \
             apply_method("astype", self, dtype, order=order, casting=casting, copy=copy)
@@ -201,7 +214,7 @@ class MinArray:
             raise TypeError("iteration over a 0-d array")
         if d.ndim == 1 and self._face and self._node is None and self._device is _CPU and _host_numpy("getitem"):
             for _ in range(len(d)):
-                _count("getitem", _NP)
+                next(_C_GETITEM)
             return iter(d)  # NumPy's scalars, as NumPy iterates
         return (self[i] for i in range(d.shape[0]))
 
@@ -338,38 +351,35 @@ class MinArray:
     def __getitem__(self, key):
         if self._device is _CPU:
             tk = type(key)
-            if tk in _PLAIN_KEY:
-                k = key
-            elif tk is tuple:
-                k = key
+            k = key
+            if tk is tuple:
                 for e in key:
-                    if type(e) not in _PLAIN_KEY:
+                    te = type(e)
+                    if te is not _int and te is not slice and te not in _PLAIN_KEY:
                         k = _buffer_key(key)
                         break
-            else:
+            elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
                 k = _buffer_key(key)
             if k is not None:
-                p = _policy_var.get() or _global["policy"]
+                p = _policy() or _global["policy"]
                 if p == "numpy_only" or (p == "auto" and "getitem" not in _dispatch.AUTO_CPU):
                     r = self._data[k]
-                    try:
-                        _tls.stats["getitem"][_NP] += 1
-                    except (AttributeError, KeyError):
-                        _count("getitem", _NP)
+                    next(_C_GETITEM)
+                    if self._node is not None:
+                        return _record("getitem", (self, key), r, self._face)
                     if type(r) is _ndarray:
                         a = _new(MinArray)
                         a._data = r
                         a._device = _CPU
                         a._node = None
                         a._face = self._face
-                        return a if self._node is None else _RECORDER[0]("getitem", (self, key), {}, a)
-                    if self._node is None:
-                        return r if self._face else _wrap(numpy.asarray(r), _CPU, False)
-                    return _RECORDER[0]("getitem", (self, key), {}, _wrap(numpy.asarray(r), _CPU, self._face))
+                        return a
+                    return r if self._face else _wrap(numpy.asarray(r), _CPU, False)
         return _run("getitem", _KERNELS["getitem"], (self, key), {}, self._face)
 
     def __setitem__(self, key, value):
         if self._node is None and self._device is _CPU:
+            d = self._data
             tv = type(value)
             v = value
             if tv is MinArray:
@@ -377,29 +387,24 @@ class MinArray:
             elif tv is list or tv is tuple:
                 h = host_seq(value)
                 v = _SLOW if h is None else h[0]
-            elif tv is _int and self._data.dtype.kind in "iu" and not _fits(value, self._data.dtype):
+            elif tv is _int and d.dtype.kind in "iu" and not _fits(value, d.dtype):
                 v = _SLOW
             if v is not _SLOW:
-                d = self._data
                 tk = type(key)
-                if tk in _PLAIN_KEY:
-                    k = key
-                elif tk is tuple:
-                    k = key
+                k = key
+                if tk is tuple:
                     for e in key:
-                        if type(e) not in _PLAIN_KEY:
+                        te = type(e)
+                        if te is not _int and te is not slice and te not in _PLAIN_KEY:
                             k = _buffer_key(key, d)
                             break
-                else:
+                elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
                     k = _buffer_key(key, d)
                 if k is not None:
-                    p = _policy_var.get() or _global["policy"]
+                    p = _policy() or _global["policy"]
                     if p == "numpy_only" or (p == "auto" and "setitem_" not in _dispatch.AUTO_CPU):
                         d[k] = v
-                        try:
-                            _tls.stats["setitem_"][_NP] += 1
-                        except (AttributeError, KeyError):
-                            _count("setitem_", _NP)
+                        next(_C_SETITEM)
                         return
         if type(value) is builtins.int and self.dtype.kind in "iu" and not _fits(value, self.dtype):
             if type(self._data) is numpy.ndarray and not self._data.flags.writeable:
@@ -417,7 +422,7 @@ class MinArray:
         if order == "C" and copy is None and self._node is None and self._device is _CPU and \
                 _host_numpy("reshape"):  # NumPy reads the shape, as ints or as one sequence
             r = self._data.reshape(*shape)
-            _count("reshape", _NP)
+            next(_C_RESHAPE)
             return _wrap(r, _CPU, self._face)
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, numpy.integer, MinArray)):
             shape = shape[0]
@@ -429,7 +434,7 @@ class MinArray:
     def transpose(self, *axes):
         if self._node is None and self._device is _CPU and _host_numpy("transpose"):
             r = self._data.transpose(*axes)
-            _count("transpose", _NP)
+            next(_C_TRANSPOSE)
             return _wrap(r, _CPU, self._face)
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
@@ -550,17 +555,6 @@ class MinArray:
         _dispatch.store(self, r, op)
         return self
 
-    def __neg__(self):
-        return apply("negative", self)
-
-    def __pos__(self):
-        return apply("positive", self)
-
-    def __abs__(self):
-        return apply("abs", self)
-
-    def __invert__(self):
-        return apply("bitwise_invert", self)
 
     def __divmod__(self, other):
         return self._binop("divmod", other)
@@ -572,43 +566,36 @@ class MinArray:
         raise TypeError("MinArray does not support __array_wrap__")
 
 
-def _operand_buffer(x, other):
-    """The NumPy operand that NumPy's own operator would treat exactly as the engine does for `x op other` (x an
-    untraced-or-traced cpu array): other's buffer, or the scalar itself, or _SLOW where promotion needs the engine
-    (NEP 50 on NumPy 1.26, other dtypes, devices)."""
-    t = type(other)
-    d = x._data
-    dt = d.dtype
-    if t is MinArray:
-        if other._device is _CPU and other._data.dtype is dt:
-            return other._data
-    elif t is _float:
-        if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX):
-            return other
-    elif t is _int:
-        if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM:
-            return other
-    elif t is dt.type:  # a NumPy scalar of the array's dtype
-        return other
-    return _SLOW
-
-
 def _binary(op, reflected):
-    """x op y (or y op x): NumPy's kernel on the buffers where NumPy and the engine agree, else the engine."""
+    """x op y (or y op x): NumPy's kernel on the buffers where NumPy's own operator and the engine agree (an operand
+    of x's dtype, or a Python float or int that NEP 50 and NumPy 1.26 promote alike), else the engine."""
     kernel = _KERNELS[op]
+    counter = host_counter(op)
+    is_pow = op == "pow"
 
     def method(self, other):
         if self._device is _CPU:
-            o = _operand_buffer(self, other)
-            if o is not _SLOW and (op != "pow" or _fast_pow(self, other) is None):
-                p = _policy_var.get() or _global["policy"]
+            d = self._data
+            t = type(other)
+            if t is MinArray:
+                o = other._data
+                if other._device is not _CPU or o.dtype is not d.dtype:
+                    o = _SLOW
+            elif t is _float:
+                dt = d.dtype
+                o = other if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX) else _SLOW
+            elif t is _int:
+                dt = d.dtype
+                o = other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
+            elif t is d.dtype.type:  # a NumPy scalar of x's dtype
+                o = other
+            else:
+                o = _SLOW
+            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None):
+                p = _policy() or _global["policy"]
                 if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
-                    r = kernel(o, self._data) if reflected else kernel(self._data, o)
-                    try:
-                        _tls.stats[op][_NP] += 1
-                    except (AttributeError, KeyError):
-                        _count(op, _NP)
-                    t = type(other)
+                    r = kernel(o, d) if reflected else kernel(d, o)
+                    next(counter)
                     face = self._face and (t is not MinArray or other._face)
                     if self._node is None and (t is not MinArray or other._node is None):
                         if type(r) is _ndarray:
@@ -619,37 +606,79 @@ def _binary(op, reflected):
                             a._face = face
                             return a
                         return _dispatch._wrap_result(r, _CPU, None, face)
-                    args = (other, self) if reflected else (self, other)
-                    if type(r) is _ndarray:
-                        return _RECORDER[0](op, args, {}, _wrap(r, _CPU, face))
-                    if isinstance(r, numpy.generic):
-                        a = _wrap(numpy.asarray(r), _CPU, face)
-                        b = _RECORDER[0](op, args, {}, a)
-                        return r if b is a and face else b
-                    return _RECORDER[0](op, args, {}, _dispatch._arrays(_dispatch._wrap_result(r, _CPU, None, face),
-                                                                        face))
+                    return _record(op, (other, self) if reflected else (self, other), r, face)
         return self._binop(op, other, reflected)
 
     return method
 
 
 def _in_place(op):
-    """x op= y: NumPy's kernel writing into x's buffer where NumPy and the engine agree, else the engine."""
+    """x op= y: NumPy's kernel writing into x's buffer where NumPy and the engine agree (as for x op y), else the
+    engine."""
     kernel = _KERNELS[op]
+    counter = host_counter(op)
 
     def method(self, other):
         if self._node is None and self._device is _CPU and op != "pow":
-            o = _operand_buffer(self, other)
-            if o is not _SLOW and (type(other) is not MinArray or other._node is None):
-                p = _policy_var.get() or _global["policy"]
+            d = self._data
+            t = type(other)
+            if t is MinArray:
+                o = other._data
+                if other._device is not _CPU or other._node is not None or o.dtype is not d.dtype:
+                    o = _SLOW
+            elif t is _float:
+                dt = d.dtype
+                o = other if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX) else _SLOW
+            elif t is _int:
+                dt = d.dtype
+                o = other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
+            elif t is d.dtype.type:
+                o = other
+            else:
+                o = _SLOW
+            if o is not _SLOW:
+                p = _policy() or _global["policy"]
                 if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
-                    kernel(self._data, o, out=self._data)
-                    try:
-                        _tls.stats[op][_NP] += 1
-                    except (AttributeError, KeyError):
-                        _count(op, _NP)
+                    kernel(d, o, out=d)
+                    next(counter)
                     return self
         return self._iop(op, other)
+
+    return method
+
+
+def _record(op, args, r, face):
+    """The kernel's result r of a call with a traced operand, recorded on the tape (a NumPy scalar stays one
+    where nothing is recorded)."""
+    if type(r) is _ndarray:
+        return _RECORDER[0](op, args, {}, _wrap(r, _CPU, face))
+    if isinstance(r, numpy.generic):
+        a = _wrap(numpy.asarray(r), _CPU, face)
+        b = _RECORDER[0](op, args, {}, a)
+        return r if b is a and face else b
+    return _RECORDER[0](op, args, {}, _dispatch._arrays(_dispatch._wrap_result(r, _CPU, None, face), face))
+
+
+def _unary(op):
+    """-x, +x, abs(x), ~x: NumPy's kernel on the buffer on the host path, else the engine."""
+    kernel = _KERNELS[op]
+    counter = host_counter(op)
+
+    def method(self):
+        if self._node is None and self._device is _CPU:
+            p = _policy() or _global["policy"]
+            if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
+                r = kernel(self._data)
+                next(counter)
+                if type(r) is _ndarray:
+                    a = _new(MinArray)
+                    a._data = r
+                    a._device = _CPU
+                    a._node = None
+                    a._face = self._face
+                    return a
+                return r if self._face else _wrap(numpy.asarray(r), _CPU, False)
+        return _run(op, kernel, (self,), {})
 
     return method
 
@@ -668,6 +697,10 @@ def _make_ops():
         cmp = _binary(op, False)
         cmp.__name__ = f"__{name}__"
         setattr(MinArray, cmp.__name__, cmp)
+    for name, op in {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "bitwise_invert"}.items():
+        f = _unary(op)
+        f.__name__ = f"__{name}__"
+        setattr(MinArray, f.__name__, f)
 
 
 def _make_methods():
@@ -681,11 +714,44 @@ def _make_methods():
         if name == "ptp" and not hasattr(numpy.ndarray, "ptp"):
             continue
 
-        def method(self, *args, _op=op, _kernel=getattr(numpy.ndarray, name), **kwargs):
-            return _run(_op, _kernel, (self, *args), kwargs)
-
+        method = _method(op, getattr(numpy.ndarray, name))
         method.__name__ = name
         setattr(MinArray, name, method)
+
+
+def _method(op, kernel):
+    """a.name(*args, **kwargs): NumPy's method on the buffer where no argument is an array or a sequence (the host
+    path), else the engine."""
+    counter = host_counter(op)
+
+    def method(self, *args, **kwargs):
+        if self._node is None and self._device is _CPU:
+            for a in args:
+                t = type(a)
+                if t is MinArray or t is list or t is tuple:
+                    break
+            else:
+                for a in kwargs.values():
+                    t = type(a)
+                    if t is MinArray or t is list or t is tuple:
+                        break
+                else:
+                    p = _policy() or _global["policy"]
+                    if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
+                        r = kernel(self._data, *args, **kwargs)
+                        next(counter)
+                        if type(r) is _ndarray:
+                            a = _new(MinArray)
+                            a._data = r
+                            a._device = _CPU
+                            a._node = None
+                            a._face = self._face
+                            return a
+                        return r if self._face and isinstance(r, _generic) else \
+                            _dispatch._wrap_result(r, _CPU, None, self._face)
+        return _run(op, kernel, (self, *args), kwargs)
+
+    return method
 
 
 _make_ops()
@@ -744,7 +810,7 @@ def _fits(value, dtype):
 
 def _host_numpy(op):
     """Does op `op` run NumPy's kernel on the cpu here (policy numpy_only, or auto where it borrows no other)?"""
-    p = _policy_var.get() or _global["policy"]
+    p = _policy() or _global["policy"]
     return p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU)
 
 

@@ -5,6 +5,7 @@ accelerator, its backend's kernel where the guard admits the call, else NumPy on
 back on the device (a fallback); on the cpu, NumPy, or another backend's kernel borrowed on the NumPy buffers when
 the policy asks for it.  No library is named here, and NumPy-only work imports none.
 """
+import itertools
 import threading
 import warnings
 
@@ -18,6 +19,9 @@ from .ops import BACKENDS, NUMPY, Decline, Invalid
 from .ops.numpy_ops import IN_PLACE, OP_OF
 from .ops.numpy_ops import KERNELS as NP_KERNELS
 
+_ndarray = numpy.ndarray
+_generic = numpy.generic
+_policy = _policy_var.get
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
@@ -90,18 +94,42 @@ def _fmt_bytes(n):
         n /= 1024
 
 
+# the host fast paths count NumPy's runs with one itertools.count per op (its next() is atomic, so threads share it;
+# cheaper than the per-thread table, which a call on the fast path would pay for as much as NumPy's kernel)
+HOST = {}        # op -> itertools.count: next(HOST[op]) once per run
+_HOST_BASE = {}  # op -> the count at the last reset
+
+
+def host_counter(op):
+    """Op `op`'s host counter (made on first use)."""
+    c = HOST.get(op)
+    if c is None:
+        with _stats_lock:
+            c = HOST.setdefault(op, itertools.count())
+    return c
+
+
+def _host_count(c):
+    return int(repr(c)[6:-1])  # "count(n)": n calls so far
+
+
 def op_stats():
     """Counts of every op by the backend whose kernel ran, and fallbacks, since the last reset, summed over all
     threads, with the bytes copied between host and device memory."""
     out = OpStats()
     with _stats_lock:
         tables = list(_all_stats)
+        host = list(HOST.items())
     names = COLUMNS + ("fallback", "copied_bytes")
     for s in tables:
         for op, row in list(s.items()):
             r = out.setdefault(op, dict.fromkeys(names, 0))
             for i, n in enumerate(names):
                 r[n] += row[i]
+    for op, c in host:
+        n = _host_count(c) - _HOST_BASE.get(op, 0)
+        if n:
+            out.setdefault(op, dict.fromkeys(names, 0))[COLUMNS[NP]] += n
     return out
 
 
@@ -109,6 +137,8 @@ def reset_op_stats():
     with _stats_lock:
         for s in _all_stats:
             s.clear()
+        for op, c in HOST.items():
+            _HOST_BASE[op] = _host_count(c)
 
 
 # ---------------------------------------------------------------- buffers
@@ -191,19 +221,25 @@ def _scan(seq, info):
 
 def _wrap_result(r, device, st, face=False):
     """A kernel's result as MinArrays on `device` of the given face; a NumPy scalar stays one in a NumPy-face
-    result on the cpu (FACES in README: where NumPy gives a scalar, the NumPy face does too)."""
+    result on the cpu (README, "Two faces": where NumPy gives a scalar, the NumPy face does too)."""
     t = type(r)
-    if t is numpy.ndarray:
+    if t is _ndarray:
         if device is not CPU:
             r, c = device_buffer(r, device)
             st[0] += c
         return wrap(r, device, face)
-    if isinstance(r, numpy.generic):
+    if isinstance(r, _generic):
         return r if face and device is CPU else _wrap_result(numpy.asarray(r), device, st, face)
     if t is tuple or t is list:
-        return t(_wrap_result(v, device, st, face) for v in r)
+        if face and device is CPU and t is tuple:
+            for v in r:
+                if type(v) is _ndarray or not isinstance(v, _generic):
+                    break
+            else:
+                return r  # NumPy's scalars, as NumPy gives them (unravel_index, divmod of scalars ...)
+        return t([_wrap_result(v, device, st, face) for v in r])
     if isinstance(r, tuple) and hasattr(r, "_fields"):  # namedtuple results (SVDResult, ...)
-        return t(*(_wrap_result(v, device, st, face) for v in r))
+        return t(*[_wrap_result(v, device, st, face) for v in r])
     if device.backend.is_buffer(r):
         return wrap(r, device, face)
     return r
@@ -284,7 +320,7 @@ def run(op, np_kernel, args, kw, face=None):
     face: the face of the result (README, "Two faces"): True for a call of the NumPy face (NumPy scalars where NumPy
     gives scalars), False for the spec's (0-d arrays); None: the face of the MinArray operands (NumPy's when every
     one is a NumPy-face array; the spec's when there is none)."""
-    policy = _policy_var.get() or _global["policy"]
+    policy = _policy() or _global["policy"]
     if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
         # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
         bufs = []
@@ -321,20 +357,20 @@ def run(op, np_kernel, args, kw, face=None):
             if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
                 r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
                 try:
-                    _tls.stats[op][NP] += 1
-                except (AttributeError, KeyError):
-                    _count(op, NP, 0)
+                    next(HOST[op])
+                except KeyError:
+                    next(host_counter(op))
                 if face is None:
                     face = found and not spec
-                if type(r) is numpy.ndarray:
+                if type(r) is _ndarray:
                     a = _new(MinArray)
                     a._data = r
                     a._device = CPU
                     a._node = None
                     a._face = face
                 elif not traced:
-                    return _wrap_result(r, CPU, None, face)
-                elif isinstance(r, numpy.generic):  # a traced call: the value stays an array, for the tape
+                    return r if face and isinstance(r, _generic) else _wrap_result(r, CPU, None, face)
+                elif isinstance(r, _generic):  # a traced call: the value stays an array, for the tape
                     a = wrap(numpy.asarray(r), CPU, face)
                     b = RECORDER[0](op, args, kw, a)
                     return r if b is a and face else b
