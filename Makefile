@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PY2 := $(VENV2)/bin/python
 XDIST := -n 2
 
-.PHONY: demo test test-main test-numpy2 lint fuzz bench conformance clean
+.PHONY: demo test test-main test-numpy2 lint fuzz bench conformance gpu-check clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/mlp.py
 	$(PY) benchmarks/symbol.py
 	$(PY) benchmarks/dask_scale.py
+
+# on a machine with an NVIDIA GPU, CUDA PyTorch and NumPy 2 (no venv, no downloads: the machine's own python3)
+gpu-check:
+	$(PYTHON) benchmarks/gpu_check.py $(GPU_ARGS)
 
 conformance: $(VENV)/.installed
 	bash conformance/run.sh

@@ -1,13 +1,16 @@
 """MinPy's headline benchmark: one SGD step of an MLP, 784 -> N x [FC(H) + ReLU] -> FC(10), softmax
 cross-entropy, batch 64, float32, for N in {2, 10, 50} and H in {256, 1024}.
 
-Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy,
-hand-written NumPy backprop (the baseline), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Prints
-ms per step (median of the timed steps, taken in shuffled rounds) and the ratio to hand-written NumPy.
+Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy on
+the cpu device and under `auto` on the `torch:cpu` device, hand-written NumPy backprop (the baseline), PyTorch eager
+(autograd, torch.optim.SGD), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Prints ms per step
+(median of the timed steps, taken in shuffled rounds) and the ratios to hand-written NumPy and to torch eager,
+NumPy's BLAS as threadpoolctl reports it, and the decisions `auto`'s calibration took on this machine
+(minpy_array.calibration(): measured in this run's warm-up steps, or read from the cache of an earlier run).
 Single-threaded unless --threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load),
 timed in process CPU time unless --wall is given.
 
-    python benchmarks/mlp.py [--quick] [--threads N]
+    python benchmarks/mlp.py [--quick] [--threads N] [--configs 10x256,10x1024]
 """
 import argparse
 import os
@@ -70,7 +73,7 @@ def numpy_step(layers, X, y, onehot):
 
 
 # ---------------------------------------------------------------- minpy_array: grad over NumPy-style code
-def minpy_setup(layers, X, y, onehot, policy):
+def minpy_setup(layers, X, y, onehot, policy, device="cpu"):
     import minpy_array as mp
     import minpy_array.numpy as np
     from minpy_array.autodiff import value_and_grad
@@ -86,9 +89,9 @@ def minpy_setup(layers, X, y, onehot, policy):
 
     params = {}
     for i, (w, b) in enumerate(layers):
-        params[f"w{i}"], params[f"b{i}"] = np.asarray(w), np.asarray(b)
+        params[f"w{i}"], params[f"b{i}"] = np.asarray(w).to_device(device), np.asarray(b).to_device(device)
     vg = value_and_grad(loss)
-    Xm, om = np.asarray(X), np.asarray(onehot)
+    Xm, om = np.asarray(X).to_device(device), np.asarray(onehot).to_device(device)
 
     def step():
         with mp.policy(policy):
@@ -96,6 +99,31 @@ def minpy_setup(layers, X, y, onehot, policy):
             for k in params:
                 params[k] = params[k] - LR * grads[k]
             return float(value)
+
+    return step
+
+
+# ---------------------------------------------------------------- PyTorch eager
+def torch_setup(layers, X, y, onehot):
+    from minpy_array.ops import _torch
+
+    torch = _torch.load()  # its threads follow NumPy's (one, in a benchmark run)
+    params = []
+    for w, b in layers:
+        params += [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    opt = torch.optim.SGD(params, lr=LR)
+
+    def step():
+        h = Xt
+        for i in range(len(params) // 2 - 1):
+            h = torch.relu(torch.addmm(params[2 * i + 1], h, params[2 * i]))
+        s = torch.addmm(params[-1], h, params[-2])
+        loss = torch.nn.functional.cross_entropy(s, yt)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
 
     return step
 
@@ -178,10 +206,14 @@ def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30):
     return [statistics.median(t) * 1e3 for t in times], first
 
 
-def contenders(has_mxnet):
+def contenders(has_mxnet, has_torch):
     rows = [("numpy (hand-written)", lambda L, X, y, o: (lambda: numpy_step(L, X, y, o)))]
     policies = ["auto", "numpy_only"] + (["prefer_mxnet", "mxnet_only"] if has_mxnet else [])
     rows += [(f"minpy_array {p}", lambda L, X, y, o, p=p: minpy_setup(L, X, y, o, p)) for p in policies]
+    if has_torch:
+        rows.append(("minpy_array auto on torch:cpu",
+                     lambda L, X, y, o: minpy_setup(L, X, y, o, "auto", device="torch:cpu")))
+        rows.append(("torch eager", torch_setup))
     rows.append(("HIPS autograd", autograd_setup))
     if has_mxnet:
         rows.append(("mxnet symbolic", mxnet_setup))
@@ -192,22 +224,27 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: N=2, H=256, one timed step each")
     ap.add_argument("--threads", default="1", help="BLAS/OpenMP threads (default 1)")
+    ap.add_argument("--configs", help="NxH,... instead of the six default sizes (10x8: the step with next to no "
+                                      "kernel work, i.e. each contender's fixed cost)")
     ap.add_argument("--wall", action="store_true",
                     help="time wall-clock (default: this process's CPU time, which load from other processes on a "
                          "shared machine does not inflate; single-threaded runs only)")
     args = ap.parse_args(argv)
+    import minpy_array as mp
     from minpy_array import NoKernelError
-    from minpy_array.ops import _mxnet
+    from minpy_array.ops import _mxnet, _numpy, _torch
 
-    has_mxnet = _mxnet.installed()
+    has_mxnet, has_torch = _mxnet.installed(), _torch.installed()
     configs = [(2, 256)] if args.quick else [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
+    if args.configs:
+        configs = [tuple(int(v) for v in c.split("x")) for c in args.configs.split(",")]
     min_steps, min_seconds = (1, 0.0) if args.quick else (5, 3.0)
     X, y, onehot = data()
-    names = [name for name, _ in contenders(has_mxnet)]
+    names = [name for name, _ in contenders(has_mxnet, has_torch)]
     results, losses = {}, {}
     for n, h in configs:
         steps, names_here = [], []
-        for name, setup in contenders(has_mxnet):
+        for name, setup in contenders(has_mxnet, has_torch):
             try:
                 step = setup(init_params(n, h), X, y, onehot)
                 step()  # mxnet_only raises here when some op of the step has no MXNet kernel
@@ -223,10 +260,12 @@ def main(argv=None):
         print(f"  N={n:<3} H={h:<5} " + ", ".join(f"{k}: {v:.1f} ms" for k, v in zip(names_here, ms, strict=True)),
               file=sys.stderr, flush=True)
     clock = "wall-clock" if args.wall or args.threads != "1" else "process CPU time"
+    threads, blas = _numpy.blas()
     print(f"MLP SGD step, batch {BATCH}, float32, {args.threads} thread(s), {clock}, MXNet "
           f"{os.environ.get('MXNET_ENGINE_TYPE', 'ThreadedEnginePerDevice')}; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {numpy.__version__}, "
-          f"python {platform.python_version()}")
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numpy {numpy.__version__} "
+          f"(BLAS: {blas}, {threads} thread(s), threadpoolctl), python {platform.python_version()}")
+    torch_name = "torch eager" if has_torch else None
     header = "| contender | " + " | ".join(f"N={n} H={h}" for n, h in configs) + " |"
     print(header)
     print("|" + "---|" * (len(configs) + 1))
@@ -234,8 +273,11 @@ def main(argv=None):
         cells = []
         for n, h in configs:
             r, base = results[name, n, h], results[names[0], n, h]
-            cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x)")
+            t = results.get((torch_name, n, h))
+            vs_torch = f", {r / t:.2f}x torch" if isinstance(t, float) and not isinstance(r, str) else ""
+            cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x{vs_torch})")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print(f"\n{mp.calibration()}")
     return results, losses
 
 

@@ -1,7 +1,7 @@
-"""Convnet on scikit-learn's digits: conv (an MXNet symbol as a minpy_array Function) - relu - max pool - affine -
-relu - affine - softmax, trained with nn.Solver and Adam.
+"""Convnet on scikit-learn's digits: conv - relu - max pool - affine - relu - affine - softmax, trained with
+nn.Solver and Adam (conv and pooling are ops that every backend serves).
 
-    python examples/convnet.py [--short]
+    python examples/convnet.py [--short] [--device cpu|torch:cpu|cuda:0|sim:0|gpu:0]
 """
 import argparse
 import sys
@@ -18,7 +18,13 @@ def digits(seed=0):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--short", action="store_true", help="two epochs on 600 images (the test suite's smoke run)")
+    p.add_argument("--device", default="cpu", help="where the arrays live and the ops run (default cpu)")
     args = p.parse_args(argv)
+    with mp.device(args.device):
+        return run(args)
+
+
+def run(args):
     data = digits()
     if args.short:
         data["X_train"], data["y_train"] = data["X_train"][:600], data["y_train"][:600]

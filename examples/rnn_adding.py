@@ -4,13 +4,14 @@ Each sequence has T steps of (value in [0, 1), marker in {0, 1}); exactly two ma
 the sum of the two marked values.  Predicting the mean (1.0) gives a mean squared error of about 0.167; the
 RNN learns to do much better.  Gradients flow back through the loop by autodiff.
 
-    python examples/rnn_adding.py [--short]
+    python examples/rnn_adding.py [--short] [--device cpu|torch:cpu|cuda:0|sim:0|gpu:0]
 """
 import argparse
 import sys
 
 import numpy
 
+import minpy_array as mp
 import minpy_array.numpy as np
 from minpy_array.autodiff import value_and_grad
 from minpy_array.nn import init, optim
@@ -37,7 +38,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--short", action="store_true", help="60 iterations on length-8 sequences (smoke run)")
     p.add_argument("--steps", type=int, default=None, help="sequence length (default 20; 8 with --short)")
+    p.add_argument("--device", default="cpu", help="where the arrays live and the ops run (default cpu)")
     args = p.parse_args(argv)
+    with mp.device(args.device):
+        return run(args)
+
+
+def run(args):
     steps, iters, hidden = args.steps or (8 if args.short else 20), 60 if args.short else 1500, 32
     rng = numpy.random.default_rng(0)
     params = {"wx": init.xavier((2, hidden), rng), "wh": init.xavier((hidden, hidden), rng),

@@ -14,6 +14,7 @@ else:
 
 from . import fft, linalg
 from ._array import MinArray
+from ._calibrate import calibration, recalibrate
 from ._config import (
     FallbackError,
     FallbackWarning,
@@ -166,7 +167,8 @@ newaxis = None
 
 EXTENSIONS = ("MinArray", "Device", "device", "policy", "get_policy", "set_policy", "fallback_notice",
               "get_fallback_notice", "set_fallback_notice", "FallbackWarning", "FallbackError", "NoKernelError",
-              "op_stats", "reset_op_stats", "Function", "numpy", "autodiff", "nn", "interop", "EXTENSIONS",
+              "op_stats", "reset_op_stats", "calibration", "recalibrate", "Function", "numpy", "autodiff", "nn",
+              "interop", "EXTENSIONS",
               # MinPy's names (minpy_array.core, .context, .nn.model, .nn.io ... are MinPy's modules)
               "set_global_policy", "get_global_policy", "wrap_policy", "record_op_stat", "show_op_stat")
 

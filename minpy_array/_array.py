@@ -26,6 +26,7 @@ from ._devices import Device, as_device
 from ._dispatch import RECORDER as _RECORDER
 from ._dispatch import apply, host_counter, host_seq
 from ._dispatch import run as _run
+from .ops import _guards
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
 from .ops.numpy_ops import _own_key
@@ -160,9 +161,9 @@ class MinArray:
         if device == self._device:
             return self
         host, _ = _dispatch.to_numpy_buffer(self)
-        if device.is_host and host is self._data:
-            host = host.copy()
         buf, _ = _dispatch.device_buffer(host, device)
+        if buf is self._data:  # a host buffer stays one (the cpu, or a dtype the device cannot hold): copied
+            buf = buf.copy()
         out = _wrap(buf, device, self._face)
         if self._node is not None:
             return _dispatch.RECORDER[0]("to_device", (self, device), {}, out)
@@ -547,8 +548,26 @@ class MinArray:
         return self
 
     def _iop_device(self, op, other):
-        """x op= y on a device buffer: computed there (MXNet kernels where a guard admits them, no host round
-        trip), then stored with NumPy's out= rules; device buffers have no views to keep in sync."""
+        """x op= y on a device buffer: computed there (the device's kernels where a guard admits them, no host
+        round trip), then stored with NumPy's out= rules, in place where the device has views."""
+        if not self._device.backend.writeable(self._data):
+            raise ValueError("output array is read-only")  # before any check of the operand, as NumPy
+        kernel = _KERNELS[op]
+        if isinstance(kernel, numpy.ufunc):  # NumPy's casting error comes next, before shapes and values
+            if type(other) is MinArray:
+                operand = numpy.zeros((0,) if other.size == 0 else (1,), other.dtype)
+            elif type(other) in _SCALAR_TYPES:  # as _iop converts it on the host
+                operand = other if op == "divide" and self.dtype.kind not in "fc" else numpy.asarray(
+                    other, dtype=_dtypes.scalar_dtype(other, self.dtype))
+            elif isinstance(other, numpy.generic):
+                operand = numpy.zeros((0,) if self.size == 0 else (1,), other.dtype)
+            else:
+                operand = None
+            if operand is not None:  # (empty probes where an operand is empty: NumPy computes no values then)
+                empty = self.size == 0 or (type(other) is MinArray and other.size == 0)
+                probe = numpy.zeros((0,) if empty else (1,), self.dtype)
+                with numpy.errstate(all="ignore"):
+                    kernel(probe, operand, out=probe)
         r = self._binop(op, other)
         if r is NotImplemented:
             return NotImplemented
@@ -883,6 +902,8 @@ def asarray_like(obj, device, face=False):
     if host.dtype == object:
         raise TypeError(f"cannot make a MinArray from {type(obj).__name__} (object dtype)")
     buf, _ = _dispatch.device_buffer(host, device)
+    if buf is host and not device.is_host:  # a device array never aliases host data
+        buf = buf.copy()
     return _wrap(buf, device, face)
 
 
@@ -964,5 +985,6 @@ class Flat:
 
 _dispatch.MinArray = MinArray
 _dispatch.wrap = _wrap
+_guards.ARRAY = MinArray
 
 from . import _protocols  # noqa: E402  (it needs MinArray)

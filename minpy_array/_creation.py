@@ -17,6 +17,8 @@ def place(host, device):
     """A MinArray holding NumPy buffer `host` on `device` (None: the default device)."""
     dev = as_device(device)
     buf, _ = _dispatch.device_buffer(host, dev)
+    if buf is host and not dev.is_host:  # a device array never aliases host data
+        buf = buf.copy()
     return _wrap(buf, dev)
 
 

@@ -15,7 +15,9 @@ class Device:
 
     def __new__(cls, kind, index=None):
         if isinstance(kind, Device):
-            return kind
+            if cls is Device:
+                return Device._interned[(kind.kind, kind.index)]
+            kind, index = kind.kind, kind.index
         if not isinstance(kind, str):
             raise TypeError(f"Device: expected a device string, not {type(kind).__name__}")
         if index is None and ":" in kind:
@@ -37,12 +39,13 @@ class Device:
         else:
             index = 0
         key = (kind, index)
-        dev = cls._interned.get(key)
+        dev = Device._interned.get(key) if cls is Device else None
         if dev is None:
             dev = object.__new__(cls)
             for k, v in (("kind", kind), ("index", index), ("backend", backend), ("_label", label)):
                 object.__setattr__(dev, k, v)
-            dev = cls._interned.setdefault(key, dev)
+            if cls is Device:  # a subclass (MinPy's Context) is a view of the device, not the device itself
+                dev = Device._interned.setdefault(key, dev)
         return dev
 
     def __setattr__(self, name, value):
@@ -54,7 +57,7 @@ class Device:
                 other = Device(other)
             except ValueError:
                 return False
-        return self is other
+        return self is other or (isinstance(other, Device) and self.kind == other.kind and self.index == other.index)
 
     def __hash__(self):
         return hash((self.kind, self.index))
@@ -85,7 +88,7 @@ def as_device(device):
         return _default.get()
     if type(device) is Device:
         return device
-    if isinstance(device, str):
+    if isinstance(device, (str, Device)):
         return Device(device)
     raise TypeError(f"expected a Device or a device string, not {type(device).__name__}")
 

@@ -11,7 +11,8 @@ import warnings
 
 import numpy
 
-from . import _config
+from . import _calibrate, _config
+from ._calibrate import AUTO_CPU, numpy_here
 from ._config import FallbackError, FallbackWarning, _global, _policy_var
 from ._devices import CPU, get_default_device
 from ._devices import _default as _default_device
@@ -27,7 +28,6 @@ wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
 PREPARE = [lambda op, args, kw: (args, kw)]  # ... and this: containers of traced values packed into arrays
 _new = object.__new__
-AUTO_CPU = {}  # op -> backend whose host kernel `auto` borrows on the cpu device (none yet)
 
 
 class NoKernelError(RuntimeError):
@@ -113,6 +113,17 @@ def _host_count(c):
     return int(repr(c)[6:-1])  # "count(n)": n calls so far
 
 
+def host_runs(op):
+    """How many times op `op` ran on a host fast path so far (a mark for forget_host_runs)."""
+    return _host_count(host_counter(op))
+
+
+def forget_host_runs(op, mark):
+    """Leave out of op_stats the host runs of `op` since `mark` (calibration's own measuring calls)."""
+    with _stats_lock:
+        _HOST_BASE[op] = _HOST_BASE.get(op, 0) + host_runs(op) - mark
+
+
 def op_stats():
     """Counts of every op by the backend whose kernel ran, and fallbacks, since the last reset, summed over all
     threads, with the bytes copied between host and device memory."""
@@ -179,8 +190,15 @@ def _unwrap_np(x, st):
     if t is MinArray:
         d = x._data
         if type(d) is not numpy.ndarray:
-            d, c = to_numpy_buffer(x)
+            # one host copy per device buffer and call: an array passed twice stays one array for NumPy
+            seen = st[1:]
+            for buf, host in zip(seen[::2], seen[1::2], strict=True):
+                if buf is d:
+                    return host
+            host, c = to_numpy_buffer(x)
             st[0] += c
+            st += (d, host)
+            return host
         return d
     if t is list or t is tuple:
         return t(_unwrap_np(v, st) for v in x)
@@ -268,10 +286,9 @@ def _choose(op, policy, device, dts, args, kw):
     if want is NUMPY:  # numpy_only
         return None, None, False
     if b is NUMPY:
-        if want is None:
-            want = AUTO_CPU.get(op)
-            if want is None:
-                return None, None, False
+        if want is None:  # auto: the kernel calibration chose for this kind of call (_calibrate.py), else NumPy
+            entry = _calibrate.choice(op, dts, args, kw) if op in AUTO_CPU else None
+            return (None, None, False) if entry is None else (entry[0], entry[2], False)
         if not want.available():
             if only:
                 raise NoKernelError(f"{op}: policy {policy!r} but {want.NAME} is not installed "
@@ -321,8 +338,10 @@ def run(op, np_kernel, args, kw, face=None):
     gives scalars), False for the spec's (0-d arrays); None: the face of the MinArray operands (NumPy's when every
     one is a NumPy-face array; the spec's when there is none)."""
     policy = _policy() or _global["policy"]
-    if policy == "numpy_only" or (policy == "auto" and op not in AUTO_CPU):
-        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
+    if policy == "numpy_only" or (policy == "auto" and (op not in AUTO_CPU or (not kw and numpy_here(op, args)))):
+        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu (sequences
+        # holding arrays only where calibration has no say: numpy_here leaves those to the engine)
+        seqs = policy == "numpy_only" or op not in AUTO_CPU
         bufs = []
         found = traced = spec = False
         for a in args:
@@ -345,7 +364,7 @@ def run(op, np_kernel, args, kw, face=None):
                     bufs.append(a)
                     continue
                 h = host_seq(a)
-                if h is None:
+                if h is None or (h[1] and not seqs):
                     break
                 bufs.append(h[0])
                 if h[1]:
@@ -435,7 +454,56 @@ def _arrays(r, face):
     return r
 
 
+_MISS = object()
+
+
+def _device_fast(op, args, face):
+    """A call of positional untraced arrays of one accelerator device under a policy that takes that device's
+    kernels (auto, prefer_*, its backend's *_only), when the device's kernel admits it: the common call of a training
+    step on a device, with nothing of _run's general case.  _MISS otherwise (and when the kernel fails: _run then
+    answers, NumPy included)."""
+    dev = None
+    dts = []
+    spec = False
+    for a in args:
+        t = type(a)
+        if t is MinArray:
+            if a._node is not None:
+                return _MISS
+            d = a._device
+            if dev is None:
+                dev = d
+            elif d is not dev:
+                return _MISS
+            dts.append(a.dtype)
+            spec = spec or not a._face
+        elif t is list or t is tuple:
+            return _MISS
+    if dev is None or dev is CPU:
+        return _MISS
+    if face is None:
+        face = not spec
+    b = dev.backend
+    want, only = _config.RULES[_policy() or _global["policy"]]
+    if want is NUMPY or (only and want is not b):
+        return _MISS
+    entry = b.kernels().get(op)
+    if entry is None or not entry[1](dts, args, {}):
+        return _MISS
+    try:
+        r = entry[0](*[a._data if type(a) is MinArray else a for a in args])
+    except (Decline, Invalid, *b.errors()):
+        return _MISS
+    res = wrap(r, dev, face) if b.is_buffer(r) else _wrap_result(r, dev, [0], face)
+    _count(op, COL[b], 0)
+    return res if op not in IN_PLACE else args[IN_PLACE[op]]
+
+
 def _run(op, np_kernel, args, kw, device=None, face=None):
+    if not kw and device is None:
+        res = _device_fast(op, args, face)
+        if res is not _MISS:
+            return res
     info = [None, False, [], False]
     out = kw.get("out") if kw else None
     try:
@@ -477,7 +545,7 @@ def _run(op, np_kernel, args, kw, device=None, face=None):
             # Note: a kernel failure never surfaces as the library's own error: NumPy reruns the call and gives
             # the right result or NumPy's exception, at this call
             st[0] = 0
-            fell = True
+            fell = device is not CPU or _config.RULES[policy][0] is not None  # not under auto on the cpu
         else:
             _count(op, COL[backend], st[0])
             return res if op not in IN_PLACE else args[IN_PLACE[op]]
@@ -508,6 +576,9 @@ def _device_out(op, np_kernel, args, kw, out, face=False):
     the call), then stored with NumPy's out= rules (same_kind cast, exact broadcast shape)."""
     kw = {k: v for k, v in kw.items() if k != "out"}
     outs = out if type(out) is tuple else (out,)
+    if isinstance(np_kernel, numpy.ufunc):  # NumPy's dtype and casting errors come before its shape errors
+        with numpy.errstate(all="ignore"):
+            np_kernel(*(_probe(a) for a in args), out=tuple(None if o is None else _probe(o) for o in outs), **kw)
     res = run(op, np_kernel, args, kw, face)
     ress = res if type(res) is tuple else (res,)
     for o, r in zip(outs, ress, strict=True):
@@ -517,19 +588,38 @@ def _device_out(op, np_kernel, args, kw, out, face=False):
     return final if type(res) is tuple else final[0]
 
 
+def _probe(a):
+    """A one-element stand-in of an array argument, to let NumPy resolve a call's dtypes without its shapes."""
+    return numpy.zeros((1,) if a.ndim else (), a.dtype) if type(a) is MinArray else a
+
+
 def store(target, value, op):
-    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape)."""
+    """Write MinArray `value` into `target` as NumPy's out= does (same_kind cast, exact broadcast shape; NumPy 2
+    reports a refused cast before a shape mismatch)."""
+    if value.dtype != target.dtype:
+        if not numpy.can_cast(value.dtype, target.dtype, "same_kind"):
+            raise _casting_error(op, value.dtype, target.dtype)
+        value = apply("astype", value, target.dtype)
     if value.shape != target.shape:
         if numpy.broadcast_shapes(value.shape, target.shape) != target.shape:
             raise ValueError(f"{op}: non-broadcastable output operand with shape {target.shape} doesn't match "
                              f"the broadcast shape {value.shape}")
         value = apply("broadcast_to", value, target.shape)
-    if value.dtype != target.dtype:
-        if not numpy.can_cast(value.dtype, target.dtype, "same_kind"):
-            raise TypeError(f"Cannot cast ufunc '{op}' output from {value.dtype!r} to {target.dtype!r} with "
-                            "casting rule 'same_kind'")
-        value = apply("astype", value, target.dtype)
     write(target, value._data)
+
+
+def _casting_error(op, from_, to):
+    """NumPy's own exception for an out= that same_kind casting refuses (a UFuncTypeError for a ufunc)."""
+    ufunc = NP_KERNELS.get(op)
+    probe = numpy.zeros((), from_)
+    try:
+        if isinstance(ufunc, numpy.ufunc) and ufunc.nin == 2 and ufunc.nout == 1:
+            ufunc(probe, probe, out=numpy.zeros((), to))
+        else:
+            numpy.positive(probe, out=numpy.zeros((), to))
+    except TypeError as e:
+        return e
+    return TypeError(f"{op}: cannot cast the result from {from_} to {to} with casting rule 'same_kind'")
 
 
 def _run_out(op, np_kernel, args, kw, out, device, face=False):

@@ -4,7 +4,7 @@ import numpy
 
 from ._array import MinArray, _is_traced, _wrap
 from ._devices import _default as _default_device
-from ._dispatch import apply_function, device_buffer, run
+from ._dispatch import apply_function, device_buffer, run, write
 from .ops.numpy_ops import OP_OF
 
 _OWN = (MinArray, numpy.ndarray)
@@ -58,7 +58,7 @@ def _in_place(name, kernel, args, kwargs):
         if type(dst._data) is not numpy.ndarray:
             tmp = _wrap(dst._host(), dst._device)
             run(name, kernel, (tmp,) + tuple(args[1:]), kwargs)
-            dst._data, _ = device_buffer(tmp._data, dst._device)
+            write(dst, device_buffer(tmp._data, dst._device)[0])  # in place: views of dst see it
             return None
     run(name, kernel, args, kwargs)
     return None

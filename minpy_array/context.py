@@ -5,17 +5,19 @@ the default device (as `with minpy_array.device(...)`); anything that takes a De
 default in minpy_array, `set_context` sets the default device of the calling thread (MinPy's was process-wide).
 """
 from ._devices import Device, device, get_default_device
+from .ops import _mxnet
 
 
 class Context(Device):
     __slots__ = ("_blocks",)
 
-    def __init__(self, device_type, device_id=0):
+    def __new__(cls, device_type, device_id=0):
         if isinstance(device_type, Device):
-            super().__init__(device_type)
-        else:
-            # Note: MinPy (and MXNet) ignored the id of the cpu; minpy_array has one cpu device
-            super().__init__(device_type, 0 if device_type == "cpu" else device_id)
+            return super().__new__(cls, device_type)
+        # Note: MinPy (and MXNet) ignored the id of the cpu; minpy_array has one cpu device
+        return super().__new__(cls, device_type, 0 if device_type == "cpu" else device_id)
+
+    def __init__(self, device_type, device_id=0):
         object.__setattr__(self, "_blocks", [])
 
     @property
@@ -27,7 +29,7 @@ class Context(Device):
         return self.index
 
     def as_mxnet_context(self):
-        return self.mx_context()
+        return _mxnet.context(Device(self))
 
     def __str__(self):
         return f"{self.kind}({self.index})"

@@ -14,8 +14,8 @@ inference call uses them.
 Backward: if the executor ran another call (same shapes) between a call and its backward pass, the call's forward
 is recomputed first.  Note: random operators (Dropout) then draw a new mask, so that gradient belongs to another
 sample of the noise; call such a symbol once per shape before differentiating, or give the calls distinct shapes.
-Calls of one Function from several threads are serialised.  Gradients of gradients are not supported: the backward
-op `<op>:backward` has no VJP, so tracing it raises a TypeError naming it.
+Calls of Functions from several threads are serialised with every other MXNet call (ops/_mxnet.LOCK).  Gradients of
+gradients are not supported: the backward op `<op>:backward` has no VJP, so tracing it raises a TypeError naming it.
 
 Loss heads: MXNet's loss operators (`SoftmaxOutput`, `LinearRegressionOutput`, ...) define their own backward.
 Note: their backward ignores the incoming cotangent, so `grad(lambda w: np.sum(f(x, w, label)))` gives the loss
@@ -23,7 +23,6 @@ gradient (for SoftmaxOutput: softmax(x) - one_hot(label), summed over the batch)
 """
 import contextvars
 import itertools
-import threading
 import weakref
 
 import numpy
@@ -98,14 +97,14 @@ class Function:
         self.is_train = is_train
         self._index = {n: i for i, n in enumerate(self.arg_names)}
         self._cache = {}
-        self._lock = threading.Lock()
         self._shapes = None
         self.input_shapes = {}
         if input_shapes:
             for k in input_shapes:
                 self._check_name(k, "input_shapes")
             self.input_shapes = {k: tuple(int(d) for d in s) for k, s in input_shapes.items()}
-            self._shapes = self._infer(self.input_shapes)
+            with _mxnet.LOCK:
+                self._shapes = self._infer(self.input_shapes)
         self.aux_states = {}
         if aux_states:
             for k, v in aux_states.items():
@@ -230,12 +229,13 @@ class Function:
                tuple(v._node is not None for v in vals))
         entry = self._cache.get(key)
         if entry is None:
-            entry = self._bind(key)
+            with _mxnet.LOCK:
+                entry = self._bind(key)
         call = _Call(self, entry, self.is_train and not _inference.get())
         return _dispatch.run_library(self.op, _mxnet, self._forward, vals, {"call": call})
 
     def _forward(self, *bufs, call):
-        with self._lock:  # the executors and aux_states are shared by the threads that call this Function
+        with _mxnet.LOCK:  # MXNet is not safe from several threads; the executors and aux_states are shared
             return self._forward_locked(bufs, call)
 
     def _forward_locked(self, bufs, call):
@@ -264,7 +264,7 @@ class Function:
             _put(dst, aux[n]._data)
 
     def _backward(self, *bufs, call):
-        with self._lock:
+        with _mxnet.LOCK:
             return self._backward_locked(bufs, call)
 
     def _backward_locked(self, bufs, call):

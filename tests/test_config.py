@@ -144,7 +144,7 @@ def test_op_stats_bytes_copied_for_device_fallback():
     mp.reset_op_stats()
     mnp.logaddexp(x, x)
     row = mp.op_stats()["logaddexp"]
-    assert row["fallback"] == 1 and row["copied_bytes"] == 3 * 8000
+    assert row["fallback"] == 1 and row["copied_bytes"] == 2 * 8000  # x once (passed twice), and the result
     assert "KiB" in str(mp.op_stats())
 
 

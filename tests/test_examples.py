@@ -2,10 +2,13 @@
 first step's loss across contenders (timings are printed, never asserted)."""
 import importlib.util
 import pathlib
+import re
+import subprocess
+import sys
 
 import numpy
 import pytest
-from conftest import HAS_MXNET, requires_mxnet
+from conftest import HAS_MXNET, HAS_TORCH, requires_mxnet, requires_torch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -18,20 +21,28 @@ def load(relpath):
     return mod
 
 
-def test_two_layer_net_example(capsys):
-    acc = load("examples/two_layer_net.py").main(["--short"])
+# every example on every device kind: the host, torch's stand-in and MXNet's
+DEVICES = ["cpu", pytest.param("torch:cpu", marks=requires_torch), pytest.param("sim:0", marks=requires_mxnet)]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_two_layer_net_example(capsys, device):
+    acc = load("examples/two_layer_net.py").main(["--short", "--device", device])
     assert acc > 0.8 and "test acc" in capsys.readouterr().out
 
 
-@requires_mxnet
-def test_convnet_example(capsys):
-    acc = load("examples/convnet.py").main(["--short"])
+@pytest.mark.parametrize("device", DEVICES)
+def test_convnet_example(capsys, device):
+    acc = load("examples/convnet.py").main(["--short", "--device", device])
     out = capsys.readouterr().out
-    assert acc > 0.8 and "mxnet" in out and "total" in out
+    assert acc > 0.8 and "conv2d" in out and "total" in out
+    backend = "numpy" if device == "cpu" else {"torch:cpu": "torch", "sim:0": "mxnet"}[device]
+    assert re.search(r"^conv2d\s+.*\b0\s+\S+ \S+$", out, re.M) and backend in out
 
 
-def test_rnn_adding_example(capsys):
-    mse = load("examples/rnn_adding.py").main(["--short"])
+@pytest.mark.parametrize("device", DEVICES)
+def test_rnn_adding_example(capsys, device):
+    mse = load("examples/rnn_adding.py").main(["--short", "--device", device])
     assert mse < 0.16 and "adding problem" in capsys.readouterr().out  # predicting the mean gives ~0.17
 
 
@@ -55,12 +66,16 @@ def test_blog_snippets(capsys):
 def test_mlp_benchmark_quick(capsys):
     results, losses = load("benchmarks/mlp.py").main(["--quick"])
     table = capsys.readouterr().out
-    assert "numpy (hand-written)" in table and "HIPS autograd" in table and "(1.00x)" in table
+    assert "numpy (hand-written)" in table and "HIPS autograd" in table and "(1.00x" in table
     first = [v for v in losses.values()]
-    assert len(first) == (7 if HAS_MXNET else 4) - sum(isinstance(r, str) for r in results.values())
+    expected = (7 if HAS_MXNET else 4) + (2 if HAS_TORCH else 0)  # torch eager, minpy_array on torch:cpu
+    assert len(first) == expected - sum(isinstance(r, str) for r in results.values())
     numpy.testing.assert_allclose(first, first[0], rtol=1e-4)
     if HAS_MXNET:
         assert "mxnet symbolic" in table
+    if HAS_TORCH:
+        assert "torch eager" in table and "x torch)" in table
+    assert "calibration:" in table
 
 
 @pytest.mark.parametrize("script", ["two_layer_net.py", "convnet.py", "rnn_adding.py", "blog_snippets.py"])
@@ -69,3 +84,14 @@ def test_examples_have_help(script):
     with pytest.raises(SystemExit) as e:
         mod.main(["--bad-option"])
     assert e.value.code == 2
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed in this environment")
+def test_gpu_check_runs_on_the_stand_in_device():
+    """benchmarks/gpu_check.py (`make gpu-check`) has no GPU to run on here: its install and MLP parts run on the
+    torch:cpu stand-in, so the script keeps working for the machine that has one."""
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--device", "torch:cpu", "--quick",
+                        "--parts", "install,mlp"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    assert re.search(r"^\| install \| PASS \|", p.stdout, re.M), p.stdout
+    assert re.search(r"^\| mlp \| PASS \| N=2 H=64: ", p.stdout, re.M), p.stdout

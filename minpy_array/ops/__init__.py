@@ -13,7 +13,8 @@ A runtime module defines:
   devices()       the hardware devices that exist, as (kind, index) pairs (the stand-ins are not listed)
   holds(dtype)    whether its devices hold arrays of this NumPy dtype
   is_buffer(obj)  whether obj is one of its arrays (False without importing the library)
-  to_numpy(buf)   a NumPy copy;  from_numpy(arr, device) a buffer on device;  write(dst, src) in place
+  to_numpy(buf)   a NumPy copy;  from_numpy(arr, device) a buffer on device;  write(dst, src) in place;
+  writeable(buf)  False for a read-only buffer (a broadcast view)
   dlpack(buf, **kw), dlpack_device(buf), device_of(buf) ((kind, index) of an accelerator holding it, or None),
   numpy_dtype(dtype) (the NumPy dtype of one of its dtypes)
   errors()        exception types a kernel failure raises (then NumPy reruns the call)

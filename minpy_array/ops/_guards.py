@@ -22,8 +22,11 @@ SCALARS = (builtins.int, builtins.float)
 INT = builtins.int
 
 
+ARRAY = None  # MinArray, set by _array (ops never import it)
+
+
 def is_array(a):
-    return hasattr(a, "_device")
+    return type(a) is ARRAY
 
 
 def bind(args, kw, names):
@@ -82,15 +85,14 @@ def binary(dtypes, scalars=True):
     def guard(dts, args, kw):
         if kw or len(args) != 2 or not dts or dts[0] not in dtypes:
             return False
-        if len(dts) != builtins.sum(is_array(a) for a in args):  # arrays inside a list operand: NumPy converts
+        a0, a1 = type(args[0]) is ARRAY, type(args[1]) is ARRAY
+        if len(dts) != a0 + a1:  # arrays inside a list operand: NumPy converts
             return False
         if len(dts) == 2:
             return dts[1] == dts[0]
         if not scalars:
             return False
-        a, s = (args[0], args[1]) if is_array(args[0]) else (args[1], args[0])
-        if not is_array(a):
-            return False
+        a, s = (args[0], args[1]) if a0 else (args[1], args[0])
         if zero_d_like(s, dts[0]):
             return a.ndim > 0 or type(s) is not numpy.ndarray
         return scalar_keeps(s, a, dts[0])

@@ -9,10 +9,13 @@ process), so every call into the library here and in mxnet_ops holds LOCK; waiti
 import ctypes
 import importlib.util
 import os
+import sys
 import threading
 import warnings
 
 import numpy
+
+from . import _numpy
 
 NAME = "mxnet"
 EXTRA = "mxnet"
@@ -55,6 +58,9 @@ def _load():
     # overlap here; the synchronous engine runs each op in the calling thread, with lower per-op cost and no worker
     # threads touching memory after the call returns.  MXNET_ENGINE_TYPE set by the user wins.
     os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
+    # MXNet's OpenMP and BLAS libraries get NumPy's thread count when minpy_array imports it (MXNet's own default:
+    # one thread in the calling thread, whatever NumPy was told)
+    before = _numpy.thread_libraries() if "mxnet" not in sys.modules else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -62,6 +68,7 @@ def _load():
             from mxnet import npx
         npx.set_np()
         _start_engine_quietly(mx)
+        _numpy.follow_threads(before)
     except ImportError as e:
         err = ImportError(f"this needs MXNet: pip install 'minpy_array[mxnet]' (mxnet==1.9.1): {e}")
         _state["error"] = err
@@ -163,6 +170,10 @@ def write(dst, src):
         src.copyto(dst)
 
 
+def writeable(buf):
+    return True
+
+
 def dlpack(buf, copy=None, **kw):
     with LOCK:
         mx = load()
@@ -225,6 +236,30 @@ def borrow(arr):
         # Note: the MXNet array aliases `arr`; kernels never write into inputs, and every call is synced.
         return _alias(mx, arr)
     return mx.np.array(arr, dtype=arr.dtype, ctx=mx.cpu(0))
+
+
+class _Lent:
+    """What NumPy sees of a lent MXNet array: its memory (__array_interface__), kept alive by holding the array."""
+
+    __slots__ = ("__array_interface__", "buf")
+
+
+def lend(buf):
+    """An MXNet CPU array as a writable NumPy array over the same memory (no copy): the NumPy array holds the MXNet
+    array, whose memory stays valid while it lives (every call is synced, so no MXNet kernel writes it later)."""
+    dtype = numpy.dtype(buf.dtype)
+    with LOCK:
+        buf.wait_to_read()
+        if buf.size == 0:
+            return numpy.empty(buf.shape, dtype)
+        ptr = ctypes.c_void_p()
+        mx = load()
+        mx.base.check_call(mx.base._LIB.MXNDArrayGetData(buf.handle, ctypes.byref(ptr)))  # oneDNN layouts: reordered
+    held = _Lent()
+    held.buf = buf
+    held.__array_interface__ = {"data": (ptr.value, False), "shape": tuple(buf.shape), "typestr": dtype.str,
+                                "version": 3}
+    return numpy.asarray(held)
 
 
 def errors():

@@ -49,6 +49,10 @@ def write(dst, src):
     numpy.copyto(dst, src)
 
 
+def writeable(buf):
+    return buf.flags.writeable
+
+
 def errors():
     return ()
 
@@ -65,3 +69,48 @@ def host_kernels():
 
 def _always(dts, args, kw):
     return True
+
+
+def blas():
+    """(threads, description) of NumPy's BLAS as threadpoolctl reports it (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
+    threadpool_limits set the count), or (None, why not)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None, "BLAS unknown (threadpoolctl is not installed)"
+    libs = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    mine = [i for i in libs if "numpy" in i.get("filepath", "")] or libs[:1]
+    if not mine:
+        return None, "BLAS unknown"
+    i = mine[0]
+    return i["num_threads"], f"{i['internal_api']} {i.get('version')} {i.get('architecture') or ''}".strip()
+
+
+def blas_threads():
+    """How many threads NumPy's BLAS runs, or None.  The other backends' CPU kernels get the same count when
+    minpy_array imports their library, so that one op of any library uses the cores NumPy is configured to use and
+    no more (torch's own default is every core; MXNet's is one thread in the calling thread, whatever NumPy was
+    told)."""
+    return blas()[0]
+
+
+def thread_libraries():
+    """The file paths of the OpenMP and BLAS libraries loaded now (threadpoolctl), or None without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return {i["filepath"] for i in threadpool_info()}
+
+
+def follow_threads(before):
+    """Give every OpenMP and BLAS library loaded since `before` (thread_libraries() then) NumPy's thread count."""
+    n = blas_threads()
+    if before is None or not n:
+        return
+    from threadpoolctl import ThreadpoolController
+
+    ctl = ThreadpoolController()
+    new = [c.filepath for c in ctl.lib_controllers if c.filepath not in before]
+    if new:
+        ctl.select(filepath=new).limit(limits=n)

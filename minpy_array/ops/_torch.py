@@ -11,6 +11,8 @@ import threading
 
 import numpy
 
+from . import _numpy
+
 NAME = "torch"
 EXTRA = "torch"
 DEVICE_KINDS = {"cuda": None, "torch": "cpu"}
@@ -45,21 +47,9 @@ def load():
                 _state["error"] = ImportError(f"this needs PyTorch: pip install 'minpy_array[torch]': {e}")
                 raise _state["error"] from e
             if first:
-                torch.set_num_threads(numpy_threads() or torch.get_num_threads())
+                torch.set_num_threads(_numpy.blas_threads() or torch.get_num_threads())  # NumPy's count
             _state["torch"] = torch
     return _state["torch"]
-
-
-def numpy_threads():
-    """How many threads NumPy's BLAS runs (threadpoolctl; OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set it), or None.
-
-    torch gets the same count when minpy_array imports it, so that one op of either library uses the cores NumPy is
-    configured to use and no more (torch's own default is every core, whatever NumPy was told)."""
-    from threadpoolctl import threadpool_info
-
-    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"
-              and "numpy" in i.get("filepath", "")]
-    return min(counts) if counts else None
 
 
 def available():
@@ -158,6 +148,11 @@ def write(dst, src):
     if overlapping(dst):
         raise ValueError("output array is read-only")
     dst.copy_(src)
+
+
+def writeable(buf):
+    """Can buf be written (not a broadcast view, which NumPy makes read-only)?"""
+    return not overlapping(buf)
 
 
 def overlapping(t):

@@ -29,6 +29,7 @@ from ._guards import (
     is_array,
     reduce_args,
     reduction,
+    scalar_keeps,
     select,
     unary,
 )
@@ -208,9 +209,25 @@ def _nonempty(guard):
 
 
 def where_guard(dts, args, kw):
-    # Note: empty operands go to NumPy: MXNet 1.9.1 where() crashes the process broadcasting (0,) with ()
-    return (not kw and len(args) == 3 and len(dts) == 3 and dts[0] == BOOL and dts[1] == dts[2]
-            and dts[1] in FLOATS and builtins.all(a.size for a in args))
+    """where(cond, x, y): x and y arrays of one float dtype, or one of them a Python scalar that keeps it.
+    Note: empty operands go to NumPy: MXNet 1.9.1 where() crashes the process broadcasting (0,) with ()."""
+    if kw or len(args) != 3 or not dts or dts[0] != BOOL or not builtins.all(a.size for a in args if is_array(a)):
+        return False
+    c, x, y = args
+    if not is_array(c):
+        return False
+    if len(dts) == 3:
+        return dts[1] == dts[2] and dts[1] in FLOATS
+    a, s = (x, y) if is_array(x) else (y, x)
+    return len(dts) == 2 and is_array(a) and dts[1] in FLOATS and scalar_keeps(s, a, dts[1])
+
+
+def _where(c, x, y):
+    if not _mxnet.is_buffer(x):
+        x = _const(x, y)
+    elif not _mxnet.is_buffer(y):
+        y = _const(y, x)
+    return _mx().np.where(c, x, y)
 
 
 def _creation_guard(dts, args, kw):
@@ -268,6 +285,12 @@ def _select(g, x, y, wins):
 
 def _astype(x, dtype, copy=True):
     return x.astype(dtype)
+
+
+def _array(obj, dtype=None, device=None):
+    """array(): a new array (MXNet devices have no views, so asarray's result of a device array is copied)."""
+    r = _asarray(obj, dtype, device)
+    return r.copy() if r is obj else r
 
 
 def _asarray(obj, dtype=None, device=None):
@@ -342,9 +365,12 @@ def _pool(kind):
         out = mx.npx.pooling(x, kernel=(size, size), stride=(s, s), pool_type=kind)
         if kind != "max":
             return out
-        # Note: MXNet's max pooling skips NaN; NumPy's max gives NaN for a window that holds one
-        nan = mx.npx.pooling(mx.np.isnan(x).astype(x.dtype), kernel=(size, size), stride=(s, s), pool_type="max")
-        return mx.np.where(nan > 0, _const(numpy.nan, x), out)
+        # Note: MXNet's max pooling skips NaN (NumPy's max gives NaN for a window holding one) and starts from the
+        # lowest finite value (-3.4e38 for a window of -inf)
+        def any_of(mask):
+            return mx.npx.pooling(mask.astype(x.dtype), kernel=(size, size), stride=(s, s), pool_type="max") > 0
+        out = mx.np.where(any_of(x > -numpy.inf), out, _const(-numpy.inf, x))
+        return mx.np.where(any_of(mx.np.isnan(x)), _const(numpy.nan, x), out)
     return run
 
 
@@ -412,7 +438,7 @@ def _build():
     table["broadcast_to"] = (mnp.broadcast_to, broadcast_to_guard)
     table["squeeze"] = (_squeeze, squeeze_guard)
     table["copy"] = (mnp.copy, copy_guard)
-    table["where"] = (mnp.where, where_guard)
+    table["where"] = (_where, where_guard)
     table["_select"] = (_select, _nonempty(select))
     table["argmax"] = (mnp.argmax, argreduce_guard)
     table["argmin"] = (mnp.argmin, argreduce_guard)
@@ -422,7 +448,7 @@ def _build():
     table["flip"] = (mnp.flip, flip_guard)
     table["astype"] = (_astype, astype_guard)
     table["asarray"] = (_asarray, asarray_guard)
-    table["array"] = (_asarray, asarray_guard)
+    table["array"] = (_array, asarray_guard)
     for op in CREATION:
         table[op] = (_creation(op), _creation_guard)
     table["full"] = (_full, full_guard)
@@ -460,12 +486,25 @@ def kernels():
 
 
 def _borrowed(kernel):
-    """A kernel run on NumPy buffers (the cpu device borrowing MXNet): inputs aliased, the result copied out."""
+    """A kernel run on NumPy buffers (the cpu device borrowing MXNet): inputs aliased, the result lent to NumPy
+    (no copy either way where DLPack carries the dtype)."""
     def run(*args, **kw):
         with _mxnet.LOCK:
             r = kernel(*(_in(a) for a in args), **kw)
-            return tuple(v.asnumpy() for v in r) if type(r) is tuple else r.asnumpy()
+            return tuple(_mxnet.lend(v) for v in r) if type(r) is tuple else _mxnet.lend(r)
     return run
+
+
+def _host_matmul(a, b):
+    """matmul of NumPy 2-d arrays a (m, k) and b (k, n), on the cpu: MXNet's FullyConnected (oneDNN, data @ weight.T)
+    where b is the transpose of a C-contiguous array (so both alias without a copy), else MXNet's dot."""
+    mx = _mx()
+    with _mxnet.LOCK:
+        if a.size and b.size and a.flags.c_contiguous and b.T.flags.c_contiguous:
+            r = mx.npx.fully_connected(_in(a), _in(b.T), num_hidden=b.shape[1], no_bias=True, flatten=False)
+        else:
+            r = mx.np.dot(_in(a), _in(b))
+        return _mxnet.lend(r)
 
 
 def _same(kernel):
@@ -486,8 +525,11 @@ _host_table = []
 def host_kernels():
     """The table for the cpu device: compute kernels only (the host's shape ops are NumPy views)."""
     if not _host_table:
-        _host_table.append({op: (ON_HOST.get(op, _same)(_borrowed(k)), g) for op, (k, g) in kernels().items()
-                            if op not in SHAPE_OPS and op not in CREATION and op not in
-                            ("full", "zeros_like", "ones_like", "empty_like", "asarray", "array")})
+        table = {op: (ON_HOST.get(op, _same)(_borrowed(k)), g) for op, (k, g) in kernels().items()
+                 if op not in SHAPE_OPS and op not in CREATION and op not in
+                 ("full", "zeros_like", "ones_like", "empty_like", "asarray", "array")}
+        for op in ("matmul", "dot"):
+            table[op] = (ON_HOST[op](_host_matmul), table[op][1])
+        _host_table.append(table)
     return _host_table[0]
 

@@ -50,7 +50,7 @@ UNARY_FLOAT = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "t
                "rint": "round", "acos": "acos", "asin": "asin", "atan": "atan", "asinh": "asinh",
                "acosh": "acosh", "atanh": "atanh", "reciprocal": "reciprocal", "exp2": "exp2",
                "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "signbit": "signbit"}
-UNARY_EXACT = {"abs": "abs", "negative": "neg", "square": "square", "positive": "positive"}
+UNARY_EXACT = {"abs": "abs", "negative": "neg", "square": "square"}
 BINARY_FLOAT = {"divide": "true_divide", "pow": "pow", "hypot": "hypot", "atan2": "atan2",
                 "logaddexp": "logaddexp", "copysign": "copysign"}
 BINARY_EXACT = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
@@ -63,6 +63,7 @@ VIEW_OPS = ("reshape", "transpose", "swapaxes", "moveaxis", "broadcast_to", "exp
 CREATION = ("zeros", "ones", "empty", "full", "arange", "zeros_like", "ones_like", "empty_like", "full_like")
 
 _T = {}  # NumPy dtype -> torch dtype
+_N = {}  # torch dtype -> NumPy dtype
 
 
 def _torch_dtype(dt):
@@ -84,6 +85,13 @@ def _minimum(a, b):
 
 def _pick(a, b, better):
     torch = _torch.load()
+    if is_tensor(a) and not is_tensor(b) and a.is_floating_point():
+        b = float(_np_dtype(a).type(b))  # the bound as the array's dtype holds it (a tiny float32 bound is -0.0)
+        if b == b and not (b == 0 and math.copysign(1.0, b) < 0):
+            # x against a number (ReLU's maximum(x, 0.0)): a clamp keeps NaN; where x equals the bound NumPy gives
+            # the bound, which only a zero's sign tells apart: x + 0.0 turns -0.0 into the bound 0.0
+            r = a.clamp_min(b) if better is operator.gt else a.clamp_max(b)
+            return r.add_(0.0) if b == 0 else r
     if not is_tensor(a):
         if a != a:
             return torch.full_like(b, a)
@@ -246,10 +254,16 @@ def _axis_sizes(key, shape):
 
 
 def _index_item(k, device, n):
+    # Note: torch reads a uint8 index tensor as a boolean mask; NumPy's integer index arrays go as int64
+    torch = _torch.load()
     if type(k) is numpy.ndarray or type(k) is list:
         a = numpy.asarray(k)
+        if a.dtype.kind in "iu":
+            a = a.astype(numpy.int64, copy=False)
         return _torch.tensor(a, device) if a.dtype.kind in "biu" else k
-    if is_tensor(k) and k.is_cuda and k.dtype != _torch.load().bool and k.numel():
+    if is_tensor(k) and k.dtype != torch.bool and k.dtype != torch.int64:
+        k = k.to(torch.int64)
+    if is_tensor(k) and k.is_cuda and k.dtype != torch.bool and k.numel():
         # Note: an index array on a CUDA device is bounds-checked with one wait for the device: a CUDA kernel
         # given an out-of-range index aborts the process's CUDA context instead of raising IndexError
         if bool(((k < -n) | (k >= n)).any()):
@@ -258,7 +272,13 @@ def _index_item(k, device, n):
 
 
 def _getitem(x, key):
-    return x[_index(key, x.device, x.shape)]
+    idx = _index(key, x.device, x.shape)
+    r = x[idx]
+    # Note: NumPy gives a new array for an integer index on every axis (a scalar) and for any index array, 0-d
+    # ones included; torch gives views in both cases
+    if (r.ndim == 0 and builtins.all(type(k) is builtins.int for k in idx)) or builtins.any(map(is_tensor, idx)):
+        return r.clone() if r.untyped_storage().data_ptr() == x.untyped_storage().data_ptr() else r
+    return r
 
 
 def _setitem_(x, key, value):
@@ -321,7 +341,7 @@ def _key_ok(key, shape, unique=False):
                 return False
             arrays += 1
             continue
-        if is_array(k) and (k.dtype == BOOL or (k.dtype.kind in "iu" and not unique)):
+        if is_array(k) and (k.dtype == BOOL or (k.dtype in SIGNED | {U8} and not unique)):
             arrays += 1  # a device index array: bounds are checked by the kernel
             continue
         return False
@@ -405,10 +425,17 @@ def _full_like(x, fill_value, dtype=None, order="K", subok=True, shape=None):
 
 
 def _np_dtype(t):
-    for k, v in _T.items():
-        if v == t.dtype:
-            return k
-    return numpy.dtype(str(t.dtype).removeprefix("torch."))
+    """The NumPy dtype of tensor t."""
+    dt = _N.get(t.dtype)
+    if dt is None:
+        dt = _N[t.dtype] = _torch.numpy_dtype(t.dtype)
+    return dt
+
+
+def _array(obj, dtype=None, *, copy=True, device=None):
+    """array(): asarray, but a new array unless copy is False (NumPy's array copies)."""
+    r = _asarray(obj, dtype, device)
+    return r.clone() if copy and is_tensor(r) and (r is obj or r.data_ptr() == obj.data_ptr()) else r
 
 
 def _asarray(obj, dtype=None, device=None):
@@ -573,15 +600,21 @@ def astype_guard(dts, args, kw):
 
 
 def getitem_guard(dts, args, kw):
-    if kw or len(args) != 2 or not is_array(args[0]) or args[0].ndim == 0 or dts[0] not in HELD:
+    if kw or len(args) != 2 or not is_array(args[0]) or dts[0] not in HELD:
         return False
     return _key_ok(args[1], args[0].shape)
 
 
 def setitem_guard(dts, args, kw):
-    if kw or len(args) != 3 or not is_array(args[0]) or args[0].ndim == 0 or dts[0] not in HELD:
+    if kw or len(args) != 3 or not is_array(args[0]) or dts[0] not in HELD:
         return False
     x, key, v = args
+    if type(x._data) is not numpy.ndarray and _torch.overlapping(x._data):
+        return True  # a broadcast view: the kernel raises NumPy's read-only error, before any other check
+    if is_array(v) and v.ndim > 1 and builtins.any(
+            (type(k) is numpy.ndarray and k.dtype == BOOL) or (is_array(k) and k.dtype == BOOL)
+            for k in (key if type(key) is tuple else (key,))):
+        return False  # Note: NumPy takes only 0-d and 1-d values for a boolean mask (TypeError); torch broadcasts
     target = dts[0]
     if is_array(v):
         vd = v.dtype
@@ -677,9 +710,14 @@ def asarray_guard(dts, args, kw):
         return False
     dt = p.get("dtype")
     if dts:
-        return len(dts) == 1 and is_array(args[0]) and (dt is None or numpy.dtype(dt) == dts[0])
+        return len(dts) == 1 and is_array(args[0]) and dts[0] in HELD and (dt is None or numpy.dtype(dt) == dts[0])
     obj = args[0]
     return isinstance(obj, (numpy.ndarray, list, tuple, builtins.float, builtins.int)) and not is_array(obj)
+
+
+def array_guard(dts, args, kw):
+    return asarray_guard(dts, args, {k: v for k, v in kw.items() if k != "copy"}) and kw.get("copy", True) in (
+        True, False)
 
 
 def clip_guard(dts, args, kw):
@@ -768,6 +806,7 @@ def _build():
     for op, name in UNARY_EXACT.items():
         table[op] = (getattr(torch, name), exact_unary)
     table["sign"] = (_sign, sign_guard)
+    table["positive"] = (_copy, exact_unary)  # Note: torch.positive returns its input; NumPy's is a new array
     table["logical_not"] = (torch.logical_not, unary(ORDERED))
     float_binary, exact_binary = binary(FLOATS), binary(EXACT)
     for op, name in BINARY_FLOAT.items():
@@ -815,7 +854,7 @@ def _build():
         table[op] = (_like(op), like_guard)
     table["full_like"] = (_full_like, full_like_guard)
     table["asarray"] = (_asarray, asarray_guard)
-    table["array"] = (_asarray, asarray_guard)
+    table["array"] = (_array, array_guard)
     table["conv2d"] = (_conv2d, nn_guard((2, 3)))
     table["conv2d_grad_input"] = (_conv2d_grad_input, nn_guard((2,)))
     table["conv2d_grad_weight"] = (_conv2d_grad_weight, nn_guard((2,)))

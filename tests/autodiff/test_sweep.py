@@ -8,7 +8,7 @@ import warnings
 
 import numpy
 import pytest
-from conftest import requires_mxnet, requires_torch
+from conftest import TEST_DEVICES, requires_mxnet, requires_torch
 
 import minpy_array as mp
 import minpy_array.numpy as np
@@ -19,7 +19,7 @@ TARGETS = [
     pytest.param(("cpu", "numpy_only"), id="cpu-numpy_only"),
     pytest.param(("cpu", "prefer_mxnet"), id="cpu-prefer_mxnet", marks=requires_mxnet),
     pytest.param(("torch:cpu", "auto"), id="torch:cpu", marks=requires_torch),
-]
+] + [pytest.param((device, "auto"), id=device) for device in TEST_DEVICES.values()]
 NUMPY2 = numpy.lib.NumpyVersion(numpy.__version__) >= "2.0.0"
 
 

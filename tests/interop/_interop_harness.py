@@ -161,6 +161,7 @@ def main():
     p.add_argument("--out", required=True)
     a = p.parse_args()
     import minpy_array as mp
+    from minpy_array._dispatch import COLUMNS
 
     everything = {}
     for config in a.config:
@@ -174,7 +175,7 @@ def main():
                 for dtype in a.dtypes.split(","):
                     results[f"{name}[{dtype}]"] = _outcome(fn, Case(dtype, device, a.expect), default_device)
         stats = mp.op_stats()
-        results["_op_stats"] = {k: sum(r[k] for r in stats.values()) for k in ("mxnet", "numpy", "fallback")}
+        results["_op_stats"] = {k: sum(r[k] for r in stats.values()) for k in (*COLUMNS, "fallback")}
     with open(a.out, "w") as f:
         json.dump(everything, f, indent=1)
 
@@ -236,3 +237,15 @@ def failures(results):
     if skipped:
         warnings.warn("skipped interop checks:\n" + "\n".join(skipped), UserWarning, stacklevel=2)
     return [f"{k}: {v}" for k, v in results.items() if k != "_op_stats" and v.startswith("FAIL")]
+
+
+def requirement(policy, device):
+    """The pytest marks of a configuration (the backend it needs must be installed), and the backend whose kernels
+    must have run in it."""
+    from conftest import requires_mxnet, requires_torch
+
+    import minpy_array as mp
+
+    wanted = policy.removeprefix("prefer_") if policy.startswith("prefer_") else mp.Device(device).backend.NAME
+    marks = {"mxnet": [requires_mxnet], "torch": [requires_torch]}.get(wanted, [])
+    return marks, wanted

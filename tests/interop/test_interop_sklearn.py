@@ -5,11 +5,12 @@ One child process per session runs all checks of _sklearn_checks.py for every co
 enabled before SciPy is imported, which a shared pytest process cannot promise); each test reads its share.
 """
 import pytest
-from _interop_harness import config_id, failures, run_once
-from conftest import HAS_MXNET, requires_mxnet
+from _interop_harness import config_id, failures, requirement, run_once
+from conftest import HAS_MXNET, HAS_TORCH
 
-CONFIGS = [("auto", "cpu"), ("prefer_mxnet", "cpu"), ("auto", "sim:0")]
-RUNNABLE = [config_id(p, d) for p, d in CONFIGS if HAS_MXNET or (p, d) == ("auto", "cpu")]
+CONFIGS = [("auto", "cpu"), ("prefer_mxnet", "cpu"), ("auto", "sim:0"), ("auto", "torch:cpu")]
+RUNNABLE = [config_id(p, d) for p, d in CONFIGS if {"mxnet": HAS_MXNET, "torch": HAS_TORCH}.get(
+    requirement(p, d)[1], True)]
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +19,11 @@ def outcomes(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("policy", "device"), [
-    pytest.param(p, d, id=f"{p}-{d}", marks=[] if (p, d) == ("auto", "cpu") else requires_mxnet) for p, d in CONFIGS])
+    pytest.param(p, d, id=f"{p}-{d}", marks=requirement(p, d)[0]) for p, d in CONFIGS])
 def test_sklearn_estimators_and_metrics_on_minarrays(policy, device, outcomes):
     results = dict(outcomes[config_id(policy, device)])
     stats = results.pop("_op_stats")
     assert len(results) >= 40, results
-    # MXNet kernels really ran inside sklearn when the policy or the device asks for them
-    assert stats["mxnet"] > 0 if policy == "prefer_mxnet" or device != "cpu" else stats["numpy"] > 0, stats
+    assert stats[requirement(policy, device)[1]] > 0, stats  # the backend's kernels really ran inside sklearn
     bad = failures(results)
     assert not bad, f"{len(bad)} of {len(results)} sklearn checks failed:\n" + "\n".join(bad)

@@ -379,8 +379,10 @@ def pool(draw, dtype, name):
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     h, w = draw(st.integers(size, 6)), draw(st.integers(size, 6))
     ties = draw(st.booleans())  # ReLU outputs: many equal values in a window
+    # (averages of huge finite values overflow in an order that depends on the loop, as sums do: not compared)
+    special = draw(st.booleans()) and name.startswith("max")
     x = draw(hnp.arrays(dtype, (n, c, h, w), elements=st.sampled_from([0.0, 1.0]))) if ties else \
-        draw(arrays(dtype, (n, c, h, w), draw(st.booleans())))
+        draw(arrays(dtype, (n, c, h, w), special))
     ho, wo = (h - size) // stride + 1, (w - size) // stride + 1
     g = draw(arrays(dtype, (n, c, ho, wo), False))
     if name in ("max_pool2d", "avg_pool2d"):

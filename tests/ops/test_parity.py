@@ -4,9 +4,12 @@ exception type) under `prefer_<backend>`, on the backend's stand-in device and, 
 borrows, on the cpu; and the kernel ran exactly when its guard admitted the call.  A new backend is swept by
 this file as it is: its ops need only a call strategy in parity.py."""
 import contextlib
+import os
+import tempfile
 
 import numpy
 import pytest
+from conftest import calibration, device_for_tests, given_timings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from parity import ALL, CALLS, COMMON, NO_ARRAY, Raw, reference, same, scale
@@ -15,9 +18,11 @@ import minpy_array as mp
 import minpy_array.numpy as mnp
 from minpy_array._dispatch import apply
 from minpy_array.ops import ACCELERATED
+from minpy_array.ops.numpy_ops import KERNELS
 
 BACKENDS = [b for b in ACCELERATED if b.installed()]
 CASES = [pytest.param(b, op, id=f"{b.NAME}-{op}") for b in BACKENDS for op in sorted(b.kernels())]
+HOST_CASES = [pytest.param(b, op, id=f"{b.NAME}-{op}") for b in BACKENDS for op in sorted(b.host_kernels())]
 # kernels that may hand an admitted call to NumPy after a look at what is on the host
 MAY_DECLINE = {"asarray", "array"}
 INDEXING = {"getitem", "setitem", "setitem_", "_scatter_add"}
@@ -74,7 +79,7 @@ def test_parity(backend, op, data):
     dtype = data.draw(st.sampled_from(COMMON) | st.sampled_from(ALL), label="dtype")
     args, kw = data.draw(CALLS[op](dtype), label="call")
     want = reference(op, args, kw)
-    places = [backend.STAND_IN] + (["cpu"] if op in backend.host_kernels() else [])
+    places = [device_for_tests(backend)] + (["cpu"] if op in backend.host_kernels() else [])
     for place in places:
         margs = [_wrap(a, place) for a in args]
         table = backend.kernels() if place != "cpu" else backend.host_kernels()
@@ -97,8 +102,63 @@ def test_parity(backend, op, data):
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
 def test_only_policy_refuses_what_the_guard_does_not_admit(backend):
-    x = mnp.asarray(numpy.arange(6, dtype="uint64").reshape(2, 3)).to_device(backend.STAND_IN)
+    x = mnp.asarray(numpy.arange(6, dtype="uint64").reshape(2, 3)).to_device(device_for_tests(backend))
     with mp.policy(f"{backend.NAME}_only"), pytest.raises(mp.NoKernelError, match="logaddexp"):
         mnp.logaddexp(x, x)
     with mp.policy(f"{backend.NAME}_only"), pytest.raises(mp.NoKernelError, match="exp"):
         mnp.exp(x)
+
+
+def _host_buffers(args):
+    out = []
+    for a in args:
+        if type(a) is mp.MinArray:
+            out.append(a._data)
+        elif type(a) in (list, tuple):
+            out.extend(_host_buffers(a))
+    return out
+
+
+@pytest.mark.filterwarnings("ignore")  # NumPy's own RuntimeWarnings on NaN, inf and overflow
+@pytest.mark.parametrize(("backend", "op"), HOST_CASES)
+@settings(max_examples=4)
+@given(data=st.data())
+def test_auto_runs_each_borrowed_kernel_calibration_chooses(backend, op, data):
+    """`auto` on the cpu with calibration on, every call kind measured (min size 0) and the backend's kernel made
+    the winner (given timings): NumPy's outcome, the kernel ran only inside its guard, never counted as a fallback,
+    and the result shares no memory with the inputs where NumPy's shares none (no surprises)."""
+    dtype = data.draw(st.sampled_from(COMMON) | st.sampled_from(ALL), label="dtype")
+    args, kw = data.draw(CALLS[op](dtype), label="call")
+    want = reference(op, args, kw)
+    margs = [_wrap(a, "cpu") for a in args]
+    admitted = backend.host_kernels()[op][1](_dtypes(margs), margs, kw)
+    cache = os.path.join(tempfile.gettempdir(), f"minpy_array_parity_{os.getpid()}_{backend.NAME}")
+    with calibration(given_timings(lambda key, names: backend.NAME), min_size=0, cache_dir=cache) as cal:
+        cal.recalibrate()
+        got, stats = _outcome(op, margs, kw, "auto", "cpu")
+    ran = stats is not None and stats[backend.NAME] == 1
+    assert ran <= admitted, f"{op} ran {backend.NAME}'s kernel outside its guard"
+    assert stats is None or stats["fallback"] == 0
+    if want[0] == "raise" or got[0] == "raise":
+        assert got[0] == "raise" and want[0] == "raise" and issubclass(got[1], want[1]), (want, got)
+        return
+    diff = same(got[1], want[1], op, scale(op, args))
+    assert diff is None, f"auto borrowing {backend.NAME} {op}: {diff} (kernel ran: {ran})"
+    if ran and isinstance(got[1], mp.MinArray):
+        assert type(got[1]._data) is numpy.ndarray
+        ins = _host_buffers(margs)
+        with numpy.errstate(all="ignore"):
+            own = KERNELS[op](*[a._data if type(a) is mp.MinArray else a for a in margs], **kw)  # on these buffers
+        if not any(numpy.shares_memory(own, i) for i in ins):
+            assert not any(numpy.shares_memory(got[1]._data, i) for i in ins), f"{op}'s result aliases an input"
+
+
+@pytest.mark.skipif(not any(b.NAME == "torch" for b in BACKENDS), reason="torch is not installed here")
+@pytest.mark.parametrize("place", ["torch:cpu", "cpu"])
+def test_positive_gives_a_new_array(place):
+    """torch.positive returns its input itself: a write into NumPy's new array would reach the input."""
+    x = mnp.asarray(numpy.arange(3.0)).to_device(place)
+    with mp.policy("prefer_torch"):
+        y = mnp.positive(x)
+    y[0] = 100.0
+    assert x.asnumpy()[0] == 0.0 and mp.op_stats()["positive"]["torch"] == 1

@@ -6,9 +6,10 @@ import pytest
 
 import minpy_array as mp
 import minpy_array.numpy as mnp
-from minpy_array.ops import _mxnet
+from minpy_array.ops import _mxnet, _torch
 
 HAS_MXNET = _mxnet.installed()
+HAS_TORCH = _torch.installed()
 ALL_POLICIES = ("auto", "numpy_only", "prefer_mxnet", "mxnet_only") if HAS_MXNET else ("auto", "numpy_only")
 requires_mxnet = pytest.mark.skipif(
     not HAS_MXNET, reason="mxnet is not installed in this environment (the NumPy 2 CI environment has none: "

@@ -4,7 +4,7 @@ import threading
 
 import numpy
 import pytest
-from reliability_helpers import HAS_MXNET, requires_mxnet
+from reliability_helpers import HAS_MXNET, HAS_TORCH, requires_mxnet
 
 import minpy_array as mp
 import minpy_array.numpy as np
@@ -175,3 +175,53 @@ def test_default_device_context_is_per_thread():
     done.set()
     t.join(60)
     assert seen == {"other": "sim:0", "main": "cpu"}
+
+
+# ---------------------------------------------------------------- every backend from many threads
+_THREADED = r"""
+import sys, threading, numpy
+import minpy_array as mp, minpy_array.numpy as np
+from minpy_array.autodiff import grad
+
+def work(device, policy, seed, results):
+    rng = numpy.random.default_rng(seed)
+    a = rng.standard_normal((300, 60))
+    x = np.asarray(a).to_device(device)
+    with mp.policy(policy):
+        for _ in range(20):
+            g = x.T @ x
+            s = np.sum(np.exp(x[:, :5] * 0.1), axis=0)
+            d = grad(lambda w: np.sum(np.tanh(x @ w)))(np.ones(60).to_device(device))
+    results[seed] = (numpy.abs(g.asnumpy() - a.T @ a).max(), numpy.abs(s.asnumpy() - numpy.exp(a[:, :5] * 0.1)
+                     .sum(axis=0)).max(), numpy.abs(d.asnumpy() - a.T @ (1 - numpy.tanh(a @ numpy.ones(60)) ** 2))
+                     .max())
+
+for config in sys.argv[1:]:
+    device, policy = config.split("/")
+    results = {}
+    threads = [threading.Thread(target=work, args=(device, policy, seed, results), daemon=True) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    if any(t.is_alive() for t in threads):
+        print("HUNG", config, flush=True)
+        sys.exit(1)
+    worst = max(max(r) for r in results.values())
+    print(config, len(results), worst, flush=True)
+    assert len(results) == 4 and worst < 1e-9, (config, results)
+"""
+
+
+def test_every_backend_is_safe_from_many_threads():
+    """Four threads at once on each device and policy (dask's threaded scheduler does exactly this): none hangs,
+    every result is NumPy's.  In a child process with a time limit: a deadlock must not take the suite with it."""
+    import subprocess
+    import sys
+
+    configs = ["cpu/auto", "cpu/numpy_only"]
+    configs += ["cpu/prefer_mxnet", "sim:0/auto", "sim:0/prefer_mxnet"] if HAS_MXNET else []
+    configs += ["cpu/prefer_torch", "torch:cpu/auto"] if HAS_TORCH else []
+    p = subprocess.run([sys.executable, "-c", _THREADED, *configs], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    assert [line.split()[0] for line in p.stdout.splitlines()] == configs, p.stdout

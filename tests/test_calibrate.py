@@ -1,0 +1,361 @@
+"""`auto` on the cpu device: calibration picks, per call kind, the kernel the measurements name, keeps the decisions
+in a cache file, and leaves NumPy in place (saying why once) where it cannot run.  Decisions are made here through
+given timings or the cache, never through the machine's speed (conftest.given_timings); only the last test measures
+for real, and asserts nothing that depends on what it measured."""
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy
+import pytest
+from conftest import HAS_MXNET, HAS_TORCH, by_hash, calibration, given_timings, requires_mxnet, requires_torch
+
+import minpy_array as mp
+import minpy_array.numpy as np
+from minpy_array import _calibrate
+from minpy_array.ops import ACCELERATED, _mxnet, _torch
+
+pytestmark = requires_torch
+FIRST = ACCELERATED[0].NAME  # a backend that is installed wherever torch is: torch itself without MXNet
+
+
+def winner(name):
+    return given_timings(lambda key, names: name if name in names else "numpy")
+
+
+class Counting:
+    """A measuring function that counts its calls and lets `name` win."""
+
+    def __init__(self, name="torch"):
+        self.calls, self.measure = [], winner(name)
+
+    def __call__(self, op, key, args, kw, cands):
+        self.calls.append((op, [b.NAME for b in cands]))
+        return self.measure(op, key, args, kw, cands)
+
+
+def operands(m=64, k=128, n=64):
+    rng = numpy.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)).astype("float32"), rng.standard_normal((k, n)).astype("float32")
+    return a, b, np.asarray(a), np.asarray(b)
+
+
+def test_the_measured_winner_runs_and_gives_numpys_result(tmp_path):
+    a, b, ma, mb = operands()
+    with calibration(winner("torch"), min_size=4096, cache_dir=tmp_path) as cal:
+        r1, r2 = ma @ mb, ma @ mb
+        stats = mp.op_stats()["matmul"]
+        table = cal.calibration()
+    assert stats["torch"] == 2 and stats["numpy"] == 0 and stats["fallback"] == 0 and stats["copied_bytes"] == 0
+    numpy.testing.assert_allclose(r1.asnumpy(), a @ b, rtol=2e-5, atol=1e-5)
+    assert type(r2._data) is numpy.ndarray and r2._data.flags.writeable and r2.device == mp.Device("cpu")
+    [row] = [r for r in table if r["op"] == "matmul"]
+    assert row["backend"] == "torch" and row["gain"] == pytest.approx(2.0) and row["example"] == "(64,128) (128,64)"
+    assert "matmul(float32 4K-15K C, float32 4K-15K C)" in str(table) and "torch" in str(table)
+
+
+def test_numpy_keeps_a_tie_a_gain_under_the_margin_and_one_lucky_round():
+    pick = _calibrate.pick
+    assert pick({"numpy": [1.0], "torch": [0.95]}) == "numpy"  # under MARGIN (10 %)
+    assert pick({"numpy": [1.0], "torch": [1.0]}) == "numpy"
+    assert pick({"numpy": [1.0], "torch": [0.8], "mxnet": [0.85]}) == "torch"
+    assert pick({"numpy": [1.0], "torch": [1.3], "mxnet": [0.5]}) == "mxnet"
+    assert pick({"numpy": [1.0, 1.0, 1.0], "torch": [0.5, 1.2, 1.1]}) == "numpy"  # fastest once, slower twice
+    assert pick({"numpy": [1.0, 1.0, 1.0], "torch": [0.5, 0.9, 1.1]}) == "torch"
+    assert pick({"numpy": [1.0, 1.0, 1.0], "torch": [0.5, 0.9, 1.1], "mxnet": [2.0]}) == "torch"  # mxnet: dropped
+
+
+def test_small_calls_stay_with_numpy_unmeasured(tmp_path):
+    count = Counting()
+    with calibration(count, min_size=4096, cache_dir=tmp_path):
+        x = np.asarray(numpy.ones(4095, "float32"))
+        np.exp(x), x + x, np.sum(x, axis=0)
+        assert count.calls == [] and mp.op_stats()["exp"]["numpy"] == 1
+        np.exp(np.asarray(numpy.ones(4096, "float32")))
+    assert [c[0] for c in count.calls] == ["exp"]
+
+
+def test_each_call_kind_is_decided_once_and_apart(tmp_path):
+    """The kind: op, dtype, size class (a factor of 4), layout, other arguments.  Sums over different axes, other
+    layouts and other size classes are measured apart; another size in the same class is not."""
+    count = Counting()
+    x = np.asarray(numpy.ones((64, 128), "float32"))
+    with calibration(count, min_size=4096, cache_dir=tmp_path) as cal:
+        np.sum(x, axis=0), np.sum(x, axis=1), np.sum(x, 1), np.sum(x, axis=0)
+        np.sum(np.asarray(numpy.ones((64, 200), "float32")), axis=0)  # 12800 elements: the same class as 8192
+        np.sum(x.T, axis=0)  # F layout
+        np.sum(np.asarray(numpy.ones((64, 256), "float32")), axis=0)  # the next class
+        kinds = sorted(r["kind"] for r in cal.calibration())
+    assert kinds == ["sum(float32 16K-63K C; axis=0)", "sum(float32 4K-15K C; 1)", "sum(float32 4K-15K C; axis=0)",
+                     "sum(float32 4K-15K C; axis=1)", "sum(float32 4K-15K F; axis=0)"]
+    assert len(count.calls) == 5 and mp.op_stats()["sum"]["torch"] == 7
+
+
+def test_only_kernels_whose_guard_admits_the_call_are_candidates(tmp_path):
+    count = Counting()
+    with calibration(count, min_size=0, cache_dir=tmp_path):
+        np.exp(np.asarray(numpy.ones(8, "float32")))
+        np.exp(np.asarray(numpy.ones(8, "uint16")))  # no backend admits uint16 exp: nothing to measure
+        np.exp(np.asarray(numpy.ones(8, "uint16")))
+    assert count.calls == [("exp", [b.NAME for b in ACCELERATED if b.installed()])]
+    assert mp.op_stats()["exp"]["numpy"] == 2
+
+
+def test_an_invalid_call_raises_numpys_error_and_decides_nothing(tmp_path):
+    a, b, ma, mb = operands(64, 128, 64)
+    count = Counting()
+    with calibration(None, min_size=0, cache_dir=tmp_path) as cal:
+        with pytest.raises(ValueError, match="matmul"):
+            ma @ np.asarray(a)  # (64,128) @ (64,128): the same kind as a valid call
+        assert cal.calibration() == []
+        cal.MEASURE[0] = count
+        ma @ mb
+    assert len(count.calls) == 1
+
+
+def test_decisions_are_read_back_from_the_cache(tmp_path):
+    a, b, ma, mb = operands()
+    with calibration(winner("torch"), min_size=0, cache_dir=tmp_path) as cal:
+        ma @ mb
+        path = cal.cache_file()
+    data = json.loads(open(path).read())
+    assert data["key"]["numpy"] == numpy.__version__ and data["key"]["libraries"]["torch"]
+    [rec] = [r for recs in data["decisions"].values() for r in recs]
+    assert rec["op"] == "matmul" and rec["backend"] == "torch" and rec["us"] == {**rec["us"], "torch": 1.0}
+    assert sorted(data["ops"]["torch"]) == sorted(_torch.host_kernels())
+    count = Counting("numpy")  # a second process: nothing measured, the cached choice runs
+    mp.reset_op_stats()
+    with calibration(count, min_size=0, cache_dir=tmp_path) as cal:
+        assert set(cal.AUTO_CPU) == {op for b in ACCELERATED if b.installed() for op in b.host_kernels()}
+        r = ma @ mb
+        assert "calibration:" in str(cal.calibration())
+    assert count.calls == [] and mp.op_stats()["matmul"]["torch"] == 1
+    numpy.testing.assert_allclose(r.asnumpy(), a @ b, rtol=2e-5, atol=1e-5)
+
+
+def test_a_process_reading_its_decisions_imports_a_library_only_to_run_its_kernel(tmp_path):
+    a, b, ma, mb = operands()
+    choose = given_timings(lambda key, names: "torch" if key[0] == "exp" else "numpy")
+    with calibration(choose, min_size=0, cache_dir=tmp_path):
+        ma @ mb, np.exp(ma)
+    code = ("import sys, numpy, minpy_array as mp, minpy_array.numpy as np\n"
+            "a = np.asarray(numpy.ones((64, 128), 'float32')); b = np.asarray(numpy.ones((128, 64), 'float32'))\n"
+            "a @ b\n"
+            "print('torch' in sys.modules, 'mxnet' in sys.modules, mp.op_stats()['matmul']['numpy'])\n"
+            "np.exp(a)\n"
+            "print('torch' in sys.modules, 'mxnet' in sys.modules, mp.op_stats()['exp']['torch'])\n")
+    env = dict(os.environ, MINPY_ARRAY_CALIBRATE="1", MINPY_ARRAY_CALIBRATE_MIN_SIZE="0",
+               MINPY_ARRAY_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["False False 1", "True False 1"]
+
+
+@pytest.mark.parametrize("damage", ["stale versions", "another machine", "corrupt", "not ours", "empty"])
+def test_a_stale_corrupt_or_foreign_cache_is_ignored_and_rewritten(tmp_path, damage):
+    a, b, ma, mb = operands()
+    with calibration(winner("torch"), min_size=0, cache_dir=tmp_path) as cal:
+        ma @ mb
+        path = cal.cache_file()
+    data = json.loads(open(path).read())
+    if damage == "stale versions":
+        data["key"]["libraries"]["torch"] = "1.0.0"
+        data["key"]["numpy"] = "1.0.0"
+        text = json.dumps(data)
+    elif damage == "another machine":
+        data["key"]["cpu"] = "another CPU"
+        text = json.dumps(data)
+    else:
+        text = {"corrupt": '{"format": 1, "key": {', "not ours": "[1, 2, 3]", "empty": ""}[damage]
+    with open(path, "w") as f:
+        f.write(text)
+    count = Counting("numpy")
+    mp.reset_op_stats()
+    with calibration(count, min_size=0, cache_dir=tmp_path) as cal:
+        ma @ mb
+        assert json.loads(open(path).read())["key"] == cal.machine_key()  # rewritten
+    assert len(count.calls) == 1 and mp.op_stats()["matmul"]["numpy"] == 1
+    [rec] = [r for recs in json.loads(open(path).read())["decisions"].values() for r in recs]
+    assert rec["backend"] == "numpy"
+
+
+def _unwritable(tmp_path, how):
+    if how == "a file in the way":
+        (tmp_path / "file").write_text("")
+        return tmp_path / "file" / "cache"
+    d = tmp_path / "ro"
+    d.mkdir()
+    d.chmod(0o555)
+    try:
+        (d / "probe").write_text("")
+    except OSError:
+        return d
+    pytest.skip("this process writes into a read-only directory (it runs as root): the case 'a file in the way' "
+                "checks the same path")
+
+
+@pytest.mark.parametrize("how", ["a file in the way", "read-only"])
+def test_an_unwritable_cache_leaves_numpy_and_says_why_once(tmp_path, how):
+    where = _unwritable(tmp_path, how)
+    count = Counting()
+    a, b, ma, mb = operands()
+    with calibration(count, min_size=0, cache_dir=where) as cal, mp.fallback_notice("warn"):
+        with pytest.warns(mp.FallbackWarning, match="not writable.*MINPY_ARRAY_CACHE_DIR"):
+            ma @ mb
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ma @ mb, np.exp(ma)
+        assert "not running" in str(cal.calibration()) and cal.AUTO_CPU == {}
+    assert count.calls == [] and mp.op_stats()["matmul"]["numpy"] == 2
+
+
+def test_the_error_notice_raises_once_then_numpy_runs(tmp_path):
+    (tmp_path / "file").write_text("")
+    a, b, ma, mb = operands()
+    with calibration(Counting(), min_size=0, cache_dir=tmp_path / "file" / "x"), mp.fallback_notice("error"):
+        with pytest.raises(mp.FallbackError, match="calibration: the cache directory"):
+            ma @ mb
+        numpy.testing.assert_allclose((ma @ mb).asnumpy(), a @ b, rtol=2e-5, atol=1e-5)
+
+
+def test_a_calibration_past_its_deadline_leaves_numpy(tmp_path, monkeypatch):
+    monkeypatch.setattr(_calibrate, "DEADLINE_S", 0.0)  # every real first round is over it
+    a, b, ma, mb = operands()
+    with calibration(None, min_size=0, cache_dir=tmp_path) as cal, mp.fallback_notice("warn"):
+        with pytest.warns(mp.FallbackWarning, match="timeout: measuring matmul"):
+            ma @ mb
+        ma @ mb
+        [row] = cal.calibration()
+    assert row["backend"] == "numpy" and row["why"].startswith("timeout")
+    assert mp.op_stats()["matmul"]["numpy"] == 2
+
+
+def test_the_off_switch(tmp_path):
+    a, b, ma, mb = operands()
+    with calibration(winner("torch"), min_size=0, cache_dir=tmp_path):
+        ma @ mb  # the cache now says torch
+    mp.reset_op_stats()
+    count = Counting()
+    with calibration(count, min_size=0, cache_dir=tmp_path, setting="0") as cal:
+        ma @ mb
+        assert cal.AUTO_CPU == {} and "off (MINPY_ARRAY_CALIBRATE=0)" in str(cal.calibration())
+    assert count.calls == [] and mp.op_stats()["matmul"]["numpy"] == 1
+    with pytest.raises(ValueError, match="MINPY_ARRAY_CALIBRATE: unknown backend 'cupy'"):
+        with calibration(setting="torch,cupy"):
+            pass
+
+
+def test_the_off_switch_in_a_new_process(tmp_path):
+    code = ("import numpy, sys, minpy_array as mp, minpy_array.numpy as np\n"
+            "x = np.asarray(numpy.ones((256, 256), 'float32'))\n"
+            "np.exp(x) @ x\n"
+            "print(sorted(mp.op_stats()), mp.op_stats()['matmul']['numpy'], 'torch' in sys.modules)\n"
+            "print(mp.calibration())\n")
+    env = dict(os.environ, MINPY_ARRAY_CALIBRATE="0", MINPY_ARRAY_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "['asarray', 'exp', 'matmul'] 1 False"  # nothing else imported
+    assert "calibration: off" in out.stdout and os.listdir(tmp_path) == []
+
+
+def test_a_backend_list_limits_the_candidates(tmp_path):
+    count = Counting()
+    with calibration(count, min_size=0, cache_dir=tmp_path, setting="torch"):
+        np.exp(np.asarray(numpy.ones(8, "float32")))
+    assert count.calls == [("exp", ["torch"])]
+
+
+@pytest.mark.skipif(HAS_MXNET, reason="MXNet is installed here; the NumPy 2 environment (no MXNet) runs this")
+def test_no_backend_to_calibrate_leaves_numpy_and_says_why(tmp_path):
+    count = Counting()
+    with calibration(count, min_size=0, cache_dir=tmp_path, setting="mxnet") as cal, mp.fallback_notice("warn"):
+        with pytest.warns(mp.FallbackWarning, match="no other backend is installed"):
+            np.exp(np.asarray(numpy.ones(8, "float32")))
+        assert "not running" in str(cal.calibration())
+    assert count.calls == [] and mp.op_stats()["exp"]["numpy"] == 1
+
+
+def test_borrowed_results_are_numpy_arrays_with_numpys_views(tmp_path):
+    """No copies, no surprises: the borrowed kernel aliases the input, its result is a NumPy array over the other
+    library's memory, writable, and views of it are NumPy views that writes go through."""
+    x = numpy.linspace(0, 1, 8192, dtype="float32")
+    assert _torch.borrow(x).data_ptr() == x.ctypes.data
+    mx = np.asarray(x)
+    with calibration(winner("torch"), min_size=0, cache_dir=tmp_path):
+        y = np.exp(mx)
+    assert mp.op_stats()["exp"]["torch"] == 1 and type(y._data) is numpy.ndarray and y._data.base is not None
+    v = y[10:20]
+    v[...] = -1.0
+    assert (y.asnumpy()[10:20] == -1).all() and not numpy.shares_memory(y._data, x)
+    numpy.testing.assert_allclose(y.asnumpy()[:10], numpy.exp(x[:10]), rtol=2e-6)
+
+
+@requires_mxnet
+def test_mxnet_borrows_and_lends_without_a_copy():
+    x = numpy.arange(6, dtype="float32").reshape(2, 3)
+    m = _mxnet.borrow(x)
+    x[0, 0] = 7.0
+    lent = _mxnet.lend(m)
+    assert lent[0, 0] == 7.0 and numpy.shares_memory(lent, x)  # the same memory, read through both libraries
+    r = _mxnet.lend(_mxnet.load().np.exp(m))
+    r[1, 1] = 0.0
+    assert r.flags.writeable and r[1, 1] == 0.0 and r.dtype == numpy.float32
+
+
+@requires_mxnet
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_mxnet_matmul_on_the_cpu_uses_fully_connected_where_it_aliases(tmp_path, layout):
+    rng = numpy.random.default_rng(1)
+    a = rng.standard_normal((64, 96)).astype("float32")
+    w = rng.standard_normal((80, 96)).astype("float32")
+    b = w.T if layout == "F" else numpy.ascontiguousarray(w.T)  # F: the transpose of a C array, as x @ w.T
+    with calibration(winner("mxnet"), min_size=0, cache_dir=tmp_path):
+        r = np.asarray(a) @ np.asarray(b)
+    assert mp.op_stats()["matmul"]["mxnet"] == 1
+    numpy.testing.assert_allclose(r.asnumpy(), a @ b, rtol=2e-5, atol=2e-5)
+
+
+def test_a_real_calibration_gives_numpys_results(tmp_path):
+    """Measured for real (whatever it chooses on this machine, the results are NumPy's within tolerance)."""
+    rng = numpy.random.default_rng(2)
+    x = rng.standard_normal((128, 256)).astype("float32")
+    w = rng.standard_normal((256, 64)).astype("float32")
+    with calibration(None, min_size=4096, cache_dir=tmp_path) as cal:
+        mx, mw = np.asarray(x), np.asarray(w)
+        got = [(mx @ mw).asnumpy(), np.tanh(mx).asnumpy(), np.sum(mx, axis=1).asnumpy()]
+        rows = cal.calibration()
+    want = [x @ w, numpy.tanh(x), x.sum(axis=1)]
+    for g, e in zip(got, want, strict=True):
+        numpy.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4)
+    assert sorted(r["op"] for r in rows) == ["matmul", "sum", "tanh"]
+    for r in rows:
+        assert set(r["us"]) >= {"numpy", "torch"} and r["backend"] in r["us"] and r["gain"] >= 1.0
+
+
+def test_borrowed_libraries_follow_numpys_thread_count():
+    """When minpy_array imports torch and MXNet, their CPU kernels get NumPy's BLAS thread count (here set to 3,
+    which is neither torch's default, the number of cores, nor MXNet's, one)."""
+    code = ("from threadpoolctl import threadpool_limits, threadpool_info\n"
+            "import numpy\n"
+            "threadpool_limits(3, user_api='blas')\n"
+            "from minpy_array.ops import _mxnet, _torch\n"
+            "print(_torch.load().get_num_threads())\n"
+            "if _mxnet.installed():\n"
+            "    before = {i['filepath'] for i in threadpool_info()}\n"
+            "    _mxnet.load()\n"
+            "    print(sorted({i['num_threads'] for i in threadpool_info() if i['filepath'] not in before}))\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split()
+    assert lines[0] == "3"
+    if HAS_MXNET:
+        assert "".join(lines[1:]) == "[3]"
+
+
+def test_the_fuzz_and_parity_helpers_pick_borrowed_kernels():
+    names = ["numpy", "mxnet", "torch"]
+    assert {by_hash((op, (), ()), names) for op in ("a", "b", "c", "d", "e", "f")} <= {"mxnet", "torch"}
+    assert HAS_TORCH and FIRST in {b.NAME for b in ACCELERATED}
