@@ -20,11 +20,11 @@ import math
 import numpy
 
 from . import _dispatch, _dtypes
-from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
 from ._dispatch import RECORDER as _RECORDER
 from ._dispatch import apply, host_counter, host_seq
+from ._dispatch import numpy_runs as _numpy_runs
 from ._dispatch import run as _run
 from .ops import _guards
 from .ops.numpy_ops import KERNELS as _KERNELS
@@ -43,7 +43,6 @@ _I64_LIM = 2 ** 63
 _SLOW = object()  # "not on the fast path"
 _C_GETITEM, _C_SETITEM, _C_RESHAPE, _C_TRANSPOSE, _C_ASTYPE = (
     host_counter(op) for op in ("getitem", "setitem_", "reshape", "transpose", "astype"))
-_policy = _policy_var.get
 # index types NumPy reads as they are (no MinArray inside)
 _PLAIN_KEY = frozenset((builtins.int, builtins.slice, type(None), type(Ellipsis), numpy.int64, numpy.int32,
                         numpy.intp, builtins.bool))
@@ -136,10 +135,9 @@ class MinArray:
 
     @property
     def T(self):
-        if self._node is None and self._device is _CPU and _host_numpy("transpose"):
-            r = self._data.T
+        if self._node is None and self._device is _CPU and _numpy_runs("transpose", (self,)):
             next(_C_TRANSPOSE)
-            return _wrap(r, _CPU, self._face)
+            return _wrap(self._data.T, _CPU, self._face)
         return apply("transpose", self)
 
     @property
@@ -171,10 +169,9 @@ class MinArray:
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
         if copy is True and device is None and casting == "unsafe" and order == "K" and self._node is None and \
-                self._device is _CPU and _host_numpy("astype"):
-            r = self._data.astype(dtype)
+                self._device is _CPU and _numpy_runs("astype", (self, dtype)):
             next(_C_ASTYPE)
-            return _wrap(r, _CPU, self._face)
+            return _wrap(self._data.astype(dtype), _CPU, self._face)
         out = apply("astype", self, numpy.dtype(dtype), copy=copy) if casting == "unsafe" and order == "K" else \
             apply_method("astype", self, dtype, order=order, casting=casting, copy=copy)
         return out if device is None else out.to_device(device)
@@ -213,7 +210,8 @@ class MinArray:
         d = self._data
         if d.ndim == 0:  # raised by iter() itself, not at the first next(): numpy.iterable() relies on it
             raise TypeError("iteration over a 0-d array")
-        if d.ndim == 1 and self._face and self._node is None and self._device is _CPU and _host_numpy("getitem"):
+        if d.ndim == 1 and self._face and self._node is None and self._device is _CPU and \
+                _numpy_runs("getitem", (self, 0)):
             for _ in range(len(d)):
                 next(_C_GETITEM)
             return iter(d)  # NumPy's scalars, as NumPy iterates
@@ -361,21 +359,12 @@ class MinArray:
                         break
             elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
                 k = _buffer_key(key)
-            if k is not None:
-                p = _policy() or _global["policy"]
-                if p == "numpy_only" or (p == "auto" and "getitem" not in _dispatch.AUTO_CPU):
-                    r = self._data[k]
-                    next(_C_GETITEM)
-                    if self._node is not None:
-                        return _record("getitem", (self, key), r, self._face)
-                    if type(r) is _ndarray:
-                        a = _new(MinArray)
-                        a._data = r
-                        a._device = _CPU
-                        a._node = None
-                        a._face = self._face
-                        return a
-                    return r if self._face else _wrap(numpy.asarray(r), _CPU, False)
+            if k is not None and _numpy_runs("getitem", (self, key)):
+                r = self._data[k]
+                next(_C_GETITEM)
+                if self._node is not None:
+                    return _record("getitem", (self, key), r, self._face)
+                return _host_result(r, self._face)
         return _run("getitem", _KERNELS["getitem"], (self, key), {}, self._face)
 
     def __setitem__(self, key, value):
@@ -401,12 +390,10 @@ class MinArray:
                             break
                 elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
                     k = _buffer_key(key, d)
-                if k is not None:
-                    p = _policy() or _global["policy"]
-                    if p == "numpy_only" or (p == "auto" and "setitem_" not in _dispatch.AUTO_CPU):
-                        d[k] = v
-                        next(_C_SETITEM)
-                        return
+                if k is not None and _numpy_runs("setitem_", (self, key, value)):
+                    d[k] = v
+                    next(_C_SETITEM)
+                    return
         if type(value) is builtins.int and self.dtype.kind in "iu" and not _fits(value, self.dtype):
             if type(self._data) is numpy.ndarray and not self._data.flags.writeable:
                 raise ValueError("assignment destination is read-only")  # NumPy checks this first
@@ -421,7 +408,7 @@ class MinArray:
     # ------------------------------------------------------------ methods users reach for
     def reshape(self, *shape, order="C", copy=None):
         if order == "C" and copy is None and self._node is None and self._device is _CPU and \
-                _host_numpy("reshape"):  # NumPy reads the shape, as ints or as one sequence
+                _numpy_runs("reshape", (self, shape)):  # NumPy reads the shape, as ints or as one sequence
             r = self._data.reshape(*shape)
             next(_C_RESHAPE)
             return _wrap(r, _CPU, self._face)
@@ -433,7 +420,7 @@ class MinArray:
         return apply("reshape", self, shape, **kw)
 
     def transpose(self, *axes):
-        if self._node is None and self._device is _CPU and _host_numpy("transpose"):
+        if self._node is None and self._device is _CPU and _numpy_runs("transpose", (self, axes)):
             r = self._data.transpose(*axes)
             next(_C_TRANSPOSE)
             return _wrap(r, _CPU, self._face)
@@ -595,37 +582,16 @@ def _binary(op, reflected):
     def method(self, other):
         if self._device is _CPU:
             d = self._data
-            t = type(other)
-            if t is MinArray:
-                o = other._data
-                if other._device is not _CPU or o.dtype is not d.dtype:
-                    o = _SLOW
-            elif t is _float:
-                dt = d.dtype
-                o = other if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX) else _SLOW
-            elif t is _int:
-                dt = d.dtype
-                o = other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
-            elif t is d.dtype.type:  # a NumPy scalar of x's dtype
-                o = other
-            else:
-                o = _SLOW
-            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None):
-                p = _policy() or _global["policy"]
-                if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
-                    r = kernel(o, d) if reflected else kernel(d, o)
-                    next(counter)
-                    face = self._face and (t is not MinArray or other._face)
-                    if self._node is None and (t is not MinArray or other._node is None):
-                        if type(r) is _ndarray:
-                            a = _new(MinArray)
-                            a._data = r
-                            a._device = _CPU
-                            a._node = None
-                            a._face = face
-                            return a
-                        return _dispatch._wrap_result(r, _CPU, None, face)
-                    return _record(op, (other, self) if reflected else (self, other), r, face)
+            o = _host_operand(d, other)
+            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None) and \
+                    _numpy_runs(op, (self, other)):
+                r = kernel(o, d) if reflected else kernel(d, o)
+                next(counter)
+                t = type(other)
+                face = self._face and (t is not MinArray or other._face)
+                if self._node is None and (t is not MinArray or other._node is None):
+                    return _host_result(r, face)
+                return _record(op, (other, self) if reflected else (self, other), r, face)
         return self._binop(op, other, reflected)
 
     return method
@@ -640,30 +606,43 @@ def _in_place(op):
     def method(self, other):
         if self._node is None and self._device is _CPU and op != "pow":
             d = self._data
-            t = type(other)
-            if t is MinArray:
-                o = other._data
-                if other._device is not _CPU or other._node is not None or o.dtype is not d.dtype:
-                    o = _SLOW
-            elif t is _float:
-                dt = d.dtype
-                o = other if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX) else _SLOW
-            elif t is _int:
-                dt = d.dtype
-                o = other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
-            elif t is d.dtype.type:
-                o = other
-            else:
-                o = _SLOW
-            if o is not _SLOW:
-                p = _policy() or _global["policy"]
-                if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
-                    kernel(d, o, out=d)
-                    next(counter)
-                    return self
+            o = _host_operand(d, other)
+            if o is not _SLOW and (type(other) is not MinArray or other._node is None) and \
+                    _numpy_runs(op, (self, other), {"out": self}):
+                kernel(d, o, out=d)
+                next(counter)
+                return self
         return self._iop(op, other)
 
     return method
+
+
+def _host_operand(d, other):
+    """The NumPy operand that NumPy's own operator on buffer d treats exactly as the engine does: other's buffer
+    (a cpu array of d's dtype), a NumPy scalar of d's dtype, a Python float or int that NEP 50 and NumPy 1.26
+    promote alike; else _SLOW (the engine promotes it)."""
+    t = type(other)
+    if t is MinArray:
+        o = other._data
+        return o if other._device is _CPU and o.dtype is d.dtype else _SLOW
+    dt = d.dtype
+    if t is _float:
+        return other if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX) else _SLOW
+    if t is _int:
+        return other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
+    return other if t is dt.type else _SLOW
+
+
+def _host_result(r, face):
+    """NumPy's untraced result r on the cpu, as the face gives it (README, "Two faces")."""
+    if type(r) is _ndarray:
+        a = _new(MinArray)
+        a._data = r
+        a._device = _CPU
+        a._node = None
+        a._face = face
+        return a
+    return r if face and isinstance(r, _generic) else _dispatch._wrap_result(r, _CPU, None, face)
 
 
 def _record(op, args, r, face):
@@ -684,19 +663,9 @@ def _unary(op):
     counter = host_counter(op)
 
     def method(self):
-        if self._node is None and self._device is _CPU:
-            p = _policy() or _global["policy"]
-            if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
-                r = kernel(self._data)
-                next(counter)
-                if type(r) is _ndarray:
-                    a = _new(MinArray)
-                    a._data = r
-                    a._device = _CPU
-                    a._node = None
-                    a._face = self._face
-                    return a
-                return r if self._face else _wrap(numpy.asarray(r), _CPU, False)
+        if self._node is None and self._device is _CPU and _numpy_runs(op, (self,)):
+            next(counter)
+            return _host_result(kernel(self._data), self._face)
         return _run(op, kernel, (self,), {})
 
     return method
@@ -754,20 +723,10 @@ def _method(op, kernel):
                     t = type(a)
                     if t is MinArray or t is list or t is tuple:
                         break
-                else:
-                    p = _policy() or _global["policy"]
-                    if p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU):
-                        r = kernel(self._data, *args, **kwargs)
+                else:  # (sequences and arrays as arguments: the engine reads them)
+                    if _numpy_runs(op, (self, *args), kwargs):
                         next(counter)
-                        if type(r) is _ndarray:
-                            a = _new(MinArray)
-                            a._data = r
-                            a._device = _CPU
-                            a._node = None
-                            a._face = self._face
-                            return a
-                        return r if self._face and isinstance(r, _generic) else \
-                            _dispatch._wrap_result(r, _CPU, None, self._face)
+                        return _host_result(kernel(self._data, *args, **kwargs), self._face)
         return _run(op, kernel, (self, *args), kwargs)
 
     return method
@@ -825,12 +784,6 @@ def _fits(value, dtype):
         info = numpy.iinfo(dtype)
         r = _INT_RANGES[dtype] = (builtins.int(info.min), builtins.int(info.max))
     return r[0] <= value <= r[1]
-
-
-def _host_numpy(op):
-    """Does op `op` run NumPy's kernel on the cpu here (policy numpy_only, or auto where it borrows no other)?"""
-    p = _policy() or _global["policy"]
-    return p == "numpy_only" or (p == "auto" and op not in _dispatch.AUTO_CPU)
 
 
 def _buffer_key(key, target=None):

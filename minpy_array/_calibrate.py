@@ -204,24 +204,38 @@ def _chosen(op, args, kw):
     return b
 
 
-def numpy_here(op, args):
-    """For the engine's fast path (no keywords, op in AUTO_CPU): does NumPy run this call under `auto`?  True
-    below MIN_SIZE and where calibration chose NumPy; False where a borrowed kernel was chosen or the call's kind
-    is not measured yet (the engine then asks choice())."""
-    for a in args:
-        if type(a) is _dispatch.MinArray:
+def numpy_here(op, args, kw=None):
+    """For the engine's fast paths (op in AUTO_CPU): does NumPy run this call under `auto`?  True below MIN_SIZE
+    (every array, in sequences too) and where calibration chose NumPy; False where a borrowed kernel was chosen or
+    the call's kind is not measured yet (the engine then asks choice())."""
+    for a in (args if not kw else (*args, *kw.values())):
+        t = type(a)
+        if t is _dispatch.MinArray:
             d = a._data
             if type(d) is not numpy.ndarray:
                 return True  # an accelerator's array: not the cpu's business
             if d.size >= MIN_SIZE:
                 break
-        elif type(a) is list or type(a) is tuple:
-            return True  # the fast path hands these to the engine, which asks choice()
+        elif (t is list or t is tuple) and _holds_large(a):
+            break
     else:
         return True
-    fast = _shape_key(op, args, None)
+    fast = _shape_key(op, args, kw)
     b = PENDING if fast is None else SEEN.get(fast, PENDING)
-    return (b if b is not PENDING else _chosen(op, args, None)) is None
+    return (b if b is not PENDING else _chosen(op, args, kw)) is None
+
+
+def _holds_large(seq):
+    """Does seq (at any depth) hold a host array of MIN_SIZE elements or more?"""
+    for e in seq:
+        t = type(e)
+        if t is _dispatch.MinArray:
+            d = e._data
+            if type(d) is numpy.ndarray and d.size >= MIN_SIZE:
+                return True
+        elif (t is list or t is tuple) and _holds_large(e):
+            return True
+    return False
 
 
 def choice(op, dts, args, kw):

@@ -331,17 +331,26 @@ def apply_function(func, args, kw):
     return run(getattr(func, "__name__", repr(func)), func, args, kw)
 
 
+def numpy_runs(op, args, kw=None):
+    """The host fast paths' one rule (this engine's and the array's operators and methods): does NumPy's own kernel
+    run this call on the cpu?  Under `numpy_only`, yes; under `auto`, where no backend lends a kernel for the op or
+    calibration leaves this call to NumPy (_calibrate.numpy_here); under any other policy, the engine decides."""
+    if kw and "out" in kw:
+        return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
+    p = _policy() or _global["policy"]
+    if p == "auto":
+        return op not in AUTO_CPU or numpy_here(op, args, kw)
+    return p == "numpy_only"
+
+
 def run(op, np_kernel, args, kw, face=None):
     """Run `np_kernel` (NumPy's kernel of op `op`, or another backend's by policy and device) on args and kw.
 
     face: the face of the result (README, "Two faces"): True for a call of the NumPy face (NumPy scalars where NumPy
     gives scalars), False for the spec's (0-d arrays); None: the face of the MinArray operands (NumPy's when every
     one is a NumPy-face array; the spec's when there is none)."""
-    policy = _policy() or _global["policy"]
-    if policy == "numpy_only" or (policy == "auto" and (op not in AUTO_CPU or (not kw and numpy_here(op, args)))):
-        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu (sequences
-        # holding arrays only where calibration has no say: numpy_here leaves those to the engine)
-        seqs = policy == "numpy_only" or op not in AUTO_CPU
+    if numpy_runs(op, args, kw):
+        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
         bufs = []
         found = traced = spec = False
         for a in args:
@@ -364,7 +373,7 @@ def run(op, np_kernel, args, kw, face=None):
                     bufs.append(a)
                     continue
                 h = host_seq(a)
-                if h is None or (h[1] and not seqs):
+                if h is None:
                     break
                 bufs.append(h[0])
                 if h[1]:
