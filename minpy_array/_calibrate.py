@@ -47,6 +47,8 @@ from .ops import ACCELERATED, BACKENDS, NUMPY
 from .ops.numpy_ops import IN_PLACE
 from .ops.numpy_ops import KERNELS as NP_KERNELS
 
+_ndarray = numpy.ndarray
+
 FORMAT = 1
 DEFAULT_MIN_SIZE = MIN_SIZE = 4096
 BATCH_S = 5e-4
@@ -208,13 +210,14 @@ def numpy_here(op, args, kw=None):
     """For the engine's fast paths (op in AUTO_CPU): does NumPy run this call under `auto`?  True below MIN_SIZE
     (every array, in sequences too) and where calibration chose NumPy; False where a borrowed kernel was chosen or
     the call's kind is not measured yet (the engine then asks choice())."""
+    array, limit = _dispatch.MinArray, MIN_SIZE
     for a in (args if not kw else (*args, *kw.values())):
         t = type(a)
-        if t is _dispatch.MinArray:
+        if t is array:
             d = a._data
-            if type(d) is not numpy.ndarray:
+            if type(d) is not _ndarray:
                 return True  # an accelerator's array: not the cpu's business
-            if d.size >= MIN_SIZE:
+            if d.size >= limit:
                 break
         elif (t is list or t is tuple) and _holds_large(a):
             break
