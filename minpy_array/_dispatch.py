@@ -335,11 +335,13 @@ def numpy_runs(op, args, kw=None):
     """The host fast paths' one rule (this engine's and the array's operators and methods): does NumPy's own kernel
     run this call on the cpu?  Under `numpy_only`, yes; under `auto`, where no backend lends a kernel for the op or
     calibration leaves this call to NumPy (_calibrate.numpy_here); under any other policy, the engine decides."""
+    p = _policy() or _global["policy"]
+    if p == "auto" and op not in AUTO_CPU:
+        return True
     if kw and "out" in kw:
         return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
-    p = _policy() or _global["policy"]
     if p == "auto":
-        return op not in AUTO_CPU or numpy_here(op, args, kw)
+        return numpy_here(op, args, kw)
     return p == "numpy_only"
 
 
