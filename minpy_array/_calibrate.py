@@ -208,8 +208,9 @@ def _chosen(op, args, kw):
 
 def numpy_here(op, args, kw=None):
     """For the engine's fast paths (op in AUTO_CPU): does NumPy run this call under `auto`?  True below MIN_SIZE
-    (every array, in sequences too) and where calibration chose NumPy; False where a borrowed kernel was chosen or
-    the call's kind is not measured yet (the engine then asks choice())."""
+    (every array, in sequences too) and where calibration chose NumPy (measuring the call's kind on first use); False
+    where a borrowed kernel was chosen, and for a traced call of a kind not measured yet (the engine then asks
+    choice() for the untraced call)."""
     array, limit = _dispatch.MinArray, MIN_SIZE
     for a in (args if not kw else (*args, *kw.values())):
         t = type(a)
@@ -225,7 +226,15 @@ def numpy_here(op, args, kw=None):
         return True
     fast = _shape_key(op, args, kw)
     b = PENDING if fast is None else SEEN.get(fast, PENDING)
-    return (b if b is not PENDING else _chosen(op, args, kw)) is None
+    if b is PENDING:
+        b = _chosen(op, args, kw)
+        if b is PENDING:  # this kind of call, as the fast path makes it, is measured now (untraced calls only)
+            info = [None, False, [], False]
+            _dispatch._scan(args, info)
+            if kw:
+                _dispatch._scan(kw.values(), info)
+            return not info[1] and choice(op, info[2], args, kw or {}) is None
+    return b is None
 
 
 def _holds_large(seq):
