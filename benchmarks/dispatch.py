@@ -1,10 +1,16 @@
-"""Per-op cost of MinArray ops against raw NumPy and raw mxnet.numpy, one run, printed as a table of ratios; then
-what `auto`'s calibration chooses on this machine.
+"""Per-op cost of MinArray ops against raw NumPy and raw mxnet.numpy, one run, printed as tables; then what `auto`'s
+calibration chooses on this machine.
 
-    python benchmarks/dispatch.py [--calibration]   (--calibration: only the GEMM and calibration sections)
+    python benchmarks/dispatch.py [--only backends|per-op|calibration] [--rounds N] [--filter TEXT]
+    python benchmarks/dispatch.py --calibration     (only the GEMM and calibration sections)
 
-Columns: raw NumPy; MinArray under the default 'auto' policy (NumPy kernels on the cpu); MinArray under
-'prefer_mxnet' (MXNet kernels on host buffers: inputs passed by DLPack, the result copied back); MinArray on the
+Section "per-op" (per_op_table): everyday NumPy operations on scalars, (10,) and (100, 100) operands, written once
+and run on NumPy and on `minpy_array.numpy` (untraced, cpu, policy auto) in alternating short rounds, single
+thread, timed in process CPU time, best of the rounds, in microseconds per op; the budget column says whether the
+face is within NumPy + 1 us (1.5x where NumPy itself takes over 2 us).
+
+Section "backends" columns: raw NumPy; MinArray under the default 'auto' policy (NumPy kernels on the cpu); MinArray
+under 'prefer_mxnet' (MXNet kernels on host buffers: inputs passed by DLPack, the result copied back); MinArray on the
 "sim:0" stand-in device (MXNet buffers that stay in MXNet, as on a GPU); raw mxnet.numpy (synced with
 wait_to_read).  Times are the best of 5 repeats, in microseconds per op.
 """
@@ -77,6 +83,129 @@ def main():
     ours = ", ".join(f"{r['op']}: {r['minarray']:.2f} us" for r in small)
     raw = ", ".join(f"{r['numpy']:.2f}" for r in small)
     print(f"\nNumPy path on (10,): {ours} (target < 2 us; raw NumPy {raw} us)")
+
+
+# ---------------------------------------------------------------- per-op: the everyday ops, NumPy beside each
+# (label, operands, statement): the statement runs with `np` bound to NumPy or to minpy_array.numpy and these names:
+# s: a NumPy float64 scalar (an element), z: a 0-d array, v, w: (10,) arrays, c: a (10,) bool array, a, b: (100, 100)
+# arrays, r: a (100,) array, i, j: Python ints, f: a Python float
+PER_OP = [
+    ("x[i]", "(10,)", "v[i]"), ("x[i, j]", "(100,100)", "a[i, j]"), ("x[i] (row)", "(100,100)", "a[i]"),
+    ("x[2:5]", "(10,)", "v[2:5]"), ("x[:, 2:5]", "(100,100)", "a[:, 2:5]"), ("x[i, 2:5]", "(100,100)", "a[i, 2:5]"),
+    ("x[mask]", "(10,)", "v[c]"),
+    ("x[i] = f", "(10,)", "v[i] = f"), ("x[i, j] = f", "(100,100)", "a[i, j] = f"),
+    ("x[i, j] = s", "(100,100)", "a[i, j] = s"), ("x[2:5] = f", "(10,)", "v[2:5] = f"),
+    ("x[:, 2:5] = f", "(100,100)", "a[:, 2:5] = f"), ("x[i] = row", "(100,100)", "a[i] = r"),
+    ("x[i] += f", "(10,)", "v[i] += f"), ("x[i, j] += s", "(100,100)", "a[i, j] += s"),
+    ("x[2:5] += f", "(10,)", "v[2:5] += f"), ("x[:, 2:5] += f", "(100,100)", "a[:, 2:5] += f"),
+    ("x += y", "(10,)", "v += w"), ("x += y", "(100,100)", "a += b"), ("x -= f", "(100,100)", "a -= f"),
+    ("bool(x > 0)", "0-d", "bool(z > 0)"), ("bool(s > 0)", "scalar", "bool(s > 0)"), ("x == y", "0-d", "z == z"),
+    ("x > f", "(10,)", "v > f"), ("x > y", "(100,100)", "a > b"),
+    ("s + s", "scalar", "s + s"), ("x + x", "0-d", "z + z"), ("x * f", "0-d", "z * f"),
+    ("x + f", "(10,)", "v + f"), ("f * x", "(10,)", "f * v"), ("x * s", "(10,)", "v * s"), ("s * x", "(10,)", "s * v"),
+    ("x + 1", "(10,)", "v + 1"), ("x + y", "(10,)", "v + w"), ("-x", "(10,)", "-v"), ("x ** 2", "(10,)", "v ** 2"),
+    ("x / 3", "(100,100)", "a / 3"), ("x + y", "(100,100)", "a + b"), ("x * f", "(100,100)", "a * f"),
+    ("np.exp(x)", "(10,)", "np.exp(v)"), ("np.maximum(x, 0)", "(100,100)", "np.maximum(a, 0)"),
+    ("np.sqrt(s)", "scalar", "np.sqrt(s)"),
+    ("x.reshape(2, 5)", "(10,)", "v.reshape(2, 5)"), ("x.reshape(-1)", "(100,100)", "a.reshape(-1)"),
+    ("np.reshape(x, (50, 200))", "(100,100)", "np.reshape(a, (50, 200))"), ("x.ravel()", "(100,100)", "a.ravel()"),
+    ("x.T", "(100,100)", "a.T"), ("x.transpose(1, 0)", "(100,100)", "a.transpose(1, 0)"),
+    ("np.transpose(x)", "(100,100)", "np.transpose(a)"), ("x.shape", "(100,100)", "a.shape"),
+    ("len(x)", "(10,)", "len(v)"),
+    ("x.sum()", "(10,)", "v.sum()"), ("np.sum(x)", "(10,)", "np.sum(v)"), ("x.sum()", "(100,100)", "a.sum()"),
+    ("x.sum(axis=0)", "(100,100)", "a.sum(axis=0)"), ("np.sum(x, axis=1)", "(100,100)", "np.sum(a, axis=1)"),
+    ("x.max()", "(10,)", "v.max()"), ("np.max(x, axis=1)", "(100,100)", "np.max(a, axis=1)"),
+    ("x.mean()", "(100,100)", "a.mean()"), ("np.argmax(x)", "(10,)", "np.argmax(v)"),
+    ("x.argmax(axis=1)", "(100,100)", "a.argmax(axis=1)"),
+    ("np.zeros(10)", "(10,)", "np.zeros(10)"), ("np.zeros((100, 100))", "(100,100)", "np.zeros((100, 100))"),
+    ("np.ones(10)", "(10,)", "np.ones(10)"), ("np.zeros_like(x)", "(100,100)", "np.zeros_like(a)"),
+    ("np.array([f, f, f])", "(3,)", "np.array([f, f, f])"), ("np.arange(10)", "(10,)", "np.arange(10)"),
+    ("np.empty((100, 100))", "(100,100)", "np.empty((100, 100))"),
+    ("x.dot(y)", "(10,)", "v.dot(w)"), ("np.dot(x, y)", "(10,)", "np.dot(v, w)"),
+    ("x.dot(row)", "(100,100)", "a.dot(r)"),
+    ("np.where(m, x, y)", "(10,)", "np.where(c, v, w)"),
+    ("np.where(x > f, x, 0)", "(100,100)", "np.where(a > f, a, 0)"),
+    ("x.astype(np.float32)", "(10,)", "v.astype(np.float32)"),
+    ("x.astype(np.float32)", "(100,100)", "a.astype(np.float32)"),
+    ("np.concatenate([x, y])", "(10,)", "np.concatenate([v, w])"),
+    ("np.concatenate([x, y], axis=1)", "(100,100)", "np.concatenate([a, b], axis=1)"),
+    ("np.sqrt(np.sum((x - y) ** 2))", "(10,)", "np.sqrt(np.sum((v - w) ** 2))"),
+]
+
+
+def _per_op_names(np):
+    rng = numpy.random.default_rng(0)
+    v, w, a, b, r = rng.random(10), rng.random(10), rng.random((100, 100)), rng.random((100, 100)), rng.random(100)
+    names = {"np": np, "v": np.asarray(v), "w": np.asarray(w), "a": np.asarray(a), "b": np.asarray(b),
+             "r": np.asarray(r), "c": np.asarray(v > 0.5), "z": np.asarray(numpy.float64(1.5)), "i": 3, "j": 4,
+             "f": 0.25}
+    names["s"] = numpy.float64(0.75)
+    return names
+
+
+def _loop(stmt, names):
+    """A function that runs `stmt` n times, the names bound as its locals (as in a user's function)."""
+    params = ", ".join(f"{k}={k}" for k in names)
+    g = dict(names)
+    exec(compile(f"def _run(n, {params}):\n    for _ in range(n):\n        {stmt}\n", "<per-op>", "exec"), g)
+    return g["_run"]
+
+
+def _cpu_us(fn, n):
+    t = time.process_time()
+    fn(n)
+    return (time.process_time() - t) / n * 1e6
+
+
+def _repeats(fn, target=0.01):
+    n = 16
+    while True:
+        t = time.process_time()
+        fn(n)
+        dt = time.process_time() - t
+        if dt >= target / 4 or n >= 1 << 22:
+            return max(16, int(n * target / max(dt, 1e-9)))
+        n *= 4
+
+
+def per_op_table(rounds=5, only=None, out=print):
+    """Time each PER_OP row on NumPy and on minpy_array.numpy, alternating; return the rows."""
+    import minpy_array.numpy as mnp
+
+    rows = []
+    for label, operands, stmt in PER_OP:
+        if only and only not in label and only not in stmt:
+            continue
+        fns = {"numpy": _loop(stmt, _per_op_names(numpy)), "minpy": _loop(stmt, _per_op_names(mnp))}
+        ns = {k: _repeats(f) for k, f in fns.items()}
+        best = {k: float("inf") for k in fns}
+        for _ in range(rounds):
+            for k, f in fns.items():
+                best[k] = min(best[k], _cpu_us(f, ns[k]))
+        npt, ours = best["numpy"], best["minpy"]
+        ok = ours <= npt + 1.0 if npt <= 2.0 else ours <= 1.5 * npt
+        rows.append({"op": label, "operands": operands, "numpy": npt, "minpy": ours, "ok": ok})
+        out(f"{label:<32}{operands:>11}{npt:>10.2f}{ours:>10.2f}{ours - npt:>+9.2f}{ours / npt:>8.2f}"
+            f"{'  ok' if ok else '  OVER':>7}")
+    return rows
+
+
+def per_op_main(rounds=5, only=None):
+    import os
+    import platform
+
+    load = os.getloadavg()
+    print(f"per-op: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, load {load[0]:.2f} "
+          f"{load[1]:.2f} {load[2]:.2f}, Python {platform.python_version()}, NumPy {numpy.__version__}; process CPU "
+          f"time, best of {rounds} alternating rounds, us per op")
+    head = f"{'op':<32}{'operands':>11}{'numpy':>10}{'minpy':>10}{'diff':>9}{'ratio':>8}{'budget':>7}"
+    print(head)
+    print("-" * len(head))
+    rows = per_op_table(rounds, only)
+    over = [r for r in rows if not r["ok"]]
+    print(f"\n{len(rows) - len(over)} of {len(rows)} rows within budget (NumPy + 1 us, or 1.5x where NumPy takes "
+          f"over 2 us)" + (": over: " + ", ".join(f"{r['op']} {r['operands']}" for r in over) if over else ""))
+    return rows
 
 
 # ---------------------------------------------------------------- calibration
@@ -198,7 +327,17 @@ def calibration_section():
 
 
 if __name__ == "__main__":
-    if "--calibration" not in sys.argv:
+    args = sys.argv[1:]
+    section = args[args.index("--only") + 1] if "--only" in args else "all"
+    if "--calibration" in args:
+        section = "calibration"
+    n_rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 5
+    text = args[args.index("--filter") + 1] if "--filter" in args else None
+    if section in ("all", "backends"):
         main()
-    gemm_section()
-    calibration_section()
+        print()
+    if section in ("all", "per-op"):
+        per_op_main(n_rounds, text)
+    if section in ("all", "calibration"):
+        gemm_section()
+        calibration_section()

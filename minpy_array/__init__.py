@@ -211,5 +211,21 @@ __all__ = sorted({n for n, v in globals().items() if not n.startswith("_") and (
                  | set(EXTENSIONS))
 
 
+def _spec_faced(namespace, names):
+    """The namespace's functions take NumPy-face arrays as spec-face ones (the same buffers), so that what they
+    return is the spec's: arrays, 0-d where NumPy would give a scalar (README, "Two faces")."""
+    for name in names:
+        f = namespace.get(name)
+        if type(f) is type(_spec_faced) and name not in EXTENSIONS:
+            namespace[name] = _faces.spec_function(f)
+
+
+from . import _faces
+
+_spec_faced(globals(), __all__)
+_spec_faced(vars(linalg), linalg.__all__)
+_spec_faced(vars(fft), fft.__all__)
+
+
 def __dir__():
     return __all__

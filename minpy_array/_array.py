@@ -1,9 +1,18 @@
-"""MinArray: one buffer (a NumPy ndarray, or an MXNet array on a non-cpu device) plus its Device.
+"""MinArray: one buffer (a NumPy ndarray, or a backend's array on an accelerator device) plus its Device and face.
 
 Not an ndarray subclass (sklearn and array-api-compat would take it for NumPy).  Every operator and method ends in
-`_dispatch.apply`; `numpy.foo(x)` arrives through __array_ufunc__ / __array_function__ and ends there too.
+`_dispatch.run`; `numpy.foo(x)` arrives through __array_ufunc__ / __array_function__ and ends there too.
 Operators promote as the Array API and NEP 50 do (the array's dtype wins over a Python scalar of its kind), on
 NumPy 1.26 as on NumPy 2; where the spec leaves a promotion undefined they follow NumPy.
+
+Two faces, one type: `_face` is True for an array of the NumPy face (made by `minpy_array.numpy`, or computed from
+such arrays only) and False for the Array API namespace's.  It decides one thing, in one place (the engine's result
+wrapping): where NumPy's kernel returns a NumPy scalar, a NumPy-face result on the cpu that is not traced is that
+scalar; otherwise (the spec's face, a traced value, an accelerator device) it is a 0-d MinArray.
+
+The untraced cpu path of the everyday operators and methods (indexing, arithmetic, in-place operators, shape
+methods) calls NumPy's ndarray directly under a policy that runs NumPy on the cpu; everything else goes through
+the engine.
 """
 import builtins
 import math
@@ -11,21 +20,36 @@ import math
 import numpy
 
 from . import _dispatch, _dtypes
+from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import apply
+from ._dispatch import RECORDER as _RECORDER
+from ._dispatch import apply, host_counter, host_seq
+from ._dispatch import numpy_runs as _numpy_runs
 from ._dispatch import run as _run
 from .ops import _guards
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
+from .ops.numpy_ops import _own_key
 
 _DTYPES = {}  # a backend's dtype object -> NumPy dtype
 _API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
 _F32_MAX = _dtypes.F32_VALUE_CAST_LIMIT
+_ndarray = numpy.ndarray
+_generic = numpy.generic
+_float, _int, _bool = builtins.float, builtins.int, builtins.bool
+_F64, _F32, _I64 = numpy.dtype("float64"), numpy.dtype("float32"), numpy.dtype("int64")
+_I64_LIM = 2 ** 63
+_SLOW = object()  # "not on the fast path"
+_C_GETITEM, _C_SETITEM, _C_RESHAPE, _C_TRANSPOSE, _C_ASTYPE = (
+    host_counter(op) for op in ("getitem", "setitem_", "reshape", "transpose", "astype"))
+# index types NumPy reads as they are (no MinArray inside)
+_PLAIN_KEY = frozenset((builtins.int, builtins.slice, type(None), type(Ellipsis), numpy.int64, numpy.int32,
+                        numpy.intp, builtins.bool))
 
 
 class MinArray:
-    __slots__ = ("_data", "_device", "_node", "__weakref__")
+    __slots__ = ("_data", "_device", "_node", "_face", "__weakref__")
     __array_priority__ = 100
     __hash__ = None
 
@@ -35,7 +59,46 @@ class MinArray:
     # ------------------------------------------------------------ attributes
     @property
     def shape(self):
-        return tuple(self._data.shape)
+        return self._data.shape if type(self._data) is _ndarray else tuple(self._data.shape)
+
+    @shape.setter
+    def shape(self, value):
+        """In place, as NumPy does it: a new view of the same buffer, or NumPy's error where none exists."""
+        d = self._data
+        if type(d) is _ndarray:
+            probe = d.view()  # never the buffer itself: other arrays (the tape's records) may hold it
+            probe.shape = value  # NumPy's own check, and error
+            if self._node is None:
+                self._data = probe
+                return
+        else:  # NumPy's rule on the device buffer's layout
+            probe = numpy.lib.stride_tricks.as_strided(numpy.zeros(1, self.dtype), self.shape, self.strides)
+            probe.shape = value
+        new = apply("reshape", self, probe.shape)  # recorded on a traced array
+        self._data, self._node = new._data, new._node
+
+    @property
+    def strides(self):
+        """NumPy's strides in bytes; on a device, the device buffer's (C-contiguous where its backend has no views)."""
+        d = self._data
+        if type(d) is _ndarray:
+            return d.strides
+        strides = getattr(self._device.backend, "strides", None)
+        if strides is not None:
+            return strides(d)
+        out, step = [], self.itemsize
+        for n in reversed(self.shape):
+            out.append(step)
+            step *= builtins.max(n, 1)
+        return tuple(reversed(out))
+
+    @property
+    def flat(self):
+        return Flat(self)
+
+    @flat.setter
+    def flat(self, value):
+        Flat(self)[...] = value
 
     @property
     def dtype(self):
@@ -72,6 +135,9 @@ class MinArray:
 
     @property
     def T(self):
+        if self._node is None and self._device is _CPU and _numpy_runs("transpose", (self,)):
+            next(_C_TRANSPOSE)
+            return _wrap(self._data.T, _CPU, self._face)
         return apply("transpose", self)
 
     @property
@@ -96,18 +162,22 @@ class MinArray:
         buf, _ = _dispatch.device_buffer(host, device)
         if buf is self._data:  # a host buffer stays one (the cpu, or a dtype the device cannot hold): copied
             buf = buf.copy()
-        out = _wrap(buf, device)
+        out = _wrap(buf, device, self._face)
         if self._node is not None:
             return _dispatch.RECORDER[0]("to_device", (self, device), {}, out)
         return out
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
+        if copy is True and device is None and casting == "unsafe" and order == "K" and self._node is None and \
+                self._device is _CPU and _numpy_runs("astype", (self, dtype)):
+            next(_C_ASTYPE)
+            return _wrap(self._data.astype(dtype), _CPU, self._face)
         out = apply("astype", self, numpy.dtype(dtype), copy=copy) if casting == "unsafe" and order == "K" else \
             apply_method("astype", self, dtype, order=order, casting=casting, copy=copy)
         return out if device is None else out.to_device(device)
 
     def copy(self, order="C"):
-        return apply("copy", self, order=order) if order != "C" else apply("copy", self)
+        return apply("copy", self, order=order) if order != "C" else _run("copy", _ndarray.copy, (self,), {})
 
     def asnumpy(self):
         """A NumPy copy of the values (refused on a traced array: it would cut the gradient)."""
@@ -137,9 +207,15 @@ class MinArray:
         return self._data.shape[0]
 
     def __iter__(self):
-        if self.ndim == 0:  # raised by iter() itself, not at the first next(): numpy.iterable() relies on it
+        d = self._data
+        if d.ndim == 0:  # raised by iter() itself, not at the first next(): numpy.iterable() relies on it
             raise TypeError("iteration over a 0-d array")
-        return (self[i] for i in range(self._data.shape[0]))
+        if d.ndim == 1 and self._face and self._node is None and self._device is _CPU and \
+                _numpy_runs("getitem", (self, 0)):
+            for _ in range(len(d)):
+                next(_C_GETITEM)
+            return iter(d)  # NumPy's scalars, as NumPy iterates
+        return (self[i] for i in range(d.shape[0]))
 
     def _scalar(self, convert, what):
         if self.size != 1:
@@ -151,13 +227,29 @@ class MinArray:
         return convert(self._host().reshape(()).item())
 
     def __bool__(self):
+        d = self._data
+        if type(d) is _ndarray and d.ndim == 0:
+            return _bool(d)
         return self._scalar(builtins.bool, "bool")
 
     def __int__(self):
         return self._scalar(builtins.int, "int")
 
     def __float__(self):
+        d = self._data
+        if type(d) is _ndarray and d.ndim == 0 and d.dtype.kind in "biuf":
+            return _float(d)
         return self._scalar(builtins.float, "float")
+
+    def __round__(self, ndigits=None):
+        """round(x) of a 0-d array as of a NumPy scalar: a Python int; round(x, n): a 0-d array of x's dtype (traced
+        as x is, on x's device)."""
+        if self.ndim != 0:
+            raise TypeError(f"round() of a MinArray of shape {self.shape}: only 0-d arrays round like scalars; use "
+                            "np.round(x, decimals)")
+        if ndigits is None:
+            return builtins.round(self._host().item())
+        return apply("round", self, ndigits)
 
     def __complex__(self):
         return self._scalar(builtins.complex, "complex")
@@ -186,7 +278,7 @@ class MinArray:
         return str(self)
 
     def __reduce__(self):
-        return (_rebuild, (self._host().copy(), str(self._device)))
+        return (_rebuild, (self._host().copy(), str(self._device), self._face))
 
     def __dask_tokenize__(self):
         return _protocols.dask_token(self)
@@ -241,9 +333,10 @@ class MinArray:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
             for v in inputs:
-                if type(v) is not MinArray:
+                t = type(v)
+                if t is not MinArray and t not in _SCALAR_TYPES and not isinstance(v, numpy.generic):
                     break
-            else:  # only MinArrays: nothing to defer to (the hot path of numpy.exp(x), numpy.add(x, y))
+            else:  # MinArrays and scalars: nothing to defer to (numpy.exp(x), numpy.add(x, y), s * x of a scalar s)
                 return _run(_OP_OF.get(ufunc) or ufunc.__name__, ufunc, inputs, kwargs)
         return _protocols.array_ufunc(ufunc, method, inputs, kwargs)
 
@@ -255,9 +348,52 @@ class MinArray:
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        return apply("getitem", self, key)
+        if self._device is _CPU:
+            tk = type(key)
+            k = key
+            if tk is tuple:
+                for e in key:
+                    te = type(e)
+                    if te is not _int and te is not slice and te not in _PLAIN_KEY:
+                        k = _buffer_key(key)
+                        break
+            elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
+                k = _buffer_key(key)
+            if k is not None and _numpy_runs("getitem", (self, key)):
+                r = self._data[k]
+                next(_C_GETITEM)
+                if self._node is not None:
+                    return _record("getitem", (self, key), r, self._face)
+                return _host_result(r, self._face)
+        return _run("getitem", _KERNELS["getitem"], (self, key), {}, self._face)
 
     def __setitem__(self, key, value):
+        if self._node is None and self._device is _CPU:
+            d = self._data
+            tv = type(value)
+            v = value
+            if tv is MinArray:
+                v = value._data if value._node is None and value._device is _CPU else _SLOW
+            elif tv is list or tv is tuple:
+                h = host_seq(value)
+                v = _SLOW if h is None else h[0]
+            elif tv is _int and d.dtype.kind in "iu" and not _fits(value, d.dtype):
+                v = _SLOW
+            if v is not _SLOW:
+                tk = type(key)
+                k = key
+                if tk is tuple:
+                    for e in key:
+                        te = type(e)
+                        if te is not _int and te is not slice and te not in _PLAIN_KEY:
+                            k = _buffer_key(key, d)
+                            break
+                elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
+                    k = _buffer_key(key, d)
+                if k is not None and _numpy_runs("setitem_", (self, key, value)):
+                    d[k] = v
+                    next(_C_SETITEM)
+                    return
         if type(value) is builtins.int and self.dtype.kind in "iu" and not _fits(value, self.dtype):
             if type(self._data) is numpy.ndarray and not self._data.flags.writeable:
                 raise ValueError("assignment destination is read-only")  # NumPy checks this first
@@ -271,6 +407,11 @@ class MinArray:
 
     # ------------------------------------------------------------ methods users reach for
     def reshape(self, *shape, order="C", copy=None):
+        if order == "C" and copy is None and self._node is None and self._device is _CPU and \
+                _numpy_runs("reshape", (self, shape)):  # NumPy reads the shape, as ints or as one sequence
+            r = self._data.reshape(*shape)
+            next(_C_RESHAPE)
+            return _wrap(r, _CPU, self._face)
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, numpy.integer, MinArray)):
             shape = shape[0]
         kw = {} if order == "C" else {"order": order}
@@ -279,6 +420,10 @@ class MinArray:
         return apply("reshape", self, shape, **kw)
 
     def transpose(self, *axes):
+        if self._node is None and self._device is _CPU and _numpy_runs("transpose", (self, axes)):
+            r = self._data.transpose(*axes)
+            next(_C_TRANSPOSE)
+            return _wrap(r, _CPU, self._face)
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
         return apply("transpose", self, tuple(axes)) if axes else apply("transpose", self)
@@ -310,12 +455,12 @@ class MinArray:
     def view(self, dtype=None):
         if dtype is None:
             if type(self._data) is numpy.ndarray:
-                return _wrap(self._data.view(), self._device)
+                return _wrap(self._data.view(), self._device, self._face)
             return apply("reshape", self, self.shape) if self._device.backend.VIEWS else self
         return apply_method("view", self, dtype)
 
     def dot(self, b, out=None):
-        return apply("dot", self, b) if out is None else apply("dot", self, b, out=out)
+        return _run("dot", _ndarray.dot, (self, b), {}) if out is None else apply("dot", self, b, out=out)
 
     # ------------------------------------------------------------ operators
     def _binop(self, op, other, reflected=False):
@@ -357,7 +502,7 @@ class MinArray:
             if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) in (builtins.complex, builtins.int)
                                                       or abs(other) >= _F32_MAX or rt.itemsize == 2):
                 other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
-                other = _wrap(other, x._device) if x._device.is_host else other
+                other = _wrap(other, x._device, x._face) if x._device.is_host else other
         return apply(op, other, x) if reflected else apply(op, x, other)
 
     def _iop(self, op, other):
@@ -416,17 +561,6 @@ class MinArray:
         _dispatch.store(self, r, op)
         return self
 
-    def __neg__(self):
-        return apply("negative", self)
-
-    def __pos__(self):
-        return apply("positive", self)
-
-    def __abs__(self):
-        return apply("abs", self)
-
-    def __invert__(self):
-        return apply("bitwise_invert", self)
 
     def __divmod__(self, other):
         return self._binop("divmod", other)
@@ -438,35 +572,128 @@ class MinArray:
         raise TypeError("MinArray does not support __array_wrap__")
 
 
+def _binary(op, reflected):
+    """x op y (or y op x): NumPy's kernel on the buffers where NumPy's own operator and the engine agree (an operand
+    of x's dtype, or a Python float or int that NEP 50 and NumPy 1.26 promote alike), else the engine."""
+    kernel = _KERNELS[op]
+    counter = host_counter(op)
+    is_pow = op == "pow"
+
+    def method(self, other):
+        if self._device is _CPU:
+            d = self._data
+            o = _host_operand(d, other)
+            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None) and \
+                    _numpy_runs(op, (self, other)):
+                r = kernel(o, d) if reflected else kernel(d, o)
+                next(counter)
+                t = type(other)
+                face = self._face and (t is not MinArray or other._face)
+                if self._node is None and (t is not MinArray or other._node is None):
+                    return _host_result(r, face)
+                return _record(op, (other, self) if reflected else (self, other), r, face)
+        return self._binop(op, other, reflected)
+
+    return method
+
+
+def _in_place(op):
+    """x op= y: NumPy's kernel writing into x's buffer where NumPy and the engine agree (as for x op y), else the
+    engine."""
+    kernel = _KERNELS[op]
+    counter = host_counter(op)
+
+    def method(self, other):
+        if self._node is None and self._device is _CPU and op != "pow":
+            d = self._data
+            o = _host_operand(d, other)
+            if o is not _SLOW and (type(other) is not MinArray or other._node is None) and \
+                    _numpy_runs(op, (self, other), {"out": self}):
+                kernel(d, o, out=d)
+                next(counter)
+                return self
+        return self._iop(op, other)
+
+    return method
+
+
+def _host_operand(d, other):
+    """The NumPy operand that NumPy's own operator on buffer d treats exactly as the engine does: other's buffer
+    (a cpu array of d's dtype), a NumPy scalar of d's dtype, a Python float or int that NEP 50 and NumPy 1.26
+    promote alike; else _SLOW (the engine promotes it)."""
+    t = type(other)
+    if t is MinArray:
+        o = other._data
+        return o if other._device is _CPU and o.dtype is d.dtype else _SLOW
+    dt = d.dtype
+    if t is _float:
+        return other if dt is _F64 or (dt is _F32 and d.ndim and -_F32_MAX < other < _F32_MAX) else _SLOW
+    if t is _int:
+        return other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
+    return other if t is dt.type else _SLOW
+
+
+def _host_result(r, face):
+    """NumPy's untraced result r on the cpu, as the face gives it (README, "Two faces")."""
+    if type(r) is _ndarray:
+        a = _new(MinArray)
+        a._data = r
+        a._device = _CPU
+        a._node = None
+        a._face = face
+        return a
+    return r if face and isinstance(r, _generic) else _dispatch._wrap_result(r, _CPU, None, face)
+
+
+def _record(op, args, r, face):
+    """The kernel's result r of a call with a traced operand, recorded on the tape (a NumPy scalar stays one
+    where nothing is recorded)."""
+    if type(r) is _ndarray:
+        return _RECORDER[0](op, args, {}, _wrap(r, _CPU, face))
+    if isinstance(r, numpy.generic):
+        a = _wrap(numpy.asarray(r), _CPU, face)
+        b = _RECORDER[0](op, args, {}, a)
+        return r if b is a and face else b
+    return _RECORDER[0](op, args, {}, _dispatch._arrays(_dispatch._wrap_result(r, _CPU, None, face), face))
+
+
+def _unary(op):
+    """-x, +x, abs(x), ~x: NumPy's kernel on the buffer on the host path, else the engine."""
+    kernel = _KERNELS[op]
+    counter = host_counter(op)
+
+    def method(self):
+        if self._node is None and self._device is _CPU and _numpy_runs(op, (self,)):
+            next(counter)
+            return _host_result(kernel(self._data), self._face)
+        return _run(op, kernel, (self,), {})
+
+    return method
+
+
 def _make_ops():
     table = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
              "floordiv": "floor_divide", "mod": "remainder", "pow": "pow", "matmul": "matmul",
              "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor", "lshift": "bitwise_left_shift",
              "rshift": "bitwise_right_shift"}
     for name, op in table.items():
-        def fwd(self, other, _op=op):
-            return self._binop(_op, other)
-
-        def rev(self, other, _op=op):
-            return self._binop(_op, other, True)
-
-        def inp(self, other, _op=op):
-            return self._iop(_op, other)
-
-        for prefix, f in (("", fwd), ("r", rev), ("i", inp)):
+        for prefix, f in (("", _binary(op, False)), ("r", _binary(op, True)), ("i", _in_place(op))):
             f.__name__ = f"__{prefix}{name}__"
             setattr(MinArray, f.__name__, f)
     for name, op in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
                      "ge": "greater_equal"}.items():
-        def cmp(self, other, _op=op):
-            return self._binop(_op, other)
-
+        cmp = _binary(op, False)
         cmp.__name__ = f"__{name}__"
         setattr(MinArray, cmp.__name__, cmp)
+    for name, op in {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "bitwise_invert"}.items():
+        f = _unary(op)
+        f.__name__ = f"__{name}__"
+        setattr(MinArray, f.__name__, f)
 
 
 def _make_methods():
-    # method name -> op name: the NumPy method takes the same arguments as the function, array first
+    # method name -> op name: the NumPy method takes the same arguments as the function, array first; on the
+    # host, NumPy's method is the kernel (what `a.sum()` on an ndarray runs)
     names = ("sum", "prod", "mean", "std", "var", "max", "min", "argmax", "argmin", "cumsum", "cumprod", "any",
              "all", "round", "nonzero", "diagonal", "trace", "conj", "conjugate", "repeat", "take", "squeeze",
              "swapaxes", "searchsorted", "argsort", "ravel", "choose", "argpartition", "ptp")
@@ -475,11 +702,34 @@ def _make_methods():
         if name == "ptp" and not hasattr(numpy.ndarray, "ptp"):
             continue
 
-        def method(self, *args, _op=op, **kwargs):
-            return apply(_op, self, *args, **kwargs)
-
+        method = _method(op, getattr(numpy.ndarray, name))
         method.__name__ = name
         setattr(MinArray, name, method)
+
+
+def _method(op, kernel):
+    """a.name(*args, **kwargs): NumPy's method on the buffer where no argument is an array or a sequence (the host
+    path), else the engine."""
+    counter = host_counter(op)
+
+    def method(self, *args, **kwargs):
+        if self._node is None and self._device is _CPU:
+            for a in args:
+                t = type(a)
+                if t is MinArray or t is list or t is tuple:
+                    break
+            else:
+                for a in kwargs.values():
+                    t = type(a)
+                    if t is MinArray or t is list or t is tuple:
+                        break
+                else:  # (sequences and arrays as arguments: the engine reads them)
+                    if _numpy_runs(op, (self, *args), kwargs):
+                        next(counter)
+                        return _host_result(kernel(self._data, *args, **kwargs), self._face)
+        return _run(op, kernel, (self, *args), kwargs)
+
+    return method
 
 
 _make_ops()
@@ -525,9 +775,31 @@ def _fast_pow(x, e):
     return None
 
 
+_INT_RANGES = {}
+
+
 def _fits(value, dtype):
-    info = numpy.iinfo(dtype)
-    return info.min <= value <= info.max
+    r = _INT_RANGES.get(dtype)
+    if r is None:
+        info = numpy.iinfo(dtype)
+        r = _INT_RANGES[dtype] = (builtins.int(info.min), builtins.int(info.max))
+    return r[0] <= value <= r[1]
+
+
+def _buffer_key(key, target=None):
+    """An index with its MinArrays as their host buffers (and, for a write into `target`, index arrays that share
+    its memory copied), or None where it holds a traced or device array."""
+    t = type(key)
+    if t is MinArray:
+        if key._node is not None or key._device is not _CPU:
+            return None
+        key = key._data
+    elif t is tuple or t is list:
+        h = host_seq(key)
+        if h is None:
+            return None
+        key = h[0]
+    return key if target is None else _own_key(target, key)
 
 
 # comparison -> (the same comparison against the dtype's min for a value below it, against its max above it)
@@ -567,42 +839,101 @@ def _is_traced(v):
 
 def _operand(x, other):
     """The other operand of a binary operator: MinArrays and Python scalars as they are; ndarrays, NumPy
-    scalars and lists become MinArrays on x's device; anything else defers (NotImplemented)."""
+    scalars and lists become MinArrays on x's device (of x's face); anything else defers (NotImplemented)."""
     t = type(other)
     if t is MinArray or t in _SCALAR_TYPES:
         return other
     if isinstance(other, (numpy.ndarray, numpy.generic, list, tuple)):
         if t in (list, tuple) and _is_traced(other):
             return apply("asarray", other)  # a container of traced values: recorded (autodiff packs it)
-        return asarray_like(other, x._device)
+        return asarray_like(other, x._device, x._face)
     return NotImplemented
 
 
-def asarray_like(obj, device):
+def asarray_like(obj, device, face=False):
     host = numpy.asarray(obj)
     if host.dtype == object:
         raise TypeError(f"cannot make a MinArray from {type(obj).__name__} (object dtype)")
     buf, _ = _dispatch.device_buffer(host, device)
     if buf is host and not device.is_host:  # a device array never aliases host data
         buf = buf.copy()
-    return _wrap(buf, device)
+    return _wrap(buf, device, face)
 
 
 _new = object.__new__
 
 
-def _wrap(data, device):
+def _wrap(data, device, face=False):
     a = _new(MinArray)
     a._data = data
     a._device = device
     a._node = None
+    a._face = face
     return a
 
 
-def _rebuild(host, device):
+def with_face(x, face):
+    """MinArray x as an array of the given face (x itself when it is one already): the same buffer and node."""
+    if x._face is face:
+        return x
+    a = _wrap(x._data, x._device, face)
+    a._node = x._node
+    return a
+
+
+def _rebuild(host, device, face=False):
     device = Device(device)
     buf, _ = _dispatch.device_buffer(host, device)
-    return _wrap(buf, device)
+    return _wrap(buf, device, face)
+
+
+class Flat:
+    """`a.flat`: a's elements in C order, read and written by flat position (NumPy's flatiter rules: values
+    repeat cyclically when assigned)."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base):
+        self.base = base
+
+    def __len__(self):
+        return self.base.size
+
+    def __iter__(self):
+        a = self.base
+        if a._face and a._node is None and a._device is _CPU:
+            return iter(a._data.flat)
+        return iter(a.reshape(-1))
+
+    def __array__(self, dtype=None, copy=None):
+        return self.base.__array__(dtype).reshape(-1)
+
+    def copy(self):
+        return self.base.flatten()
+
+    def __getitem__(self, key):
+        a = self.base
+        if a._node is None and a._device is _CPU:
+            k = _buffer_key(key)
+            if k is not None:
+                return _dispatch._wrap_result(a._data.flat[k], _CPU, None, a._face)
+        return a.reshape(-1)[key]
+
+    def __setitem__(self, key, value):
+        a = self.base
+        if a._node is None and a._device is _CPU and not _is_traced(value):
+            k = _buffer_key(key)
+            if k is not None:
+                a._data.flat[k] = value._host() if type(value) is MinArray else value
+                return
+        pos = numpy.arange(a.size)[_buffer_key(key) if not _is_traced(key) else key].reshape(-1)
+        v = value if type(value) is MinArray else asarray_like(value, a._device, a._face)
+        v = apply("reshape", v, (-1,))
+        if v.size != pos.size:  # NumPy repeats the values over the positions
+            v = apply("take", v, numpy.arange(pos.size) % max(v.size, 1))
+        flat = apply("reshape", a, (-1,))
+        flat[pos] = v
+        a[...] = apply("reshape", flat, a.shape)
 
 
 _dispatch.MinArray = MinArray

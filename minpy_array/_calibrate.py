@@ -47,6 +47,8 @@ from .ops import ACCELERATED, BACKENDS, NUMPY
 from .ops.numpy_ops import IN_PLACE
 from .ops.numpy_ops import KERNELS as NP_KERNELS
 
+_ndarray = numpy.ndarray
+
 FORMAT = 1
 DEFAULT_MIN_SIZE = MIN_SIZE = 4096
 BATCH_S = 5e-4
@@ -204,24 +206,48 @@ def _chosen(op, args, kw):
     return b
 
 
-def numpy_here(op, args):
-    """For the engine's fast path (no keywords, op in AUTO_CPU): does NumPy run this call under `auto`?  True
-    below MIN_SIZE and where calibration chose NumPy; False where a borrowed kernel was chosen or the call's kind
-    is not measured yet (the engine then asks choice())."""
-    for a in args:
-        if type(a) is _dispatch.MinArray:
+def numpy_here(op, args, kw=None):
+    """For the engine's fast paths (op in AUTO_CPU): does NumPy run this call under `auto`?  True below MIN_SIZE
+    (every array, in sequences too) and where calibration chose NumPy (measuring the call's kind on first use); False
+    where a borrowed kernel was chosen, and for a traced call of a kind not measured yet (the engine then asks
+    choice() for the untraced call)."""
+    array, limit = _dispatch.MinArray, MIN_SIZE
+    for a in (args if not kw else (*args, *kw.values())):
+        t = type(a)
+        if t is array:
             d = a._data
-            if type(d) is not numpy.ndarray:
+            if type(d) is not _ndarray:
                 return True  # an accelerator's array: not the cpu's business
-            if d.size >= MIN_SIZE:
+            if d.size >= limit:
                 break
-        elif type(a) is list or type(a) is tuple:
-            return True  # the fast path hands these to the engine, which asks choice()
+        elif (t is list or t is tuple) and _holds_large(a):
+            break
     else:
         return True
-    fast = _shape_key(op, args, None)
+    fast = _shape_key(op, args, kw)
     b = PENDING if fast is None else SEEN.get(fast, PENDING)
-    return (b if b is not PENDING else _chosen(op, args, None)) is None
+    if b is PENDING:
+        b = _chosen(op, args, kw)
+        if b is PENDING:  # this kind of call, as the fast path makes it, is measured now (untraced calls only)
+            info = [None, False, [], False]
+            _dispatch._scan(args, info)
+            if kw:
+                _dispatch._scan(kw.values(), info)
+            return not info[1] and choice(op, info[2], args, kw or {}) is None
+    return b is None
+
+
+def _holds_large(seq):
+    """Does seq (at any depth) hold a host array of MIN_SIZE elements or more?"""
+    for e in seq:
+        t = type(e)
+        if t is _dispatch.MinArray:
+            d = e._data
+            if type(d) is numpy.ndarray and d.size >= MIN_SIZE:
+                return True
+        elif (t is list or t is tuple) and _holds_large(e):
+            return True
+    return False
 
 
 def choice(op, dts, args, kw):
@@ -301,6 +327,7 @@ def _measure(op, key, args, kw, cands):
     stats = _dispatch._stats()
     saved = stats.get(op)
     saved = None if saved is None else list(saved)
+    host = _dispatch.host_runs(op)
     run = _dispatch.run
 
     def timed(name, n):
@@ -344,6 +371,7 @@ def _measure(op, key, args, kw, cands):
             stats.pop(op, None)
         else:
             stats[op] = saved
+        _dispatch.forget_host_runs(op, host)
 
 
 MEASURE = [_measure]  # tests put a function here that returns given timings (the suite never depends on timing)

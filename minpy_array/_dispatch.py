@@ -5,6 +5,7 @@ accelerator, its backend's kernel where the guard admits the call, else NumPy on
 back on the device (a fallback); on the cpu, NumPy, or another backend's kernel borrowed on the NumPy buffers when
 the policy asks for it.  No library is named here, and NumPy-only work imports none.
 """
+import itertools
 import threading
 import warnings
 
@@ -19,6 +20,9 @@ from .ops import BACKENDS, NUMPY, Decline, Invalid
 from .ops.numpy_ops import IN_PLACE, OP_OF
 from .ops.numpy_ops import KERNELS as NP_KERNELS
 
+_ndarray = numpy.ndarray
+_generic = numpy.generic
+_policy = _policy_var.get
 MinArray = None   # set by _array (it imports this module)
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
@@ -90,18 +94,53 @@ def _fmt_bytes(n):
         n /= 1024
 
 
+# the host fast paths count NumPy's runs with one itertools.count per op (its next() is atomic, so threads share it;
+# cheaper than the per-thread table, which a call on the fast path would pay for as much as NumPy's kernel)
+HOST = {}        # op -> itertools.count: next(HOST[op]) once per run
+_HOST_BASE = {}  # op -> the count at the last reset
+
+
+def host_counter(op):
+    """Op `op`'s host counter (made on first use)."""
+    c = HOST.get(op)
+    if c is None:
+        with _stats_lock:
+            c = HOST.setdefault(op, itertools.count())
+    return c
+
+
+def _host_count(c):
+    return int(repr(c)[6:-1])  # "count(n)": n calls so far
+
+
+def host_runs(op):
+    """How many times op `op` ran on a host fast path so far (a mark for forget_host_runs)."""
+    return _host_count(host_counter(op))
+
+
+def forget_host_runs(op, mark):
+    """Leave out of op_stats the host runs of `op` since `mark` (calibration's own measuring calls)."""
+    with _stats_lock:
+        _HOST_BASE[op] = _HOST_BASE.get(op, 0) + host_runs(op) - mark
+
+
 def op_stats():
     """Counts of every op by the backend whose kernel ran, and fallbacks, since the last reset, summed over all
     threads, with the bytes copied between host and device memory."""
     out = OpStats()
     with _stats_lock:
         tables = list(_all_stats)
+        host = list(HOST.items())
     names = COLUMNS + ("fallback", "copied_bytes")
     for s in tables:
         for op, row in list(s.items()):
             r = out.setdefault(op, dict.fromkeys(names, 0))
             for i, n in enumerate(names):
                 r[n] += row[i]
+    for op, c in host:
+        n = _host_count(c) - _HOST_BASE.get(op, 0)
+        if n:
+            out.setdefault(op, dict.fromkeys(names, 0))[COLUMNS[NP]] += n
     return out
 
 
@@ -109,6 +148,8 @@ def reset_op_stats():
     with _stats_lock:
         for s in _all_stats:
             s.clear()
+        for op, c in HOST.items():
+            _HOST_BASE[op] = _host_count(c)
 
 
 # ---------------------------------------------------------------- buffers
@@ -178,7 +219,7 @@ def _unwrap_dev(x, device, st):
 
 
 def _scan(seq, info):
-    """Collect (device, traced, dtypes) of the MinArrays in seq (one level of lists/tuples)."""
+    """Collect (device, traced, dtypes, a spec-face array seen) of the MinArrays in seq (and in its lists/tuples)."""
     for a in seq:
         t = type(a)
         if t is MinArray:
@@ -189,27 +230,53 @@ def _scan(seq, info):
                 raise ValueError(f"arrays on different devices ({info[0]} and {dev}); move one with to_device()")
             if a._node is not None:
                 info[1] = True
+            if not a._face:
+                info[3] = True
             info[2].append(a.dtype)
         elif t is list or t is tuple:
             _scan(a, info)
 
 
-def _wrap_result(r, device, st):
+def _wrap_result(r, device, st, face=False):
+    """A kernel's result as MinArrays on `device` of the given face; a NumPy scalar stays one in a NumPy-face
+    result on the cpu (README, "Two faces": where NumPy gives a scalar, the NumPy face does too)."""
     t = type(r)
-    if t is numpy.ndarray:
+    if t is _ndarray:
         if device is not CPU:
             r, c = device_buffer(r, device)
             st[0] += c
-        return wrap(r, device)
-    if isinstance(r, numpy.generic):
-        return _wrap_result(numpy.asarray(r), device, st)
+        return wrap(r, device, face)
+    if isinstance(r, _generic):
+        return r if face and device is CPU else _wrap_result(numpy.asarray(r), device, st, face)
     if t is tuple or t is list:
-        return t(_wrap_result(v, device, st) for v in r)
+        if face and device is CPU and t is tuple:
+            for v in r:
+                if type(v) is _ndarray or not isinstance(v, _generic):
+                    break
+            else:
+                return r  # NumPy's scalars, as NumPy gives them (unravel_index, divmod of scalars ...)
+        return t([_wrap_result(v, device, st, face) for v in r])
     if isinstance(r, tuple) and hasattr(r, "_fields"):  # namedtuple results (SVDResult, ...)
-        return t(*(_wrap_result(v, device, st) for v in r))
+        return t(*[_wrap_result(v, device, st, face) for v in r])
     if device.backend.is_buffer(r):
-        return wrap(r, device)
+        return wrap(r, device, face)
     return r
+
+
+# ops whose 0-d results NumPy gives as NumPy scalars: every ufunc, the reductions and products.  Another backend's
+# kernel borrowed on the cpu returns a 0-d array; a NumPy-face call gives it as NumPy would.
+SCALAR_RESULTS = frozenset([op for op, k in NP_KERNELS.items() if isinstance(k, numpy.ufunc)] + [
+    "sum", "prod", "mean", "std", "var", "max", "min", "argmax", "argmin", "any", "all", "dot", "vdot", "inner",
+    "clip", "trace", "ptp", "nansum", "nanmean", "nanmax", "nanmin", "median", "average", "linalg.norm"])
+
+
+def _as_numpy_result(res, op, kw):
+    """A borrowed kernel's 0-d result on the cpu, in a NumPy-face call: the NumPy scalar NumPy would give."""
+    if type(res) is MinArray and res._data.ndim == 0 and op in SCALAR_RESULTS:
+        return res._data[()]
+    if type(res) is tuple:
+        return tuple(_as_numpy_result(r, op, kw) for r in res)
+    return res
 
 
 def _choose(op, policy, device, dts, args, kw):
@@ -264,48 +331,144 @@ def apply_function(func, args, kw):
     return run(getattr(func, "__name__", repr(func)), func, args, kw)
 
 
-def run(op, np_kernel, args, kw):
-    if not kw:
-        # Fast path: untraced host arrays (and scalars) only, under a policy that picks NumPy on the cpu.
-        policy = _policy_var.get() or _global["policy"]
-        if policy == "numpy_only" or (policy == "auto" and (op not in AUTO_CPU or numpy_here(op, args))):
-            bufs = []
-            found = traced = False
-            for a in args:
-                t = type(a)
-                if t is MinArray:
-                    if a._device is not CPU:
-                        break
-                    if a._node is not None:
-                        traced = True
-                    bufs.append(a._data)
-                    found = True
-                elif t is list or t is tuple:
+def numpy_runs(op, args, kw=None):
+    """The host fast paths' one rule (this engine's and the array's operators and methods): does NumPy's own kernel
+    run this call on the cpu?  Under `numpy_only`, yes; under `auto`, where no backend lends a kernel for the op or
+    calibration leaves this call to NumPy (_calibrate.numpy_here); under any other policy, the engine decides."""
+    p = _policy() or _global["policy"]
+    if p == "auto" and op not in AUTO_CPU:
+        return True
+    if kw and "out" in kw:
+        return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
+    if p == "auto":
+        return numpy_here(op, args, kw)
+    return p == "numpy_only"
+
+
+def run(op, np_kernel, args, kw, face=None):
+    """Run `np_kernel` (NumPy's kernel of op `op`, or another backend's by policy and device) on args and kw.
+
+    face: the face of the result (README, "Two faces"): True for a call of the NumPy face (NumPy scalars where NumPy
+    gives scalars), False for the spec's (0-d arrays); None: the face of the MinArray operands (NumPy's when every
+    one is a NumPy-face array; the spec's when there is none)."""
+    if numpy_runs(op, args, kw):
+        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
+        bufs = []
+        found = traced = spec = False
+        for a in args:
+            t = type(a)
+            if t is MinArray:
+                if a._device is not CPU:
                     break
+                if a._node is not None:
+                    traced = True
+                if not a._face:
+                    spec = True
+                bufs.append(a._data)
+                found = True
+            elif t is list or t is tuple:
+                for e in a:
+                    te = type(e)
+                    if te is MinArray or te is list or te is tuple:
+                        break
                 else:
                     bufs.append(a)
+                    continue
+                h = host_seq(a)
+                if h is None:
+                    break
+                bufs.append(h[0])
+                if h[1]:
+                    found = True
+                    spec = spec or h[1] == 3
             else:
-                if found or _default_device.get() is CPU:
-                    r = np_kernel(*bufs)
-                    try:
-                        _tls.stats[op][NP] += 1
-                    except (AttributeError, KeyError):
-                        _count(op, NP, 0)
-                    if type(r) is numpy.ndarray:
-                        a = _new(MinArray)
-                        a._data = r
-                        a._device = CPU
-                        a._node = None
-                    else:
-                        a = _wrap_result(r, CPU, [0])
-                    return RECORDER[0](op, args, kw, a) if traced else a
-    return _run(op, np_kernel, args, kw)
+                bufs.append(a)
+        else:
+            if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
+                r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
+                try:
+                    next(HOST[op])
+                except KeyError:
+                    next(host_counter(op))
+                if face is None:
+                    face = found and not spec
+                if type(r) is _ndarray:
+                    a = _new(MinArray)
+                    a._data = r
+                    a._device = CPU
+                    a._node = None
+                    a._face = face
+                elif not traced:
+                    return r if face and isinstance(r, _generic) else _wrap_result(r, CPU, None, face)
+                elif isinstance(r, _generic):  # a traced call: the value stays an array, for the tape
+                    a = wrap(numpy.asarray(r), CPU, face)
+                    b = RECORDER[0](op, args, kw, a)
+                    return r if b is a and face else b
+                else:
+                    a = _arrays(_wrap_result(r, CPU, None, face), face)
+                return RECORDER[0](op, args, kw, a) if traced else a
+    return _run(op, np_kernel, args, kw, face=face)
+
+
+def host_seq(seq):
+    """(seq with the MinArrays in it, at any depth, replaced by their host buffers; 0 if it holds none, 1 if they
+    are all NumPy-face arrays, 3 if one is a spec-face array), or None where one is traced or off the cpu."""
+    out = None
+    bits = 0
+    for i, e in enumerate(seq):
+        t = type(e)
+        if t is MinArray:
+            if e._node is not None or e._device is not CPU:
+                return None
+            bits |= 1 if e._face else 3
+            e = e._data
+        elif t is list or t is tuple:
+            h = host_seq(e)
+            if h is None:
+                return None
+            if not h[1]:
+                continue
+            bits |= h[1]
+            e = h[0]
+        else:
+            continue
+        if out is None:
+            out = list(seq)
+        out[i] = e
+    if out is None:
+        return seq, 0
+    return (tuple(out) if type(seq) is tuple else out), bits
+
+
+def _plain_kw(kw):
+    """Do the keyword arguments hold no MinArray (at any depth)?"""
+    for v in kw.values():
+        t = type(v)
+        if t is MinArray:
+            return False
+        if t is list or t is tuple:
+            h = host_seq(v)
+            if h is None or h[1]:
+                return False
+    return True
+
+
+def _arrays(r, face):
+    """Result r with its NumPy scalars (at the top, or in a tuple) as 0-d cpu arrays: what the tape records."""
+    if isinstance(r, numpy.generic):
+        return wrap(numpy.asarray(r), CPU, face)
+    t = type(r)
+    if t is tuple or t is list:
+        return t(_arrays(v, face) for v in r)
+    if isinstance(r, tuple) and hasattr(r, "_fields"):
+        return t(*(_arrays(v, face) for v in r))
+    return r
 
 
 _MISS = object()
 
 
-def _device_fast(op, args, kw):
+def _device_fast(op, args, kw, face):
     """A call of arrays (traced or not) and plain keywords (axis=, keepdims=, dtype= ...) on one accelerator device,
     under a policy that takes that device's kernels (auto, prefer_*, its backend's *_only), when the device's kernel
     admits it: the common call of a training step on a device, with nothing of _run's general case.  _MISS otherwise
@@ -313,6 +476,7 @@ def _device_fast(op, args, kw):
     dev = None
     dts = []
     traced = False
+    spec = False
     for a in args:
         t = type(a)
         if t is MinArray:
@@ -324,6 +488,7 @@ def _device_fast(op, args, kw):
             elif d is not dev:
                 return _MISS
             dts.append(a.dtype)
+            spec = spec or not a._face
         elif t is list or t is tuple:
             return _MISS
     if dev is None or dev is CPU or (traced and (op in IN_PLACE or PREPARE[0](op, args, kw)[0] is not args)):
@@ -333,8 +498,10 @@ def _device_fast(op, args, kw):
             t = type(v)
             if t is MinArray or t is list or k == "out" or k == "where" or (t is tuple and MinArray in map(type, v)):
                 return _MISS
+    if face is None:
+        face = not spec
     b = dev.backend
-    want, only = _config.RULES[_policy_var.get() or _global["policy"]]
+    want, only = _config.RULES[_policy() or _global["policy"]]
     if want is NUMPY or (only and want is not b):
         return _MISS
     entry = b.kernels().get(op)
@@ -344,19 +511,19 @@ def _device_fast(op, args, kw):
         r = entry[0](*[a._data if type(a) is MinArray else a for a in args], **kw)
     except (Decline, Invalid, *b.errors()):
         return _MISS
-    res = wrap(r, dev) if b.is_buffer(r) else _wrap_result(r, dev, [0])
+    res = wrap(r, dev, face) if b.is_buffer(r) else _wrap_result(r, dev, [0], face)
     _count(op, COL[b], 0)
     if traced:
         return RECORDER[0](op, args, kw, res)
     return res if op not in IN_PLACE else args[IN_PLACE[op]]
 
 
-def _run(op, np_kernel, args, kw, device=None):
+def _run(op, np_kernel, args, kw, device=None, face=None):
     if device is None:
-        res = _device_fast(op, args, kw)
+        res = _device_fast(op, args, kw, face)
         if res is not _MISS:
             return res
-    info = [None, False, []]
+    info = [None, False, [], False]
     out = kw.get("out") if kw else None
     try:
         _scan(args, info)
@@ -364,16 +531,18 @@ def _run(op, np_kernel, args, kw, device=None):
             _scan(kw.values(), info)
     except ValueError as e:  # mixed devices: name the op
         raise ValueError(f"{op}: {e}") from None
+    if face is None:
+        face = info[0] is not None and not info[3]
     if info[1]:
-        return _traced(op, np_kernel, args, kw, out)
+        return _traced(op, np_kernel, args, kw, out, face)
     if device is None:
         device = info[0] or get_default_device()
     elif info[0] is not None and info[0] is not device:
         raise ValueError(f"{op}: the arrays are on {info[0]}, not on {device}")
     if out is not None:
         if device is not CPU and "where" not in kw and _all_minarrays(out):
-            return _device_out(op, np_kernel, args, kw, out)
-        return _run_out(op, np_kernel, args, kw, out, device)
+            return _device_out(op, np_kernel, args, kw, out, face)
+        return _run_out(op, np_kernel, args, kw, out, device, face)
     policy = _policy_var.get() or _global["policy"]
     kernel, backend, fell = _choose(op, policy, device, info[2], args, kw)
     st = [0]
@@ -386,7 +555,9 @@ def _run(op, np_kernel, args, kw, device=None):
             else:
                 r = kernel(*_unwrap_dev(args, device, st),
                            **({k: _unwrap_dev(v, device, st) for k, v in kw.items()} if kw else kw))
-            res = _wrap_result(r, device, st)
+            res = _wrap_result(r, device, st, face)
+            if face and device is CPU:
+                res = _as_numpy_result(res, op, kw)
         except Invalid as e:
             raise e.error from None
         except (Decline, *backend.errors()):
@@ -401,7 +572,7 @@ def _run(op, np_kernel, args, kw, device=None):
         _notify(op, device)
     if kw:
         kw = {k: _unwrap_np(v, st) for k, v in kw.items()}
-    res = _wrap_result(np_kernel(*_unwrap_np(args, st), **kw), device, st)
+    res = _wrap_result(np_kernel(*_unwrap_np(args, st), **kw), device, st, face)
     if op in IN_PLACE and device is not CPU:  # NumPy wrote into a host copy of the argument: write it back
         res, target = args[IN_PLACE[op]], res
         write(res, target._data)
@@ -419,7 +590,7 @@ def _all_minarrays(out):
     return all(o is None or type(o) is MinArray for o in (out if type(out) is tuple else (out,)))
 
 
-def _device_out(op, np_kernel, args, kw, out):
+def _device_out(op, np_kernel, args, kw, out, face=False):
     """out= into device arrays: the result is computed as without out= (on the device where a kernel admits
     the call), then stored with NumPy's out= rules (same_kind cast, exact broadcast shape)."""
     kw = {k: v for k, v in kw.items() if k != "out"}
@@ -427,7 +598,7 @@ def _device_out(op, np_kernel, args, kw, out):
     if isinstance(np_kernel, numpy.ufunc):  # NumPy's dtype and casting errors come before its shape errors
         with numpy.errstate(all="ignore"):
             np_kernel(*(_probe(a) for a in args), out=tuple(None if o is None else _probe(o) for o in outs), **kw)
-    res = run(op, np_kernel, args, kw)
+    res = run(op, np_kernel, args, kw, face)
     ress = res if type(res) is tuple else (res,)
     for o, r in zip(outs, ress, strict=True):
         if o is not None:
@@ -470,7 +641,7 @@ def _casting_error(op, from_, to):
     return TypeError(f"{op}: cannot cast the result from {from_} to {to} with casting rule 'same_kind'")
 
 
-def _run_out(op, np_kernel, args, kw, out, device):
+def _run_out(op, np_kernel, args, kw, out, device, face=False):
     """NumPy writes into the out= buffers; a device buffer is written on a host copy and then written back."""
     targets = {}
     st = [0]
@@ -498,22 +669,29 @@ def _run_out(op, np_kernel, args, kw, out, device):
             return hit[0]
         if type(v) is tuple:
             return tuple(back(x) for x in v)
-        return _wrap_result(v, device, st)
+        return _wrap_result(v, device, st, face)
 
     res = back(r)
     _count(op, NP if device is CPU else FALLBACK, st[0])
     return res
 
 
-def _traced(op, np_kernel, args, kw, out):
-    """A call with a traced input: run it untraced, then let autodiff record it."""
+def _traced(op, np_kernel, args, kw, out, face=False):
+    """A call with a traced input: run it untraced, then let autodiff record it (a NumPy scalar result stays a 0-d
+    array where it is recorded)."""
     if out is not None:
         kw = dict(kw)
         kw.pop("out")
     args, kw = PREPARE[0](op, args, kw)
     plain = tuple(_untraced(a) for a in args)
-    res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw)
-    res = RECORDER[0](op, args, kw, res)
+    res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw, face)
+    if isinstance(res, numpy.generic):
+        scalar = res
+        res = wrap(numpy.asarray(res), CPU, face)
+        got = RECORDER[0](op, args, kw, res)
+        res = scalar if got is res else got
+    else:
+        res = RECORDER[0](op, args, kw, _arrays(res, face))
     if out is not None:
         outs = out if type(out) is tuple else (out,)
         ress = res if type(res) is tuple else (res,)
@@ -528,7 +706,7 @@ def _traced(op, np_kernel, args, kw, out):
 def _untraced(a):
     t = type(a)
     if t is MinArray:
-        return a if a._node is None else wrap(a._data, a._device)
+        return a if a._node is None else wrap(a._data, a._device, a._face)
     if t is list or t is tuple:
         return t(_untraced(v) for v in a)
     return a
@@ -552,7 +730,7 @@ def run_library(op, backend, kernel, args, kw):
     """Run `kernel`, a callable that does its own work in `backend`'s library (symbol.Function), as op `op`: it
     receives the arrays' raw buffers (NumPy on the cpu, the backend's arrays on its devices) and is counted in
     that backend's column."""
-    info = [None, False, []]
+    info = [None, False, [], False]
     _scan(args, info)
     if kw:
         _scan(kw.values(), info)
@@ -565,7 +743,7 @@ def run_library(op, backend, kernel, args, kw):
     r = kernel(*(a._data if type(a) is MinArray else a for a in args), **raw)
     # host buffers go into the library's own arrays and results come back as NumPy arrays: both are copies
     copied = _host_bytes(args) + _host_bytes(r if type(r) is tuple else (r,))
-    res = _wrap_result(r, info[0] or get_default_device(), st)
+    res = _wrap_result(r, info[0] or get_default_device(), st, info[0] is not None and not info[3])
     _count(op, COL[backend], st[0] + copied)
     return res
 

@@ -35,17 +35,17 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     return call_ufunc(ufunc, method, inputs, kwargs)
 
 
-def call_ufunc(ufunc, method, inputs, kwargs):
+def call_ufunc(ufunc, method, inputs, kwargs, face=None):
     op = OP_OF.get(ufunc) or ufunc.__name__
     if method == "__call__":
-        return run(op, ufunc, inputs, kwargs)
+        return run(op, ufunc, inputs, kwargs, face)
     kernel = getattr(ufunc, method)
     if method == "at":
         if _is_traced(inputs):
             from .autodiff.inplace import ufunc_at
             return ufunc_at(ufunc, op, inputs, kwargs)
         return _in_place(f"{op}.at", kernel, inputs, kwargs)
-    return run(f"{op}.{method}", kernel, inputs, kwargs)
+    return run(f"{op}.{method}", kernel, inputs, kwargs, face)
 
 
 def _in_place(name, kernel, args, kwargs):

@@ -1,6 +1,7 @@
 """NumPy's override protocols on MinArrays: a table of NumPy calls (functions, every ufunc method, out=, lists of
 arrays, namedtuple results, indexing and setitem) run on ndarrays and on MinArrays under each policy: equal
-results, and every array in the result a MinArray (modelled on dask's test_array_function.py)."""
+results, every array in the result a MinArray, and a NumPy scalar where NumPy gives one (modelled on dask's
+test_array_function.py)."""
 import operator
 
 import numpy
@@ -124,10 +125,15 @@ def _run(call, make):
 
 
 def assert_like(got, want, call):
-    """got (from MinArrays) matches want (from ndarrays): arrays are MinArrays with NumPy's values and dtype."""
+    """got (from NumPy-face MinArrays) matches want (from ndarrays): arrays are MinArrays with NumPy's values and
+    dtype, NumPy scalars are NumPy scalars of the same type."""
     if isinstance(want, (numpy.ndarray, numpy.generic)):
-        assert isinstance(got, mp.MinArray), (call, type(got))
-        host = got.asnumpy()
+        if isinstance(want, numpy.generic):
+            assert type(got) is type(want), (call, type(got), type(want))
+            host = numpy.asarray(got)
+        else:
+            assert isinstance(got, mp.MinArray), (call, type(got))
+            host = got.asnumpy()
         assert host.dtype == want.dtype, (call, host.dtype, want.dtype)
         assert host.shape == numpy.shape(want), (call, host.shape, numpy.shape(want))
         if want.dtype.kind in "fc":

@@ -5,6 +5,7 @@ import numpy
 
 from .. import _dispatch
 from .._array import MinArray, asarray_like
+from .._devices import get_default_device
 from . import grad as _grad
 
 A = _dispatch.apply
@@ -15,6 +16,8 @@ def _outputs(out, found):
     if type(out) is MinArray:
         if out.dtype.kind in "fc":
             found.append(out)
+    elif isinstance(out, numpy.inexact):  # an untraced NumPy-face result: NumPy's scalar
+        found.append(asarray_like(out, get_default_device()))
     elif isinstance(out, dict):
         for v in out.values():
             _outputs(v, found)

@@ -9,7 +9,7 @@ import functools
 import numpy
 
 from .. import _dispatch
-from .._array import MinArray, _wrap, asarray_like
+from .._array import MinArray, _wrap, asarray_like, with_face
 from .._devices import get_default_device
 from . import tape
 from .containers import prepare
@@ -122,7 +122,7 @@ def _grad_tree(x, leaves, it):
     node = leaves[next(it)]
     g = node.g
     node.g = None
-    return A("zeros_like", node.lower) if g is None else g
+    return A("zeros_like", node.lower) if g is None else with_face(g, node.lower._face)
 
 
 def _argnums(argnums, nargs, where):
@@ -169,12 +169,21 @@ def value_and_grad(fun, argnums=0):
         node = tape.node_at(out, level) if out is not None else None
         value = tape.strip(out, level) if out is not None else out
         if node is not None:
-            tape.backward([(node, A("ones_like", value))])
+            tape.backward([(node, _seed(value))])
         del out, node
+        if type(value) is MinArray and value._face and value._node is None and value.ndim == 0 and \
+                type(value._data) is numpy.ndarray and value._device.is_host:
+            value = value._data[()]  # untraced now: the NumPy scalar the function gives outside grad
         it = iter(range(len(leaves)))
         grads = tuple(_grad_tree(o, leaves, it) for o in originals)
         return value, (grads[0] if isinstance(argnums, int) else grads)
     return wrapped
+
+
+def _seed(value):
+    """The output's cotangent, ones: a spec-face array, so that the backward pass computes with 0-d arrays (never
+    NumPy scalars) whatever face the function's arrays have."""
+    return _dispatch.run("ones_like", _dispatch.NP_KERNELS["ones_like"], (value,), {}, False)
 
 
 def grad(fun, argnums=0):
@@ -255,7 +264,7 @@ def hessian(fun, argnum=0):
 def stop_gradient(x):
     """x's value with no gradient at any trace level (arrays inside dicts/lists/tuples too)."""
     if type(x) is MinArray:
-        return x if x._node is None else _wrap(x._data, x._device)
+        return x if x._node is None else _wrap(x._data, x._device, x._face)
     if isinstance(x, dict):
         return type(x)((k, stop_gradient(v)) for k, v in x.items())
     if type(x) is list or type(x) is tuple:

@@ -12,7 +12,7 @@ the VJPs that run during level L2's backward pass are themselves recorded at lev
 import itertools
 
 from .. import _dispatch
-from .._array import MinArray, _wrap
+from .._array import MinArray, _wrap, with_face
 
 _levels = itertools.count(1)
 
@@ -59,7 +59,7 @@ def strip(x, level):
         n = x._node
         while n is not None and n.level >= level:
             if n.lower is None:  # untraced below this level
-                return _wrap(x._data, x._device)
+                return _wrap(x._data, x._device, x._face)
             x = n.lower
             n = x._node
         return x
@@ -78,7 +78,7 @@ def node_at(x, level):
 
 def box(x, level):
     """A leaf: x traced at `level` (x may be traced at outer levels already)."""
-    out = _wrap(x._data, x._device)
+    out = _wrap(x._data, x._device, x._face)
     out._node = Node(level, x)
     return out
 
@@ -120,7 +120,7 @@ def record(op, vjp, args, kw, result):
         kwl = {k: strip(v, level) for k, v in kw.items()} if kw else kw
         node = Node(level, None, op, vjp, cur, a, kwl, tuple(parents))
         if not multi:
-            out = _wrap(cur._data, cur._device)
+            out = _wrap(cur._data, cur._device, cur._face)
             node.lower = cur if cur._node is not None else None
             out._node = node
             cur = out
@@ -196,7 +196,7 @@ def _record_one_level(op, vjp, args, result):
         elif (t is list or t is tuple) and _has_traced(a):
             return None
     node = Node(level, None, op, vjp, None if light or op in NO_ANS else result, tuple(lower), None, tuple(parents))
-    out = _wrap(result._data, result._device)
+    out = _wrap(result._data, result._device, result._face)
     out._node = node
     return out
 
@@ -208,7 +208,7 @@ def _record_multi(head, outs):
     new = []
     for i, o in enumerate(outs):
         if type(o) is MinArray and o.dtype.kind in "fc":
-            b = _wrap(o._data, o._device)
+            b = _wrap(o._data, o._device, o._face)
             n = Node(head.level, o)
             n.head = head
             n.index = i
@@ -326,11 +326,14 @@ def _no_vjp_for(rec, pos):
 
 
 def fit(ct, like):
-    """Cotangent ct shaped and typed like the array `like`: broadcast axes summed away, dtype cast."""
+    """Cotangent ct shaped and typed like the array `like`: broadcast axes summed away, dtype cast; a spec-face array
+    (the backward pass computes with 0-d arrays, never NumPy scalars)."""
     if type(ct) is not MinArray:
         ct = _dispatch.apply("asarray", ct)
         if like._device != ct._device:
             ct = ct.to_device(like._device)
+    elif ct._face:
+        ct = with_face(ct, False)
     shape = like.shape
     if ct.shape != shape:
         ct = unbroadcast(ct, shape)

@@ -16,7 +16,7 @@ from .._array import MinArray, _wrap
 
 def value(x):
     """x's values without its autodiff trace (a constant for the tape)."""
-    return x if type(x) is not MinArray or x._node is None else _wrap(x._data, x._device)
+    return x if type(x) is not MinArray or x._node is None else _wrap(x._data, x._device, x._face)
 
 
 def _host(y):

@@ -1,5 +1,6 @@
 """The machinery of the drop-in face: NumPy callables wrapped so that MinArrays (and array-likes) go in and
-MinArrays come out, through the engine; ufunc objects keep their methods."""
+MinArrays come out, through the engine, as NumPy-face arrays (NumPy scalars where NumPy gives scalars, on the cpu
+and untraced); ufunc objects keep their methods."""
 import functools
 import sys
 import types
@@ -23,19 +24,19 @@ class Ufunc:
         self.__name__ = ufunc.__name__
 
     def __call__(self, *args, **kwargs):
-        return run(self.op, self.ufunc, args, kwargs)
+        return run(self.op, self.ufunc, args, kwargs, True)
 
     def reduce(self, *args, **kwargs):
-        return call_ufunc(self.ufunc, "reduce", args, kwargs)
+        return call_ufunc(self.ufunc, "reduce", args, kwargs, True)
 
     def accumulate(self, *args, **kwargs):
-        return call_ufunc(self.ufunc, "accumulate", args, kwargs)
+        return call_ufunc(self.ufunc, "accumulate", args, kwargs, True)
 
     def reduceat(self, *args, **kwargs):
-        return call_ufunc(self.ufunc, "reduceat", args, kwargs)
+        return call_ufunc(self.ufunc, "reduceat", args, kwargs, True)
 
     def outer(self, *args, **kwargs):
-        return call_ufunc(self.ufunc, "outer", args, kwargs)
+        return call_ufunc(self.ufunc, "outer", args, kwargs, True)
 
     def at(self, *args, **kwargs):
         return call_ufunc(self.ufunc, "at", args, kwargs)
@@ -92,8 +93,8 @@ def function(func, name):
 
     @functools.wraps(func)
     def call(*args, **kwargs):
-        res = run(op, kernel, args, kwargs)
-        return Proxy(res) if isinstance(res, _PROXIED) else res
+        res = run(op, kernel, args, kwargs, True)
+        return res if type(res) is MinArray or not isinstance(res, _PROXIED) else Proxy(res)
 
     return call
 

@@ -87,6 +87,11 @@ def is_buffer(obj):
     return torch is not None and isinstance(obj, torch.Tensor)
 
 
+def strides(buf):
+    """A tensor's strides in bytes, as NumPy counts them (its views have strides of their own)."""
+    return tuple(s * buf.element_size() for s in buf.stride())
+
+
 def device_of(buf):
     """(kind, index) of the CUDA device holding buf, or None for host memory."""
     d = buf.device

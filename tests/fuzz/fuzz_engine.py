@@ -342,8 +342,9 @@ def run_step(side, env, step):
         if side.is_numpy and _weak_state is not None and op in _COMPARE and _out_of_range(x, y):
             # Note: NumPy 2 compares with an out-of-range Python int exactly; NumPy 1.26's NEP 50 mode raises
             # OverflowError there, so the oracle is NumPy 2's exact answer (Python ints compared as objects)
-            r = _EVAL[op](y, x.astype(object)) if reflected else _EVAL[op](x.astype(object), y)
-            return numpy.asarray(r, dtype=bool)
+            r = numpy.asarray(_EVAL[op](y, x.astype(object)) if reflected else _EVAL[op](x.astype(object), y),
+                              dtype=bool)
+            return r[()] if r.ndim == 0 else r  # NumPy's scalar for 0-d operands
         with side.operator_context():
             if op == "**" and side.is_numpy and _OLD_NUMPY_POW:
                 base, e = (y, x) if reflected else (x, y)
@@ -448,10 +449,14 @@ def _is_array(v, side):
 
 
 def snapshot(v, side):
-    """A comparable picture of a step's value: ("array", host copy) / ("tuple", [...]) / ("py", value)."""
-    if side.is_numpy and isinstance(v, numpy.generic):
-        return ("array", numpy.asarray(v).copy())
+    """A comparable picture of a step's value: ("array", host copy) / ("scalar", NumPy scalar as a 0-d copy) /
+    ("0d", a device's 0-d array, which stands for NumPy's scalar or 0-d array) / ("tuple", [...]) / ("py", value).
+    The NumPy face on the cpu gives NumPy's scalar exactly where NumPy does; a device keeps 0-d arrays."""
+    if isinstance(v, numpy.generic) and (side.is_numpy or side.device is None):
+        return ("scalar", numpy.asarray(v).copy())
     if _is_array(v, side):
+        if not side.is_numpy and side.device is not None and v.ndim == 0:
+            return ("0d", v.asnumpy())
         return ("array", numpy.array(v, copy=True) if side.is_numpy else v.asnumpy())
     if isinstance(v, (tuple, list)) and any(_is_array(e, side) or isinstance(e, numpy.generic) for e in v):
         return ("tuple", [snapshot(e, side) for e in v])
@@ -490,7 +495,7 @@ def same(a, b, floor="d", zero_sign=True, magnitude=None):
     """None when snapshots a (NumPy) and b (minpy_array) agree, else a description of the difference.  Float values
     agree within the tolerance of their dtype, or of `floor` (the least precise float dtype the program has made so
     far: a float32 value computed by an MXNet kernel and then cast to float64 keeps float32's error)."""
-    if a[0] != b[0]:
+    if a[0] != b[0] and not (b[0] == "0d" and a[0] in ("scalar", "array")):
         return f"kind {a[0]} vs {b[0]}: {a[1]!r} vs {b[1]!r}"
     if a[0] == "tuple":
         if len(a[1]) != len(b[1]):
@@ -575,8 +580,8 @@ def _aliases(v, env):
 def _new_vars(env, v, side):
     if _is_array(v, side):
         env.append(v)
-    elif isinstance(v, numpy.generic) and side.is_numpy:
-        env.append(numpy.asarray(v))  # minpy_array's 0-d MinArray stands for NumPy's scalar
+    elif isinstance(v, numpy.generic):
+        env.append(numpy.asarray(v) if side.is_numpy else mnp.asarray(v))  # a device's 0-d MinArray stands for it
     elif isinstance(v, tuple):
         for e in v:
             _new_vars(env, e, side)

@@ -74,7 +74,9 @@ def like_numpy(call, policies=ALL_POLICIES, device=None, name=None):
                 assert name in str(got), f"[{p}] the message does not name {name!r}: {got}"
         else:
             assert gkind == "value", f"[{p}] NumPy gave a value; minpy_array raised {got!r}"
-            if isinstance(want, (numpy.ndarray, numpy.generic)):
+            if isinstance(want, numpy.generic) and device is None:  # the NumPy face on the cpu: NumPy's scalar
+                assert type(got) is type(want), f"[{p}] {type(got).__name__} instead of {type(want).__name__}"
+            elif isinstance(want, (numpy.ndarray, numpy.generic)):
                 assert isinstance(got, mp.MinArray), f"[{p}] {type(got).__name__} instead of a MinArray"
                 if device is not None:
                     assert str(got.device) == device, (got.device, device)

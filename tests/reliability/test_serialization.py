@@ -122,8 +122,9 @@ def test_the_numpy_face_pickles():
     x = np.asarray([[1.0, -2.0], [3.0, 0.5]])
     for f in (np.exp, np.add.reduce, np.maximum.accumulate, np.linalg.norm):
         back = pickle.loads(pickle.dumps(f))
-        assert type(back(x)) is mp.MinArray
-        numpy.testing.assert_array_equal(back(x).asnumpy(), f(x).asnumpy())
+        got, want = back(x), f(x)
+        assert type(got) is type(want) is (numpy.float64 if f is np.linalg.norm else mp.MinArray)
+        numpy.testing.assert_array_equal(numpy.asarray(got), numpy.asarray(want))
     for g in (np.random.RandomState(3), np.random.default_rng(3)):
         back = pickle.loads(pickle.dumps(g))
         a, b = back.uniform(size=4), g.uniform(size=4)  # the same state: the same draws
