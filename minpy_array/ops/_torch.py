@@ -156,8 +156,10 @@ def writeable(buf):
 
 
 def overlapping(t):
-    """Does t have elements sharing memory (a broadcast view, read-only as NumPy's broadcast_to results are)?"""
-    return t.numel() > 1 and any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape, strict=True))
+    """Is t a broadcast view (read-only, as NumPy's broadcast_to results are)?  A stretched axis (a zero stride over
+    2+ elements) or the mark torch_ops' broadcast_to leaves where there is none."""
+    return hasattr(t, "read_only_broadcast") or (
+        t.numel() > 1 and any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape, strict=True)))
 
 
 def dlpack(buf, stream=None, max_version=None, copy=None):

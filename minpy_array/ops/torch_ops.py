@@ -212,7 +212,14 @@ def _squeeze(x, axis=None):
 
 
 def _broadcast_to(x, shape, subok=False):
-    return x.expand(tuple(shape))
+    r = x.expand(_shape(shape))
+    if not _torch.overlapping(r):
+        # Note: torch has no read-only flag; a stretched axis (a zero stride over 2+ elements) is what
+        # _torch.writeable reads as NumPy's read-only broadcast.  A broadcast without one (to 0 or 1 elements along
+        # every new axis, or to x's own shape) is marked on the tensor object, which its slices do not inherit:
+        # they are writeable where NumPy's are read-only (README, limits)
+        r.read_only_broadcast = True
+    return r
 
 
 def _ravel(x, order="C"):
@@ -324,9 +331,11 @@ def _scatter_add(g, shape, key):
     torch = _torch.load()
     out = torch.zeros(tuple(shape), dtype=g.dtype, device=g.device)
     idx = _index(key, g.device, shape)
-    if builtins.all(is_tensor(k) for k in idx):
+    if builtins.all(is_tensor(k) or type(k) is builtins.int for k in idx) and builtins.any(is_tensor(k) for k in idx):
+        # index arrays (and ints): repeated indices accumulate
+        idx = tuple(torch.tensor(k, device=g.device) if type(k) is builtins.int else k for k in idx)
         return out.index_put_(idx, g, accumulate=True)
-    out[idx] = g
+    out[idx] = g  # the guard admits other keys only where no element is indexed twice
     return out
 
 
@@ -345,7 +354,7 @@ def _key_ok(key, shape, unique=False):
     if type(key) is list:
         return False  # Note: NumPy reads a list key as one index array; torch as a tuple in some cases
     arrays = 0
-    for k in parts:
+    for k, n in zip(parts, _axis_sizes(parts, shape), strict=True):
         t = type(k)
         if t is builtins.int or k is None or k is Ellipsis:
             continue
@@ -362,7 +371,7 @@ def _key_ok(key, shape, unique=False):
                 continue
             if a.dtype.kind not in "iu" or a.size == 0:
                 return False
-            if unique and len(numpy.unique(a)) != a.size:
+            if unique and len(numpy.unique(numpy.where(a < 0, a + n, a))) != a.size:  # -1 is n - 1
                 return False
             arrays += 1
             continue

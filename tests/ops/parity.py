@@ -443,10 +443,15 @@ def _plain_copy(a):
 def same(got, want, op, scale=0.0):
     """None when MinArray `got` equals NumPy's `want` (values to the dtype's tolerance, dtype, shape, the sign of
     zeros, NaN and inf), else what differs."""
-    if not isinstance(got, mp.MinArray):
+    if isinstance(got, numpy.generic):  # the NumPy face on the cpu gives NumPy's scalar where NumPy does
+        if not isinstance(want, numpy.generic):
+            return f"a NumPy scalar where NumPy gives {type(want)}"
+        host = numpy.asarray(got)
+    elif not isinstance(got, mp.MinArray):
         return f"not a MinArray: {type(got)}"
+    else:
+        host = got.asnumpy()
     want = numpy.asarray(want)
-    host = got.asnumpy()
     if host.dtype != want.dtype or host.shape != want.shape:
         return f"dtype/shape {host.dtype}{host.shape} vs NumPy {want.dtype}{want.shape}"
     if op in SHAPE_ONLY:
