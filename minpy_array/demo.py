@@ -105,7 +105,7 @@ def two_layer_accuracy(params, X, y):
     return float(numpy.mean(numpy.argmax(scores.asnumpy(), axis=1) == y))
 
 
-# ---------------------------------------------------------------- 2. convnet through nn (conv is a Function)
+# ---------------------------------------------------------------- 2. convnet through nn (conv and pooling are ops)
 def train_convnet(data, epochs, seed, verbose=True):
     from minpy_array.nn import ConvNet, Solver
 
