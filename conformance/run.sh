@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # conformance/run.sh - run the official Array API test suite (data-apis/array-api-tests) against minpy_array,
-# under the default policy ("auto") and under "prefer_mxnet", and print one summary line per policy.
+# under the default policy ("auto"), "prefer_mxnet" and "prefer_torch", and print one summary line per policy.
 #
-# Usage:  conformance/run.sh [MAX_EXAMPLES] [POLICY ...]        (defaults: 200, auto prefer_mxnet)
+# Usage:  conformance/run.sh [MAX_EXAMPLES] [POLICY ...]        (defaults: 200, auto prefer_mxnet prefer_torch)
 #
 # Needs (nothing is fetched from GitHub here; the runner builds a venv with pip):
 #   AAT_MIRROR       bare git clone of https://github.com/data-apis/array-api-tests
@@ -19,7 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 MAX_EXAMPLES=${1:-200}
 shift || true
-if [ $# -gt 0 ]; then POLICIES=("$@"); else POLICIES=(auto prefer_mxnet); fi
+if [ $# -gt 0 ]; then POLICIES=("$@"); else POLICIES=(auto prefer_mxnet prefer_torch); fi
 RUNNER=${AAT_RUNNER:-$ROOT/../shared/tools/run-array-api-tests.sh}
 : "${AAT_MIRROR:?set AAT_MIRROR to a bare git clone of data-apis/array-api-tests}"
 : "${AAT_SPEC_MIRROR:?set AAT_SPEC_MIRROR to a bare git clone of data-apis/array-api}"
