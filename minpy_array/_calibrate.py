@@ -160,34 +160,46 @@ def signature(op, args, kw):
 
 def _shape_key(op, args, kw):
     """A cheap stand-in for signature() of a call whose arrays are all in host memory: the op, each array's dtype,
-    shape and strides, and the other arguments; None where it has none (an argument of another kind)."""
+    shape and strides, and the other arguments (in lists and tuples too); None where it has none (an argument of
+    another kind)."""
     key = [op]
-    for a in (args if not kw else (*args, *sorted(kw.items()))):
-        t = type(a)
-        if t is tuple and kw and len(a) == 2 and type(a[0]) is str:  # a keyword: its name, then its value
-            key.append(a[0])
-            a = a[1]
-            t = type(a)
-        if t is _dispatch.MinArray:
-            d = a._data
-            key.append(d.dtype)
-            key.append(d.shape)
-            key.append(d.strides)
-        elif t is float:
-            key.append(t)
-        elif t is int or t is bool or a is None:
-            key.append(t)
-            key.append(a)
-        elif t is numpy.ndarray or isinstance(a, numpy.generic):
-            key.append(a.dtype)
-            key.append(a.shape)
-        elif t is tuple and all(type(v) is int for v in a):
-            key.append(a)
-        elif t is numpy.ufunc or t is numpy.dtype or t is str:  # _select's comparison, a dtype, a name
-            key.append(a)
-        else:
+    for a in args:
+        if not _key_add(a, key):
             return None
+    if kw:
+        for k in sorted(kw):
+            key.append(k)
+            if not _key_add(kw[k], key):
+                return None
     return tuple(key)
+
+
+def _key_add(a, key):
+    t = type(a)
+    if t is _dispatch.MinArray:
+        d = a._data
+        key.append(d.dtype)
+        key.append(d.shape)
+        key.append(d.strides)
+    elif t is float:
+        key.append(t)
+    elif t is int or t is bool or a is None:
+        key.append(t)
+        key.append(a)
+    elif t is numpy.ndarray or isinstance(a, numpy.generic):
+        key.append(a.dtype)
+        key.append(a.shape)
+    elif t is list or t is tuple:  # concatenate's arrays, an axis tuple: the length first, so keys cannot run together
+        key.append(t)
+        key.append(len(a))
+        for e in a:
+            if not _key_add(e, key):
+                return False
+    elif t is numpy.ufunc or t is numpy.dtype or t is str or isinstance(a, type):  # a comparison, a dtype, a name
+        key.append(a)
+    else:
+        return False
+    return True
 
 
 def _chosen(op, args, kw):
