@@ -22,9 +22,10 @@ import numpy
 from . import _dispatch, _dtypes
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import RECORDER as _RECORDER
 from ._dispatch import apply, host_counter, host_seq
+from ._dispatch import host_result as _host_result
 from ._dispatch import numpy_runs as _numpy_runs
+from ._dispatch import record_host as _record_host
 from ._dispatch import run as _run
 from .ops import _guards
 from .ops.numpy_ops import KERNELS as _KERNELS
@@ -349,21 +350,12 @@ class MinArray:
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):
         if self._device is _CPU:
-            tk = type(key)
-            k = key
-            if tk is tuple:
-                for e in key:
-                    te = type(e)
-                    if te is not _int and te is not slice and te not in _PLAIN_KEY:
-                        k = _buffer_key(key)
-                        break
-            elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
-                k = _buffer_key(key)
+            k = _fast_key(key)
             if k is not None and _numpy_runs("getitem", (self, key)):
                 r = self._data[k]
                 next(_C_GETITEM)
                 if self._node is not None:
-                    return _record("getitem", (self, key), r, self._face)
+                    return _record_host("getitem", (self, key), {}, r, self._face)
                 return _host_result(r, self._face)
         return _run("getitem", _KERNELS["getitem"], (self, key), {}, self._face)
 
@@ -380,16 +372,7 @@ class MinArray:
             elif tv is _int and d.dtype.kind in "iu" and not _fits(value, d.dtype):
                 v = _SLOW
             if v is not _SLOW:
-                tk = type(key)
-                k = key
-                if tk is tuple:
-                    for e in key:
-                        te = type(e)
-                        if te is not _int and te is not slice and te not in _PLAIN_KEY:
-                            k = _buffer_key(key, d)
-                            break
-                elif tk is not _int and tk is not slice and tk not in _PLAIN_KEY:
-                    k = _buffer_key(key, d)
+                k = _fast_key(key, d)
                 if k is not None and _numpy_runs("setitem_", (self, key, value)):
                     d[k] = v
                     next(_C_SETITEM)
@@ -591,7 +574,7 @@ def _binary(op, reflected):
                 face = self._face and (t is not MinArray or other._face)
                 if self._node is None and (t is not MinArray or other._node is None):
                     return _host_result(r, face)
-                return _record(op, (other, self) if reflected else (self, other), r, face)
+                return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
         return self._binop(op, other, reflected)
 
     return method
@@ -631,30 +614,6 @@ def _host_operand(d, other):
     if t is _int:
         return other if (dt is _F64 or dt is _I64) and -_I64_LIM <= other < _I64_LIM else _SLOW
     return other if t is dt.type else _SLOW
-
-
-def _host_result(r, face):
-    """NumPy's untraced result r on the cpu, as the face gives it (README, "Two faces")."""
-    if type(r) is _ndarray:
-        a = _new(MinArray)
-        a._data = r
-        a._device = _CPU
-        a._node = None
-        a._face = face
-        return a
-    return r if face and isinstance(r, _generic) else _dispatch._wrap_result(r, _CPU, None, face)
-
-
-def _record(op, args, r, face):
-    """The kernel's result r of a call with a traced operand, recorded on the tape (a NumPy scalar stays one
-    where nothing is recorded)."""
-    if type(r) is _ndarray:
-        return _RECORDER[0](op, args, {}, _wrap(r, _CPU, face))
-    if isinstance(r, numpy.generic):
-        a = _wrap(numpy.asarray(r), _CPU, face)
-        b = _RECORDER[0](op, args, {}, a)
-        return r if b is a and face else b
-    return _RECORDER[0](op, args, {}, _dispatch._arrays(_dispatch._wrap_result(r, _CPU, None, face), face))
 
 
 def _unary(op):
@@ -784,6 +743,21 @@ def _fits(value, dtype):
         info = numpy.iinfo(dtype)
         r = _INT_RANGES[dtype] = (builtins.int(info.min), builtins.int(info.max))
     return r[0] <= value <= r[1]
+
+
+def _fast_key(key, target=None):
+    """The index NumPy reads on the host fast paths: key itself when it is plain (ints, slices, None, Ellipsis, in a
+    tuple or alone), else _buffer_key's."""
+    tk = type(key)
+    if tk is tuple:
+        for e in key:
+            te = type(e)
+            if te is not _int and te is not slice and te not in _PLAIN_KEY:
+                return _buffer_key(key, target)
+        return key
+    if tk is _int or tk is slice or tk in _PLAIN_KEY:
+        return key
+    return _buffer_key(key, target)
 
 
 def _buffer_key(key, target=None):

@@ -392,22 +392,32 @@ def run(op, np_kernel, args, kw, face=None):
                     next(host_counter(op))
                 if face is None:
                     face = found and not spec
-                if type(r) is _ndarray:
-                    a = _new(MinArray)
-                    a._data = r
-                    a._device = CPU
-                    a._node = None
-                    a._face = face
-                elif not traced:
-                    return r if face and isinstance(r, _generic) else _wrap_result(r, CPU, None, face)
-                elif isinstance(r, _generic):  # a traced call: the value stays an array, for the tape
-                    a = wrap(numpy.asarray(r), CPU, face)
-                    b = RECORDER[0](op, args, kw, a)
-                    return r if b is a and face else b
-                else:
-                    a = _arrays(_wrap_result(r, CPU, None, face), face)
-                return RECORDER[0](op, args, kw, a) if traced else a
+                return record_host(op, args, kw, r, face) if traced else host_result(r, face)
     return _run(op, np_kernel, args, kw, face=face)
+
+
+def host_result(r, face):
+    """NumPy's untraced result r on the cpu, as the face gives it (README, "Two faces")."""
+    if type(r) is _ndarray:
+        a = _new(MinArray)
+        a._data = r
+        a._device = CPU
+        a._node = None
+        a._face = face
+        return a
+    return r if face and isinstance(r, _generic) else _wrap_result(r, CPU, None, face)
+
+
+def record_host(op, args, kw, r, face):
+    """NumPy's result r on the cpu of a call with a traced operand, recorded on the tape (a NumPy scalar stays one
+    where nothing is recorded: the value is an array for the tape)."""
+    if type(r) is _ndarray:
+        return RECORDER[0](op, args, kw, wrap(r, CPU, face))
+    if isinstance(r, _generic):
+        a = wrap(numpy.asarray(r), CPU, face)
+        b = RECORDER[0](op, args, kw, a)
+        return r if b is a and face else b
+    return RECORDER[0](op, args, kw, _arrays(_wrap_result(r, CPU, None, face), face))
 
 
 def host_seq(seq):

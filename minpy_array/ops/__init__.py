@@ -38,6 +38,15 @@ class Invalid(Exception):
         self.error = error
 
 
+def table_of(tables, kind, module):
+    """A backend's kernel table `kind` ("kernels" or "host_kernels"), built on first use by the function of that name
+    in ops/<module>.py and kept in the backend's dict `tables`."""
+    t = tables.get(kind)
+    if t is None:
+        t = tables[kind] = getattr(importlib.import_module(f"{__name__}.{module}"), kind)()
+    return t
+
+
 def _discover():
     found = {}
     for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

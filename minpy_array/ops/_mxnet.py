@@ -15,7 +15,7 @@ import warnings
 
 import numpy
 
-from . import _numpy
+from . import _numpy, table_of
 
 NAME = "mxnet"
 EXTRA = "mxnet"
@@ -270,22 +270,12 @@ def errors():
 
 def kernels():
     """The kernel table for this backend's devices (mxnet_ops.py), built on first use."""
-    table = _tables.get("device")
-    if table is None:
-        from . import mxnet_ops
-
-        table = _tables["device"] = mxnet_ops.kernels()
-    return table
+    return table_of(_tables, "kernels", "mxnet_ops")
 
 
 def host_kernels():
     """The kernels the cpu device borrows, on NumPy buffers."""
-    table = _tables.get("host")
-    if table is None:
-        from . import mxnet_ops
-
-        table = _tables["host"] = mxnet_ops.host_kernels()
-    return table
+    return table_of(_tables, "host_kernels", "mxnet_ops")
 
 
 _tables = {}

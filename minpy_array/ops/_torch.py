@@ -11,7 +11,7 @@ import threading
 
 import numpy
 
-from . import _numpy
+from . import _numpy, table_of
 
 NAME = "torch"
 EXTRA = "torch"
@@ -181,22 +181,12 @@ def errors():
 
 def kernels():
     """The kernel table for this backend's devices (torch_ops.py), built on first use."""
-    table = _tables.get("device")
-    if table is None:
-        from . import torch_ops
-
-        table = _tables["device"] = torch_ops.kernels()
-    return table
+    return table_of(_tables, "kernels", "torch_ops")
 
 
 def host_kernels():
     """The kernels the cpu device borrows, on NumPy buffers."""
-    table = _tables.get("host")
-    if table is None:
-        from . import torch_ops
-
-        table = _tables["host"] = torch_ops.host_kernels()
-    return table
+    return table_of(_tables, "host_kernels", "torch_ops")
 
 
 _tables = {}
