@@ -2,6 +2,8 @@
 import atexit
 import contextlib
 import os
+import pathlib
+import re
 import shutil
 import tempfile
 import zlib
@@ -110,3 +112,12 @@ def calibration(measure=None, min_size=0, cache_dir=None, setting="1"):
             else:
                 os.environ[k] = v
         _calibrate.reset()
+
+
+def readme_example(heading):
+    """The one python code block of the README section under `heading` (up to the next "## " heading)."""
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1, f"README section {heading!r} should hold exactly one python example"
+    return blocks[0]

@@ -1,21 +1,14 @@
 """The README's "Tour": its code runs in a fresh interpreter and prints what the comments say."""
-import pathlib
 import re
 import subprocess
 import sys
 
-from conftest import requires_mxnet, requires_torch
-
-
-def _tour_code(heading="## Tour"):
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+from conftest import readme_example, requires_mxnet, requires_torch
 
 
 @requires_mxnet
 def test_tour_runs_as_written():
-    out = subprocess.run([sys.executable, "-c", _tour_code()], capture_output=True, text=True, timeout=300,
+    out = subprocess.run([sys.executable, "-c", readme_example("## Tour")], capture_output=True, text=True, timeout=300,
                          check=True).stdout
     assert "(2, 4) float64 cpu" in out
     header = next(line.split() for line in out.splitlines() if line.startswith("op "))
@@ -31,7 +24,7 @@ def test_tour_runs_as_written():
 
 @requires_torch
 def test_devices_example_runs_as_written():
-    out = subprocess.run([sys.executable, "-c", _tour_code("## Devices and backends")], capture_output=True,
+    out = subprocess.run([sys.executable, "-c", readme_example("## Devices and backends")], capture_output=True,
                          text=True, timeout=300, check=True).stdout
     assert out.startswith("torch:cpu float32\n")
     header = next(line.split() for line in out.splitlines() if line.startswith("op "))

@@ -1,7 +1,7 @@
 """minpy_array.Function: MXNet symbols as differentiable ops, against NumPy/SciPy references."""
 import numpy
 import pytest
-from conftest import HAS_MXNET, requires_mxnet
+from conftest import HAS_MXNET, readme_example, requires_mxnet
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.signal import correlate
@@ -548,12 +548,7 @@ def test_new_weights_every_call_under_onednn(train):
 
 @requires_mxnet
 def test_readme_section_runs():
-    import pathlib
-    import re
-
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    section = readme.split("## MXNet symbols as differentiable functions", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    code = readme_example("## MXNet symbols as differentiable functions")
     exec(compile(code, "README.md (MXNet symbols)", "exec"), {})
 
 

@@ -51,14 +51,19 @@ def _wrap(v, device):
     return mnp.asarray(v).to_device(device) if isinstance(v, numpy.ndarray) else v
 
 
-def _dtypes(args):
+def _arrays_in(args):
+    """The MinArrays of args, in order, those in lists and tuples included."""
     out = []
     for a in args:
         if type(a) is mp.MinArray:
-            out.append(a.dtype)
+            out.append(a)
         elif type(a) in (list, tuple):
-            out.extend(_dtypes(a))
+            out.extend(_arrays_in(a))
     return out
+
+
+def _dtypes(args):
+    return [a.dtype for a in _arrays_in(args)]
 
 
 def _outcome(op, args, kw, policy, device):
@@ -110,13 +115,7 @@ def test_only_policy_refuses_what_the_guard_does_not_admit(backend):
 
 
 def _host_buffers(args):
-    out = []
-    for a in args:
-        if type(a) is mp.MinArray:
-            out.append(a._data)
-        elif type(a) in (list, tuple):
-            out.extend(_host_buffers(a))
-    return out
+    return [a._data for a in _arrays_in(args)]
 
 
 @pytest.mark.filterwarnings("ignore")  # NumPy's own RuntimeWarnings on NaN, inf and overflow
