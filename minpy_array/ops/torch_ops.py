@@ -59,7 +59,7 @@ BINARY_EXACT = {"add": operator.add, "subtract": operator.sub, "multiply": opera
 LOGICAL = {"logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor"}
 # ops whose results share memory with their input (NumPy's views): on the cpu device NumPy serves them
 VIEW_OPS = ("reshape", "transpose", "swapaxes", "moveaxis", "broadcast_to", "expand_dims", "squeeze", "ravel",
-            "getitem", "setitem_", "asarray", "array")
+            "real", "imag", "getitem", "setitem_", "asarray", "array")
 CREATION = ("zeros", "ones", "empty", "full", "arange", "zeros_like", "ones_like", "empty_like", "full_like")
 
 _T = {}  # NumPy dtype -> torch dtype
@@ -220,6 +220,17 @@ def _broadcast_to(x, shape, subok=False):
         # they are writeable where NumPy's are read-only (README, limits)
         r.read_only_broadcast = True
     return r
+
+
+def _real(x):
+    return _torch.load().real(x) if x.is_complex() else x  # a view, as NumPy's
+
+
+def _imag(x):
+    torch = _torch.load()
+    if x.is_complex():
+        return torch.imag(x)  # a view, as NumPy's
+    return _broadcast_to(torch.zeros((), dtype=x.dtype, device=x.device), x.shape)  # NumPy's: read-only zeros
 
 
 def _ravel(x, order="C"):
@@ -871,6 +882,8 @@ def _build():
     table["squeeze"] = (_squeeze, shape_guard(("axis",), _squeeze_ok))
     table["broadcast_to"] = (_broadcast_to, shape_guard(("shape", "subok"), _broadcast_ok))
     table["ravel"] = (_ravel, shape_guard(("order",), _order_c))
+    table["real"] = (_real, shape_guard(()))
+    table["imag"] = (_imag, shape_guard(()))
     table["flatten"] = (_flatten, shape_guard(("order",), _order_c))
     table["copy"] = (_copy, shape_guard(("order", "subok"), _copy_ok))
     table["concat"] = (_concat, _arrays_guard(_concat_axis_ok))

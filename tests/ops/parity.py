@@ -402,7 +402,8 @@ def _kinds():
     k.update({op: reduce for op in ("sum", "mean", "max", "min")})
     k.update(argmax=argreduce, argmin=argreduce, matmul=matmul, dot=lambda dt: matmul(dt, batched=False),
              reshape=reshape, transpose=transpose, swapaxes=swapaxes, moveaxis=moveaxis, expand_dims=expand_dims,
-             squeeze=squeeze, broadcast_to=broadcast_to, ravel=unary, flatten=unary, copy=unary, flip=flip,
+             squeeze=squeeze, broadcast_to=broadcast_to, ravel=unary, real=unary, imag=unary, flatten=unary,
+             copy=unary, flip=flip,
              concat=concat, stack=lambda dt: concat(dt, stack=True), where=where, _select=select,
              _tie_mask=tie_mask, clip=clip, astype=astype, asarray=asarray, array=asarray, getitem=getitem,
              setitem=setitem, setitem_=setitem, _scatter_add=scatter_add)
