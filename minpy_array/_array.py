@@ -911,6 +911,7 @@ class Flat:
 
 
 _dispatch.MinArray = MinArray
+_dispatch._BUF_DTYPES = _DTYPES
 _dispatch.wrap = _wrap
 _guards.ARRAY = MinArray
 

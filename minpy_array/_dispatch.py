@@ -24,6 +24,8 @@ _ndarray = numpy.ndarray
 _generic = numpy.generic
 _policy = _policy_var.get
 MinArray = None   # set by _array (it imports this module)
+_BUF_DTYPES = {}  # a backend buffer's dtype -> NumPy dtype: MinArray.dtype's cache, set by _array
+_RULES = _config.RULES
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
 PREPARE = [lambda op, args, kw: (args, kw)]  # ... and this: containers of traced values packed into arrays
@@ -351,6 +353,8 @@ def run(op, np_kernel, args, kw, face=None):
     face: the face of the result (README, "Two faces"): True for a call of the NumPy face (NumPy scalars where NumPy
     gives scalars), False for the spec's (0-d arrays); None: the face of the MinArray operands (NumPy's when every
     one is a NumPy-face array; the spec's when there is none)."""
+    if args and type(args[0]) is MinArray and args[0]._device is not CPU:
+        return _run(op, np_kernel, args, kw, face=face)  # a device array: never the host fast path
     if numpy_runs(op, args, kw):
         # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
         bufs = []
@@ -479,14 +483,13 @@ _MISS = object()
 
 
 def _device_fast(op, args, kw, face):
-    """A call of arrays (traced or not) and plain keywords (axis=, keepdims=, dtype= ...) on one accelerator device,
-    under a policy that takes that device's kernels (auto, prefer_*, its backend's *_only), when the device's kernel
-    admits it: the common call of a training step on a device, with nothing of _run's general case.  _MISS otherwise
-    (and when the kernel fails: _run then answers, NumPy included)."""
+    """A call of arrays (traced or not), plain sequences (shapes, axes) and plain keywords (axis=, keepdims=,
+    dtype= ...) on one accelerator device, under a policy that takes that device's kernels (auto, prefer_*, its
+    backend's *_only), when the device's kernel admits it: the common call of a training step on a device, with
+    nothing of _run's general case.  _MISS otherwise (and when the kernel fails: _run then answers, NumPy included)."""
     dev = None
     dts = []
-    traced = False
-    spec = False
+    traced = spec = False
     for a in args:
         t = type(a)
         if t is MinArray:
@@ -497,10 +500,16 @@ def _device_fast(op, args, kw, face):
                 dev = d
             elif d is not dev:
                 return _MISS
-            dts.append(a.dtype)
-            spec = spec or not a._face
+            d = a._data
+            dt = _BUF_DTYPES.get(d.dtype)
+            dts.append(a.dtype if dt is None else dt)
+            if not a._face:
+                spec = True
         elif t is list or t is tuple:
-            return _MISS
+            for e in a:
+                t = type(e)
+                if t is MinArray or t is list or t is tuple:
+                    return _MISS
     if dev is None or dev is CPU or (traced and (op in IN_PLACE or PREPARE[0](op, args, kw)[0] is not args)):
         return _MISS
     if kw:
@@ -508,10 +517,8 @@ def _device_fast(op, args, kw, face):
             t = type(v)
             if t is MinArray or t is list or k == "out" or k == "where" or (t is tuple and MinArray in map(type, v)):
                 return _MISS
-    if face is None:
-        face = not spec
     b = dev.backend
-    want, only = _config.RULES[_policy() or _global["policy"]]
+    want, only = _RULES[_policy_var.get() or _global["policy"]]
     if want is NUMPY or (only and want is not b):
         return _MISS
     entry = b.kernels().get(op)
@@ -521,7 +528,16 @@ def _device_fast(op, args, kw, face):
         r = entry[0](*[a._data if type(a) is MinArray else a for a in args], **kw)
     except (Decline, Invalid, *b.errors()):
         return _MISS
-    res = wrap(r, dev, face) if b.is_buffer(r) else _wrap_result(r, dev, [0], face)
+    if face is None:
+        face = not spec
+    if b.is_buffer(r):
+        res = _new(MinArray)
+        res._data = r
+        res._device = dev
+        res._node = None
+        res._face = face
+    else:
+        res = _wrap_result(r, dev, [0], face)
     _count(op, COL[b], 0)
     if traced:
         return RECORDER[0](op, args, kw, res)

@@ -90,8 +90,9 @@ def _pick(a, b, better):
         if b == b and not (b == 0 and math.copysign(1.0, b) < 0):
             # x against a number (ReLU's maximum(x, 0.0)): a clamp keeps NaN; where x equals the bound NumPy gives
             # the bound, which only a zero's sign tells apart: x + 0.0 turns -0.0 into the bound 0.0
-            r = a.clamp_min(b) if better is operator.gt else a.clamp_max(b)
-            return r.add_(0.0) if b == 0 else r
+            c = _const(b, a)
+            r = a.clamp_min(c) if better is operator.gt else a.clamp_max(c)
+            return r.add_(_const(0.0, a)) if b == 0 else r
     if not is_tensor(a):
         if a != a:
             return torch.full_like(b, a)
@@ -145,31 +146,17 @@ def _select(g, x, y, wins):
     """_select(g, x, y, wins) of vjps.py: g where x wins, g/2 where x and y tie, else 0."""
     torch = _torch.load()
     if type(y) in (builtins.float, builtins.int) and y == 0 and type(x) is torch.Tensor:  # ReLU's
-        return g * _step(x if wins is numpy.greater else -x)  # g * 0: -0.0 and NaN as NumPy's g * False
+        s = _step(x, wins is numpy.greater)
+        return s.mul_(g) if s.shape == g.shape else g * s  # g * 0: -0.0 and NaN as NumPy's g * False
     hit = (x > y) if wins is numpy.greater else (x < y)
     return torch.where(x == y, g * 0.5, g * hit)  # g * False: -0.0 and NaN where NumPy has them
 
 
-def _step(x):
-    """1 where x > 0, 1/2 where x is +-0, 0 where x < 0 or NaN, in float arithmetic only (torch's comparisons,
-    heaviside and isnan cost 3-6x more on the cpu): x scaled until every nonzero value, subnormals included, is
-    beyond +-1, clamped to [-1, 1] (NaN stays NaN), mapped to [0, 1], NaN to 0."""
-    factor, times = _SCALE.get(x.dtype) or _scale(x.dtype)
-    x = x * factor
-    for _ in range(times - 1):
-        x.mul_(factor)
-    return x.clamp_(-1, 1).add_(1).mul_(0.5).nan_to_num_(0.0)
-
-
-_SCALE = {}  # torch float dtype -> (a power of two, how many times to multiply by it)
-
-
-def _scale(dt):
-    info = _torch.load().finfo(dt)
-    top = math.frexp(info.max)[1] - 1                 # the largest power of two the dtype holds
-    bottom = -math.log2(info.smallest_normal * info.eps)  # the smallest subnormal is 2**-bottom
-    r = _SCALE[dt] = (2.0 ** top, math.ceil(bottom / top))
-    return r
+def _step(x, up):
+    """1 where x > 0 (up) or x < 0 (not up), 1/2 where x is +-0, 0 elsewhere and where x is NaN, in float arithmetic
+    only (torch's comparisons cost 3-6x more on the cpu): 1/2 +- sign(x) / 2, with NaN counted on the losing side."""
+    half = _const(0.5, x)
+    return _torch.load().add(half, x.nan_to_num(-1.0 if up else 1.0).sign_(), alpha=0.5 if up else -0.5)
 
 
 def _tie_mask(x, y, ans):
@@ -855,13 +842,13 @@ def _build():
     table["logical_not"] = (torch.logical_not, unary(ORDERED))
     float_binary, exact_binary = binary(FLOATS), binary(EXACT)
     for op, name in BINARY_FLOAT.items():
-        table[op] = (_plain(_binary_fn(getattr(torch, name))), float_binary)
+        table[op] = (_plain(getattr(torch, name)), float_binary)
     for op, fn in BINARY_EXACT.items():
         table[op] = (_plain(fn), exact_binary)
     for op, name in LOGICAL.items():
         table[op] = (getattr(torch, name), binary(ORDERED, scalars=False))
-    table["maximum"] = (_plain(_maximum), exact_binary)
-    table["minimum"] = (_plain(_minimum), exact_binary)
+    table["maximum"] = (_item(_maximum), exact_binary)
+    table["minimum"] = (_item(_minimum), exact_binary)
     table["where"] = (_where, where_guard)
     table["_select"] = (_select, select)
     table["_tie_mask"] = (_tie_mask, tie_mask_guard)
@@ -913,7 +900,19 @@ def _build():
 
 
 def _plain(fn):
-    """fn with a 0-d NumPy array operand (the operators' NEP 50 scalars) passed as its Python value."""
+    """fn with a Python scalar operand (or a 0-d NumPy array: the operators' NEP 50 scalars) as a 0-d tensor of the
+    other operand's dtype (_const: what torch does with the Python value, without its per-call conversion)."""
+    def run(a, b):
+        if not is_tensor(a):
+            a = _const(a.item() if isinstance(a, (numpy.ndarray, numpy.generic)) else a, b)
+        elif not is_tensor(b):
+            b = _const(b.item() if isinstance(b, (numpy.ndarray, numpy.generic)) else b, a)
+        return fn(a, b)
+    return run
+
+
+def _item(fn):
+    """fn with a 0-d NumPy array operand passed as its Python value (maximum and minimum read the value)."""
     def run(a, b):
         if isinstance(a, (numpy.ndarray, numpy.generic)):
             a = a.item()
@@ -923,20 +922,23 @@ def _plain(fn):
     return run
 
 
-def _binary_fn(fn):
-    """A torch binary function that also takes a Python scalar on either side (as a 0-d operand of the other
-    operand's dtype, which keeps the result's dtype)."""
-    def run(a, b):
-        if not is_tensor(a):
-            a = _scalar_like(a, b)
-        elif not is_tensor(b):
-            b = _scalar_like(b, a)
-        return fn(a, b)
-    return run
+_CONSTS = {}  # (value, torch dtype, device) -> a 0-d tensor, never written to
 
 
-def _scalar_like(s, t):
-    return _torch.load().full((), s, dtype=t.dtype, device=t.device)
+def _const(s, t):
+    """Python scalar s as a 0-d tensor of tensor t's dtype on t's device, cached: torch converts a Python scalar
+    operand on every call (2-5 us on the cpu, a host-to-device copy on a GPU).  The value is cast to t's dtype as
+    torch casts a scalar operand.  Note: -0.0 and 0.0 (equal as keys) are told apart by their repr; NaN is not
+    cached (it never equals a key)."""
+    key = (s if s or type(s) is not builtins.float else repr(s), t.dtype, t.device)
+    c = _CONSTS.get(key)
+    if c is None:
+        c = _torch.load().full((), s, dtype=t.dtype, device=t.device)
+        if s == s:
+            if len(_CONSTS) > 4096:
+                _CONSTS.clear()
+            _CONSTS[key] = c
+    return c
 
 
 _table = []
