@@ -19,11 +19,15 @@ import math
 
 import numpy
 
-from . import _dispatch, _dtypes
+from . import _calibrate, _dispatch, _dtypes
+from ._calibrate import AUTO_CPU as _AUTO_CPU
+from ._calibrate import numpy_here as _numpy_here
+from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import apply, host_counter, host_seq
+from ._dispatch import _NUMPY_POLICIES, apply, host_counter, host_seq
 from ._dispatch import host_result as _host_result
+from ._dispatch import numpy_policy as _numpy_policy
 from ._dispatch import numpy_runs as _numpy_runs
 from ._dispatch import record_host as _record_host
 from ._dispatch import run as _run
@@ -136,7 +140,7 @@ class MinArray:
 
     @property
     def T(self):
-        if self._node is None and self._device is _CPU and _numpy_runs("transpose", (self,)):
+        if self._node is None and self._device is _CPU and _numpy_policy():
             next(_C_TRANSPOSE)
             return _wrap(self._data.T, _CPU, self._face)
         return apply("transpose", self)
@@ -212,7 +216,7 @@ class MinArray:
         if d.ndim == 0:  # raised by iter() itself, not at the first next(): numpy.iterable() relies on it
             raise TypeError("iteration over a 0-d array")
         if d.ndim == 1 and self._face and self._node is None and self._device is _CPU and \
-                _numpy_runs("getitem", (self, 0)):
+                _numpy_policy():
             for _ in range(len(d)):
                 next(_C_GETITEM)
             return iter(d)  # NumPy's scalars, as NumPy iterates
@@ -349,14 +353,22 @@ class MinArray:
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        if self._device is _CPU:
-            k = _fast_key(key)
-            if k is not None and _numpy_runs("getitem", (self, key)):
+        # (numpy_policy and host_result written out: the hottest path of element-wise code)
+        if self._device is _CPU and (_policy() or _global["policy"]) in _NUMPY_POLICIES:
+            k = key if type(key) is _int else _fast_key(key)
+            if k is not None:
                 r = self._data[k]
                 next(_C_GETITEM)
                 if self._node is not None:
                     return _record_host("getitem", (self, key), {}, r, self._face)
-                return _host_result(r, self._face)
+                if type(r) is _ndarray:
+                    a = _new(MinArray)
+                    a._data = r
+                    a._device = _CPU
+                    a._node = None
+                    a._face = self._face
+                    return a
+                return r if self._face and isinstance(r, _generic) else _host_result(r, self._face)
         return _run("getitem", _KERNELS["getitem"], (self, key), {}, self._face)
 
     def __setitem__(self, key, value):
@@ -372,8 +384,8 @@ class MinArray:
             elif tv is _int and d.dtype.kind in "iu" and not _fits(value, d.dtype):
                 v = _SLOW
             if v is not _SLOW:
-                k = _fast_key(key, d)
-                if k is not None and _numpy_runs("setitem_", (self, key, value)):
+                k = key if type(key) is _int else _fast_key(key, d)
+                if k is not None and (_policy() or _global["policy"]) in _NUMPY_POLICIES:  # numpy_policy()
                     d[k] = v
                     next(_C_SETITEM)
                     return
@@ -391,7 +403,7 @@ class MinArray:
     # ------------------------------------------------------------ methods users reach for
     def reshape(self, *shape, order="C", copy=None):
         if order == "C" and copy is None and self._node is None and self._device is _CPU and \
-                _numpy_runs("reshape", (self, shape)):  # NumPy reads the shape, as ints or as one sequence
+                _numpy_policy():  # NumPy reads the shape, as ints or as one sequence
             r = self._data.reshape(*shape)
             next(_C_RESHAPE)
             return _wrap(r, _CPU, self._face)
@@ -403,7 +415,7 @@ class MinArray:
         return apply("reshape", self, shape, **kw)
 
     def transpose(self, *axes):
-        if self._node is None and self._device is _CPU and _numpy_runs("transpose", (self, axes)):
+        if self._node is None and self._device is _CPU and _numpy_policy():
             r = self._data.transpose(*axes)
             next(_C_TRANSPOSE)
             return _wrap(r, _CPU, self._face)
@@ -566,15 +578,30 @@ def _binary(op, reflected):
         if self._device is _CPU:
             d = self._data
             o = _host_operand(d, other)
-            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None) and \
-                    _numpy_runs(op, (self, other)):
-                r = kernel(o, d) if reflected else kernel(d, o)
-                next(counter)
-                t = type(other)
-                face = self._face and (t is not MinArray or other._face)
-                if self._node is None and (t is not MinArray or other._node is None):
-                    return _host_result(r, face)
-                return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
+            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None):
+                # numpy_runs and host_result written out for two host operands: the hottest path of element-wise code
+                p = _policy() or _global["policy"]
+                if p == "auto":
+                    limit = _calibrate.MIN_SIZE
+                    here = op not in _AUTO_CPU or (d.size < limit and (type(o) is not _ndarray or o.size < limit)) \
+                        or _numpy_here(op, (self, other))
+                else:
+                    here = p == "numpy_only"
+                if here:
+                    r = kernel(o, d) if reflected else kernel(d, o)
+                    next(counter)
+                    t = type(other)
+                    face = self._face and (t is not MinArray or other._face)
+                    if self._node is None and (t is not MinArray or other._node is None):
+                        if type(r) is _ndarray:
+                            a = _new(MinArray)
+                            a._data = r
+                            a._device = _CPU
+                            a._node = None
+                            a._face = face
+                            return a
+                        return _host_result(r, face)
+                    return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
         return self._binop(op, other, reflected)
 
     return method
@@ -590,8 +617,8 @@ def _in_place(op):
         if self._node is None and self._device is _CPU and op != "pow":
             d = self._data
             o = _host_operand(d, other)
-            if o is not _SLOW and (type(other) is not MinArray or other._node is None) and \
-                    _numpy_runs(op, (self, other), {"out": self}):
+            # (NumPy's kernel writes into an out= buffer on the cpu under every policy: numpy_runs says so for out=)
+            if o is not _SLOW and (type(other) is not MinArray or other._node is None):
                 kernel(d, o, out=d)
                 next(counter)
                 return self
@@ -835,6 +862,7 @@ def asarray_like(obj, device, face=False):
 
 
 _new = object.__new__
+_policy = _policy_var.get
 
 
 def _wrap(data, device, face=False):

@@ -59,6 +59,9 @@ MARGIN = 0.1
 OFF = ("0", "off", "no", "false")
 
 AUTO_CPU = {}   # ops that `auto` may hand to a borrowed kernel on the cpu: the engine's fast path asks numpy_here
+# ops that stay NumPy's on the cpu under every choice: its views and writes (the cpu device's arrays are NumPy's,
+# views and all); the host fast paths ask _dispatch.numpy_policy for them, not numpy_here
+HOST_VIEWS = frozenset(("getitem", "setitem_", "reshape", "transpose"))
 CHOSEN = {}     # signature -> backend whose kernel runs it, or None for NumPy
 SEEN = {}       # _shape_key -> CHOSEN's entry: the fast path's memo
 PENDING = object()
@@ -102,8 +105,8 @@ def reset():
             # until the backends are loaded, every op may be a candidate (the cache file of an earlier process
             # names the ops they have, so that the fast path stays cheap for the others)
             ops = _cached_ops(allowed)
-            AUTO_CPU.update(dict.fromkeys(ops if ops is not None else
-                                          [op for op in NP_KERNELS if op not in IN_PLACE]))
+            AUTO_CPU.update(dict.fromkeys(op for op in (ops if ops is not None else NP_KERNELS)
+                                          if op not in IN_PLACE and op not in HOST_VIEWS))
 
 
 def enabled():
@@ -447,7 +450,7 @@ def _load():
         return f"{', '.join(b.NAME for b in _state['installed'])} could not be imported"
     _state["backends"] = loaded
     AUTO_CPU.clear()
-    AUTO_CPU.update(dict.fromkeys(op for b in loaded for op in b.host_kernels()))
+    AUTO_CPU.update(dict.fromkeys(op for b in loaded for op in b.host_kernels() if op not in HOST_VIEWS))
     _save()
     return None
 

@@ -338,13 +338,34 @@ def numpy_runs(op, args, kw=None):
     run this call on the cpu?  Under `numpy_only`, yes; under `auto`, where no backend lends a kernel for the op or
     calibration leaves this call to NumPy (_calibrate.numpy_here); under any other policy, the engine decides."""
     p = _policy() or _global["policy"]
-    if p == "auto" and op not in AUTO_CPU:
-        return True
-    if kw and "out" in kw:
-        return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
     if p == "auto":
+        if op not in AUTO_CPU:
+            return True
+        if not kw:  # numpy_here's first rule (every host array below MIN_SIZE: NumPy), here without a call
+            limit = _calibrate.MIN_SIZE
+            for a in args:
+                t = type(a)
+                if t is MinArray:
+                    d = a._data
+                    if type(d) is _ndarray and d.size >= limit:
+                        break
+                elif t is list or t is tuple:
+                    break
+            else:
+                return True
+        elif "out" in kw:
+            return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
         return numpy_here(op, args, kw)
-    return p == "numpy_only"
+    return p == "numpy_only" or bool(kw and "out" in kw)
+
+
+def numpy_policy():
+    """numpy_runs for the ops in _calibrate.HOST_VIEWS (indexing, reshape, transpose: never lent to the cpu), where
+    the policy alone decides."""
+    return (_policy() or _global["policy"]) in _NUMPY_POLICIES
+
+
+_NUMPY_POLICIES = ("auto", "numpy_only")
 
 
 def run(op, np_kernel, args, kw, face=None):

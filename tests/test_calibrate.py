@@ -77,6 +77,19 @@ def test_small_calls_stay_with_numpy_unmeasured(tmp_path):
     assert [c[0] for c in count.calls] == ["exp"]
 
 
+def test_views_and_writes_stay_numpys_whatever_calibration_chooses(tmp_path):
+    count = Counting()  # torch wins every measurement
+    with calibration(count, min_size=16, cache_dir=tmp_path):
+        x = np.asarray(numpy.ones((64, 64), "float32"))
+        x + x  # loads the backends: AUTO_CPU is now what they lend
+        views = [x.reshape(-1), x.T, x[1:3], x.transpose(1, 0), np.reshape(x, (4096,))]
+        x[0, 0] = 5.0
+        assert all(numpy.shares_memory(v._data, x._data) for v in views)
+        assert float(views[0][0]) == 5.0 and float(views[1][0, 0]) == 5.0
+        assert not [c for c in count.calls if c[0] in _calibrate.HOST_VIEWS]
+        assert not _calibrate.HOST_VIEWS & set(_calibrate.AUTO_CPU)
+
+
 def test_each_call_kind_is_decided_once_and_apart(tmp_path):
     """The kind: op, dtype, size class (a factor of 4), layout, other arguments.  Sums over different axes, other
     layouts and other size classes are measured apart; another size in the same class is not."""

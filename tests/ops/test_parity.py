@@ -161,3 +161,22 @@ def test_positive_gives_a_new_array(place):
         y = mnp.positive(x)
     y[0] = 100.0
     assert x.asnumpy()[0] == 0.0 and mp.op_stats()["positive"]["torch"] == 1
+
+
+@pytest.mark.skipif(not any(b.NAME == "torch" for b in BACKENDS), reason="torch is not installed here")
+@pytest.mark.filterwarnings("ignore")
+def test_scalar_operands_keep_their_own_value_one_call_after_another():
+    """The torch kernels hold Python scalars as cached 0-d tensors: 0.0 and -0.0 (equal as keys), NaN (equal to
+    nothing) and the same value at two dtypes must each stay themselves, as in NumPy."""
+    host = numpy.array([1.0, -1.0, 0.0, numpy.inf])
+    values = [0.0, -0.0, 0.0, float("nan"), -0.0, 2.5, 2.5]
+    for dtype in ("float32", "float64"):
+        x = mnp.asarray(host.astype(dtype)).to_device("torch:cpu")
+        for s in values:
+            for f in (lambda a, b: a * b, lambda a, b: b - a, lambda a, b: mnp.maximum(a, b), lambda a, b: a / b):
+                with mp.policy("torch_only"):
+                    got = f(x, s)
+                want = f(host.astype(dtype), s)
+                assert got.dtype == want.dtype
+                numpy.testing.assert_array_equal(got.asnumpy(), want)
+                assert (numpy.signbit(got.asnumpy()) == numpy.signbit(want)).all(), (dtype, s)
