@@ -575,10 +575,14 @@ def _binary(op, reflected):
     is_pow = op == "pow"
 
     def method(self, other):
+        if is_pow and not reflected:
+            fast = _fast_pow(self, other)
+            if fast is not None:  # x ** 2 is square(x), as in NumPy: that op's own fast path
+                return _POW_OPS[fast](self)
         if self._device is _CPU:
             d = self._data
             o = _host_operand(d, other)
-            if o is not _SLOW and (not is_pow or _fast_pow(self, other) is None):
+            if o is not _SLOW:
                 # numpy_runs and host_result written out for two host operands: the hottest path of element-wise code
                 p = _policy() or _global["policy"]
                 if p == "auto":
@@ -655,6 +659,9 @@ def _unary(op):
         return _run(op, kernel, (self,), {})
 
     return method
+
+
+_POW_OPS = {op: _unary(op) for op in ("square", "reciprocal", "sqrt")}  # what _fast_pow names
 
 
 def _make_ops():
