@@ -10,7 +10,7 @@ NumPy's BLAS as threadpoolctl reports it, and the decisions `auto`'s calibration
 Single-threaded unless --threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load),
 timed in process CPU time unless --wall is given.
 
-    python benchmarks/mlp.py [--quick] [--threads N] [--configs 10x256,10x1024]
+    python benchmarks/mlp.py [--quick] [--threads N] [--configs 10x256,10x1024] [--split]
 """
 import argparse
 import os
@@ -220,6 +220,47 @@ def contenders(has_mxnet, has_torch):
     return rows
 
 
+def split(n, h, rounds=40):
+    """The torch:cpu step against torch eager's, alternating, with the step's kernels timed one by one (the torch
+    backend's kernel table wrapped for the run): how much of the gap is kernels, how much dispatch and tape."""
+    from minpy_array.ops import torch_ops
+
+    X, y, onehot = data()
+    step = minpy_setup(init_params(n, h), X, y, onehot, "auto", "torch:cpu")
+    eager = torch_setup(init_params(n, h), X, y, onehot)
+    for _ in range(5):
+        step(), eager()
+    table, spent = torch_ops.kernels(), [0.0]
+    saved = dict(table)
+
+    def timed(kernel):
+        def run(*args, **kw):
+            t = time.process_time()
+            try:
+                return kernel(*args, **kw)
+            finally:
+                spent[0] += time.process_time() - t
+        return run
+
+    table.update({op: (timed(k), g) for op, (k, g) in saved.items()})
+    try:
+        ours, kernels, theirs = [], [], []
+        for _ in range(rounds):
+            spent[0], t = 0.0, time.process_time()
+            step()
+            ours.append(time.process_time() - t)
+            kernels.append(spent[0])
+            t = time.process_time()
+            eager()
+            theirs.append(time.process_time() - t)
+    finally:
+        table.update(saved)
+    a, k, e = (statistics.median(v) * 1e3 for v in (ours, kernels, theirs))
+    print(f"N={n} H={h}: torch:cpu step {a:.2f} ms, of which its kernels {k:.2f} ms and dispatch and tape "
+          f"{a - k:.2f} ms; torch eager {e:.2f} ms; kernels {k / e:.2f}x and the step {a / e:.2f}x torch eager's step "
+          f"(process CPU time, median of {rounds} alternating rounds)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: N=2, H=256, one timed step each")
@@ -229,7 +270,14 @@ def main(argv=None):
     ap.add_argument("--wall", action="store_true",
                     help="time wall-clock (default: this process's CPU time, which load from other processes on a "
                          "shared machine does not inflate; single-threaded runs only)")
+    ap.add_argument("--split", action="store_true",
+                    help="instead: where the torch:cpu step's time goes (its kernels, timed one by one inside the "
+                         "step, against torch eager's whole step, alternating)")
     args = ap.parse_args(argv)
+    if args.split:
+        for n, h in [tuple(int(v) for v in c.split("x")) for c in (args.configs or "10x256,10x1024").split(",")]:
+            split(n, h)
+        return None
     import minpy_array as mp
     from minpy_array import NoKernelError
     from minpy_array.ops import _mxnet, _numpy, _torch

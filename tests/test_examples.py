@@ -78,6 +78,17 @@ def test_mlp_benchmark_quick(capsys):
     assert "calibration:" in table
 
 
+@requires_torch
+def test_mlp_benchmark_split_restores_the_kernel_table(capsys):
+    from minpy_array.ops import torch_ops
+
+    before = dict(torch_ops.kernels())
+    load("benchmarks/mlp.py").main(["--split", "--configs", "2x8"])
+    out = capsys.readouterr().out
+    assert re.search(r"N=2 H=8: torch:cpu step [\d.]+ ms, of which its kernels [\d.]+ ms", out), out
+    assert torch_ops.kernels() == before  # the timing wrappers are gone
+
+
 @pytest.mark.parametrize("script", ["two_layer_net.py", "convnet.py", "rnn_adding.py", "blog_snippets.py"])
 def test_examples_have_help(script):
     mod = load(f"examples/{script}")
