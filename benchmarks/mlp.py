@@ -274,8 +274,12 @@ def main(argv=None):
                     help="instead: where the torch:cpu step's time goes (its kernels, timed one by one inside the "
                          "step, against torch eager's whole step, alternating)")
     args = ap.parse_args(argv)
+    configs = [(2, 256)] if args.quick else [(10, 256), (10, 1024)] if args.split else \
+        [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
+    if args.configs:
+        configs = [tuple(int(v) for v in c.split("x")) for c in args.configs.split(",")]
     if args.split:
-        for n, h in [tuple(int(v) for v in c.split("x")) for c in (args.configs or "10x256,10x1024").split(",")]:
+        for n, h in configs:
             split(n, h)
         return None
     import minpy_array as mp
@@ -283,9 +287,6 @@ def main(argv=None):
     from minpy_array.ops import _mxnet, _numpy, _torch
 
     has_mxnet, has_torch = _mxnet.installed(), _torch.installed()
-    configs = [(2, 256)] if args.quick else [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
-    if args.configs:
-        configs = [tuple(int(v) for v in c.split("x")) for c in args.configs.split(",")]
     min_steps, min_seconds = (1, 0.0) if args.quick else (5, 3.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet, has_torch)]

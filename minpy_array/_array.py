@@ -25,7 +25,7 @@ from ._calibrate import numpy_here as _numpy_here
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import _NUMPY_POLICIES, apply, host_counter, host_seq
+from ._dispatch import apply, host_counter, host_seq
 from ._dispatch import host_result as _host_result
 from ._dispatch import numpy_policy as _numpy_policy
 from ._dispatch import numpy_runs as _numpy_runs
@@ -353,22 +353,14 @@ class MinArray:
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        # (numpy_policy and host_result written out: the hottest path of element-wise code)
-        if self._device is _CPU and (_policy() or _global["policy"]) in _NUMPY_POLICIES:
+        if self._device is _CPU and _numpy_policy():
             k = key if type(key) is _int else _fast_key(key)
             if k is not None:
                 r = self._data[k]
                 next(_C_GETITEM)
                 if self._node is not None:
                     return _record_host("getitem", (self, key), {}, r, self._face)
-                if type(r) is _ndarray:
-                    a = _new(MinArray)
-                    a._data = r
-                    a._device = _CPU
-                    a._node = None
-                    a._face = self._face
-                    return a
-                return r if self._face and isinstance(r, _generic) else _host_result(r, self._face)
+                return _wrap(r, _CPU, self._face) if type(r) is _ndarray else _host_result(r, self._face)
         return _run("getitem", _KERNELS["getitem"], (self, key), {}, self._face)
 
     def __setitem__(self, key, value):
@@ -385,7 +377,7 @@ class MinArray:
                 v = _SLOW
             if v is not _SLOW:
                 k = key if type(key) is _int else _fast_key(key, d)
-                if k is not None and (_policy() or _global["policy"]) in _NUMPY_POLICIES:  # numpy_policy()
+                if k is not None and _numpy_policy():
                     d[k] = v
                     next(_C_SETITEM)
                     return
@@ -583,7 +575,7 @@ def _binary(op, reflected):
             d = self._data
             o = _host_operand(d, other)
             if o is not _SLOW:
-                # numpy_runs and host_result written out for two host operands: the hottest path of element-wise code
+                # numpy_runs written out for two host operands: the hottest path of element-wise code
                 p = _policy() or _global["policy"]
                 if p == "auto":
                     limit = _calibrate.MIN_SIZE
@@ -597,14 +589,7 @@ def _binary(op, reflected):
                     t = type(other)
                     face = self._face and (t is not MinArray or other._face)
                     if self._node is None and (t is not MinArray or other._node is None):
-                        if type(r) is _ndarray:
-                            a = _new(MinArray)
-                            a._data = r
-                            a._device = _CPU
-                            a._node = None
-                            a._face = face
-                            return a
-                        return _host_result(r, face)
+                        return _wrap(r, _CPU, face) if type(r) is _ndarray else _host_result(r, face)
                     return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
         return self._binop(op, other, reflected)
 
@@ -946,7 +931,6 @@ class Flat:
 
 
 _dispatch.MinArray = MinArray
-_dispatch._BUF_DTYPES = _DTYPES
 _dispatch.wrap = _wrap
 _guards.ARRAY = MinArray
 

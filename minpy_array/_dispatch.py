@@ -24,12 +24,9 @@ _ndarray = numpy.ndarray
 _generic = numpy.generic
 _policy = _policy_var.get
 MinArray = None   # set by _array (it imports this module)
-_BUF_DTYPES = {}  # a backend buffer's dtype -> NumPy dtype: MinArray.dtype's cache, set by _array
-_RULES = _config.RULES
 wrap = None
 RECORDER = [None]  # autodiff installs its recorder here: f(op, args, kw, result) -> result
 PREPARE = [lambda op, args, kw: (args, kw)]  # ... and this: containers of traced values packed into arrays
-_new = object.__new__
 
 
 class NoKernelError(RuntimeError):
@@ -424,12 +421,7 @@ def run(op, np_kernel, args, kw, face=None):
 def host_result(r, face):
     """NumPy's untraced result r on the cpu, as the face gives it (README, "Two faces")."""
     if type(r) is _ndarray:
-        a = _new(MinArray)
-        a._data = r
-        a._device = CPU
-        a._node = None
-        a._face = face
-        return a
+        return wrap(r, CPU, face)
     return r if face and isinstance(r, _generic) else _wrap_result(r, CPU, None, face)
 
 
@@ -521,9 +513,7 @@ def _device_fast(op, args, kw, face):
                 dev = d
             elif d is not dev:
                 return _MISS
-            d = a._data
-            dt = _BUF_DTYPES.get(d.dtype)
-            dts.append(a.dtype if dt is None else dt)
+            dts.append(a.dtype)
             if not a._face:
                 spec = True
         elif t is list or t is tuple:
@@ -539,7 +529,7 @@ def _device_fast(op, args, kw, face):
             if t is MinArray or t is list or k == "out" or k == "where" or (t is tuple and MinArray in map(type, v)):
                 return _MISS
     b = dev.backend
-    want, only = _RULES[_policy_var.get() or _global["policy"]]
+    want, only = _config.RULES[_policy() or _global["policy"]]
     if want is NUMPY or (only and want is not b):
         return _MISS
     entry = b.kernels().get(op)
@@ -551,14 +541,7 @@ def _device_fast(op, args, kw, face):
         return _MISS
     if face is None:
         face = not spec
-    if b.is_buffer(r):
-        res = _new(MinArray)
-        res._data = r
-        res._device = dev
-        res._node = None
-        res._face = face
-    else:
-        res = _wrap_result(r, dev, [0], face)
+    res = wrap(r, dev, face) if b.is_buffer(r) else _wrap_result(r, dev, [0], face)
     _count(op, COL[b], 0)
     if traced:
         return RECORDER[0](op, args, kw, res)

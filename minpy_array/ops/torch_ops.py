@@ -904,9 +904,9 @@ def _plain(fn):
     other operand's dtype (_const: what torch does with the Python value, without its per-call conversion)."""
     def run(a, b):
         if not is_tensor(a):
-            a = _const(a.item() if isinstance(a, (numpy.ndarray, numpy.generic)) else a, b)
+            a = _const(_value(a), b)
         elif not is_tensor(b):
-            b = _const(b.item() if isinstance(b, (numpy.ndarray, numpy.generic)) else b, a)
+            b = _const(_value(b), a)
         return fn(a, b)
     return run
 
@@ -914,12 +914,13 @@ def _plain(fn):
 def _item(fn):
     """fn with a 0-d NumPy array operand passed as its Python value (maximum and minimum read the value)."""
     def run(a, b):
-        if isinstance(a, (numpy.ndarray, numpy.generic)):
-            a = a.item()
-        elif isinstance(b, (numpy.ndarray, numpy.generic)):
-            b = b.item()
-        return fn(a, b)
+        return fn(_value(a), _value(b))
     return run
+
+
+def _value(v):
+    """A 0-d NumPy array or NumPy scalar as its Python value; anything else as it is."""
+    return v.item() if isinstance(v, (numpy.ndarray, numpy.generic)) else v
 
 
 _CONSTS = {}  # (value, torch dtype, device) -> a 0-d tensor, never written to
