@@ -24,7 +24,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "benchmarks")]  # the tree's minpy_array, installed or not (the mlp part)
 from mlp import LR  # noqa: E402  (benchmarks/mlp.py: the MLP step this check times)
 
 
@@ -46,8 +46,8 @@ def pytest_part(target, device, quick):
     env = {"MINPY_TEST_DEVICES": f"torch={device}", "MINPY_MAX_EXAMPLES": "10" if quick else "25",
            "PYTHONPATH": ROOT}
     select = ["-k", "torch"] if "parity" in target else ["-k", device]
-    p, dt = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", target,
-                  *select], env=env)
+    # (pyproject's addopts hold -q and no:cacheprovider; a second -q would drop the "N passed" line read below)
+    p, dt = _run([sys.executable, "-m", "pytest", "-p", "no:xdist", target, *select], env=env)
     tail = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else p.stderr[-300:]
     counts = re.findall(r"(\d+) (passed|failed|error)", p.stdout)
     return p.returncode == 0, f"{', '.join(f'{n} {w}' for n, w in counts) or tail} ({dt:.0f} s)"
