@@ -19,7 +19,7 @@ import math
 
 import numpy
 
-from . import _calibrate, _dispatch, _dtypes
+from . import _dispatch, _dtypes
 from ._calibrate import AUTO_CPU as _AUTO_CPU
 from ._calibrate import numpy_here as _numpy_here
 from ._config import _global, _policy_var
@@ -578,8 +578,8 @@ def _binary(op, reflected):
                 # numpy_runs written out for two host operands: the hottest path of element-wise code
                 p = _policy() or _global["policy"]
                 if p == "auto":
-                    limit = _calibrate.MIN_SIZE
-                    here = op not in _AUTO_CPU or (d.size < limit and (type(o) is not _ndarray or o.size < limit)) \
+                    limit = _AUTO_CPU.get(op)
+                    here = limit is None or (d.size < limit and (type(o) is not _ndarray or o.size < limit)) \
                         or _numpy_here(op, (self, other))
                 else:
                     here = p == "numpy_only"

@@ -11,7 +11,8 @@ A call's kind (its signature) is the op, each array operand's dtype, size class 
 and layout (C, F or strided), and its other arguments (axes, keywords; a Python float counts as "float").  Calls
 whose arrays all have fewer than MIN_SIZE elements stay with NumPy unmeasured: no other library's kernel plus its
 conversions beats NumPy there (measured through the engine on 64x64 float32 arrays: every borrowed kernel took
-1.4-19x NumPy's time, benchmarks/dispatch.py).
+1.4-19x NumPy's time, benchmarks/dispatch.py).  Above that, a kind NumPy won settles the op's smaller calls too
+(AUTO_CPU[op], see settle()): they run on NumPy unmeasured, at the cost of one dict lookup, not of the kind's.
 
 Measuring: the candidates (NumPy and each backend whose guard admits the call) run on the call's own arrays,
 through the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): one untimed
@@ -58,7 +59,11 @@ DEADLINE_S = 2.0
 MARGIN = 0.1
 OFF = ("0", "off", "no", "false")
 
-AUTO_CPU = {}   # ops that `auto` may hand to a borrowed kernel on the cpu: the engine's fast path asks numpy_here
+# ops that `auto` may hand to a borrowed kernel on the cpu -> the element count below which NumPy runs the op's calls
+# unmeasured (MIN_SIZE, or more once NumPy won a kind of the op: settle()); the engine's fast path asks numpy_here
+# only for calls with an array of that size or more
+AUTO_CPU = {}
+BOUNDS = {}     # op -> [NumPy's largest won size class's end, the smallest won by a borrowed kernel's start]
 # ops that stay NumPy's on the cpu under every choice: its views and writes (the cpu device's arrays are NumPy's,
 # views and all); the host fast paths ask _dispatch.numpy_policy for them, not numpy_here
 HOST_VIEWS = frozenset(("getitem", "setitem_", "reshape", "transpose"))
@@ -98,6 +103,7 @@ def reset():
         CHOSEN.clear()
         SEEN.clear()
         AUTO_CPU.clear()
+        BOUNDS.clear()
         _said.clear()
         _state.clear()
         _state.update(allowed=allowed, ready=None, why=None, spent=0.0, count=0, imports={}, rows={}, key=None)
@@ -105,8 +111,8 @@ def reset():
             # until the backends are loaded, every op may be a candidate (the cache file of an earlier process
             # names the ops they have, so that the fast path stays cheap for the others)
             ops = _cached_ops(allowed)
-            AUTO_CPU.update(dict.fromkeys(op for op in (ops if ops is not None else NP_KERNELS)
-                                          if op not in IN_PLACE and op not in HOST_VIEWS))
+            AUTO_CPU.update(dict.fromkeys((op for op in (ops if ops is not None else NP_KERNELS)
+                                           if op not in IN_PLACE and op not in HOST_VIEWS), MIN_SIZE))
 
 
 def enabled():
@@ -156,7 +162,7 @@ def signature(op, args, kw):
                 words.append(f"{k}={_part(kw[k], arrays) or 'a'}")
     except LookupError:
         return None
-    if arrays[0] < MIN_SIZE:
+    if arrays[0] < AUTO_CPU.get(op, MIN_SIZE):
         return None
     return op, tuple(arrays[1:]), tuple(w for w in words if w is not None)
 
@@ -166,8 +172,15 @@ def _shape_key(op, args, kw):
     shape and strides, and the other arguments (in lists and tuples too); None where it has none (an argument of
     another kind)."""
     key = [op]
+    array = _dispatch.MinArray
     for a in args:
-        if not _key_add(a, key):
+        t = type(a)
+        if t is array:  # _key_add's first two cases, written out: the common operands
+            d = a._data
+            key += d.dtype, d.shape, d.strides
+        elif t is float:
+            key.append(t)
+        elif not _key_add(a, key):
             return None
     if kw:
         for k in sorted(kw):
@@ -226,7 +239,7 @@ def numpy_here(op, args, kw=None):
     (every array, in sequences too) and where calibration chose NumPy (measuring the call's kind on first use); False
     where a borrowed kernel was chosen, and for a traced call of a kind not measured yet (the engine then asks
     choice() for the untraced call)."""
-    array, limit = _dispatch.MinArray, MIN_SIZE
+    array, limit = _dispatch.MinArray, AUTO_CPU.get(op, MIN_SIZE)
     for a in (args if not kw else (*args, *kw.values())):
         t = type(a)
         if t is array:
@@ -235,7 +248,7 @@ def numpy_here(op, args, kw=None):
                 return True  # an accelerator's array: not the cpu's business
             if d.size >= limit:
                 break
-        elif (t is list or t is tuple) and _holds_large(a):
+        elif (t is list or t is tuple) and _holds_large(a, limit):
             break
     else:
         return True
@@ -252,15 +265,15 @@ def numpy_here(op, args, kw=None):
     return b is None
 
 
-def _holds_large(seq):
-    """Does seq (at any depth) hold a host array of MIN_SIZE elements or more?"""
+def _holds_large(seq, limit):
+    """Does seq (at any depth) hold a host array of `limit` elements or more?"""
     for e in seq:
         t = type(e)
         if t is _dispatch.MinArray:
             d = e._data
-            if type(d) is numpy.ndarray and d.size >= MIN_SIZE:
+            if type(d) is numpy.ndarray and d.size >= limit:
                 return True
-        elif (t is list or t is tuple) and _holds_large(e):
+        elif (t is list or t is tuple) and _holds_large(e, limit):
             return True
     return False
 
@@ -324,12 +337,30 @@ def _decide(op, key, dts, args, kw):
         why = None if times is not None else f"timeout: measuring {_text(key)} took over {DEADLINE_S:g} s"
         b = BACKENDS[name] if name != "numpy" else None
         CHOSEN[key] = b
+        if why is None:
+            settle(key, b)
         _state["rows"][key] = {"backend": name, "us": {k: round(min(v) * 1e6, 3) for k, v in (times or {}).items()},
                                "example": _example(args), "why": why}
         _save_soon()
         if why is not None:
             _say(why)
         return b
+
+
+def settle(key, b):
+    """Learn from a measured decision (b: the winning backend, None for NumPy) the size below which the op's calls
+    run on NumPy unmeasured: the end of the largest size class NumPy won, but never into a class a borrowed kernel
+    won.  Note: this takes a borrowed kernel's gain to grow with size, as its fixed cost per call weighs less (what
+    every measurement here showed); a kind of a smaller class that would have won is then left to NumPy, which is
+    never wrong, only maybe slower."""
+    op, cls = key[0], max(c for _, c, _ in key[1])
+    bounds = BOUNDS.setdefault(op, [MIN_SIZE, math.inf])
+    if b is None:
+        bounds[0] = max(bounds[0], 4 ** cls)
+    else:
+        bounds[1] = min(bounds[1], 4 ** (cls - 1))
+    if op in AUTO_CPU:
+        AUTO_CPU[op] = max(MIN_SIZE, min(bounds))
 
 
 def _measure(op, key, args, kw, cands):
@@ -433,6 +464,8 @@ def _setup():
         if key is not None and (name == "numpy" or name in names):
             CHOSEN[key] = BACKENDS[name] if name != "numpy" else None
             _state["rows"][key] = {k: rec.get(k) for k in ("backend", "us", "example", "why")}
+            if rec.get("why") is None and len(rec.get("us") or ()) > 1:  # measured, not a timeout
+                settle(key, CHOSEN[key])
     if data is None or _cached_ops(_state["allowed"]) is None:
         return _load()  # the cache cannot say which ops the backends have: import them to know (and rewrite it)
     return None
@@ -450,7 +483,10 @@ def _load():
         return f"{', '.join(b.NAME for b in _state['installed'])} could not be imported"
     _state["backends"] = loaded
     AUTO_CPU.clear()
-    AUTO_CPU.update(dict.fromkeys(op for b in loaded for op in b.host_kernels() if op not in HOST_VIEWS))
+    AUTO_CPU.update(dict.fromkeys((op for b in loaded for op in b.host_kernels() if op not in HOST_VIEWS), MIN_SIZE))
+    for op, bounds in BOUNDS.items():
+        if op in AUTO_CPU:
+            AUTO_CPU[op] = max(MIN_SIZE, min(bounds))
     _save()
     return None
 

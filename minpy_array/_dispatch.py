@@ -336,10 +336,10 @@ def numpy_runs(op, args, kw=None):
     calibration leaves this call to NumPy (_calibrate.numpy_here); under any other policy, the engine decides."""
     p = _policy() or _global["policy"]
     if p == "auto":
-        if op not in AUTO_CPU:
+        limit = AUTO_CPU.get(op)
+        if limit is None:
             return True
-        if not kw:  # numpy_here's first rule (every host array below MIN_SIZE: NumPy), here without a call
-            limit = _calibrate.MIN_SIZE
+        if not kw:  # numpy_here's first rule (every host array below the op's settled size: NumPy), without a call
             for a in args:
                 t = type(a)
                 if t is MinArray:

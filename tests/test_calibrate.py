@@ -106,6 +106,36 @@ def test_each_call_kind_is_decided_once_and_apart(tmp_path):
     assert len(count.calls) == 5 and mp.op_stats()["sum"]["torch"] == 7
 
 
+def test_a_kind_numpy_won_settles_the_ops_smaller_calls_unmeasured(tmp_path):
+    """NumPy winning sum at 16K-63K elements leaves smaller sums (above MIN_SIZE) to NumPy without measuring them;
+    a borrowed kernel's win at a smaller class keeps that class and the ones above it measured; a process reading
+    the decisions from the cache settles the same sizes."""
+    calls = []
+
+    def measure(op, key, args, kw, cands):
+        calls.append(key)
+        big = max(c for _, c, _ in key[1]) >= 8
+        return {"numpy": [1e-6 if big else 2e-6], **{b.NAME: [2e-6 if big else 1e-6] for b in cands}}
+
+    def sums(*shapes):
+        for shape in shapes:
+            np.sum(np.asarray(numpy.ones(shape, "float32")), axis=0)
+
+    with calibration(measure, min_size=1024, cache_dir=tmp_path) as cal:
+        sums((64, 256))  # 16K: NumPy wins
+        assert cal.AUTO_CPU["sum"] == 4 ** 8 and len(calls) == 1
+        sums((64, 128), (32, 64))  # 8K, 2K: settled, not measured
+        assert len(calls) == 1 and mp.op_stats()["sum"]["numpy"] == 3
+        np.exp(np.asarray(numpy.ones(2048, "float32")))  # another op: measured, borrowed
+        assert len(calls) == 2 and cal.AUTO_CPU["exp"] == 1024
+    mp.reset_op_stats()
+    with calibration(measure, min_size=1024, cache_dir=tmp_path) as cal:
+        sums((64, 16))  # 1K: measured, a borrowed kernel wins; the cache's NumPy decision is read first
+        assert cal.AUTO_CPU["sum"] == 4 ** 5 and len(calls) == 3
+        sums((64, 128))  # 8K: above a borrowed win, so measured again
+        assert len(calls) == 4 and mp.op_stats()["sum"]["numpy"] == 0
+
+
 def test_only_kernels_whose_guard_admits_the_call_are_candidates(tmp_path):
     count = Counting()
     with calibration(count, min_size=0, cache_dir=tmp_path):
