@@ -339,19 +339,24 @@ def numpy_runs(op, args, kw=None):
         limit = AUTO_CPU.get(op)
         if limit is None:
             return True
-        if not kw:  # numpy_here's first rule (every host array below the op's settled size: NumPy), without a call
-            for a in args:
-                t = type(a)
-                if t is MinArray:
-                    d = a._data
-                    if type(d) is _ndarray and d.size >= limit:
-                        break
-                elif t is list or t is tuple:
+        if kw:
+            if "out" in kw:
+                return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
+            for v in kw.values():
+                t = type(v)
+                if t is MinArray or t is list or t is tuple:
+                    return numpy_here(op, args, kw)
+        # numpy_here's first rule (every host array below the op's settled size: NumPy), without a call
+        for a in args:
+            t = type(a)
+            if t is MinArray:
+                d = a._data
+                if type(d) is _ndarray and d.size >= limit:
                     break
-            else:
-                return True
-        elif "out" in kw:
-            return True  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
+            elif t is list or t is tuple:
+                break
+        else:
+            return True
         return numpy_here(op, args, kw)
     return p == "numpy_only" or bool(kw and "out" in kw)
 
@@ -373,48 +378,65 @@ def run(op, np_kernel, args, kw, face=None):
     one is a NumPy-face array; the spec's when there is none)."""
     if args and type(args[0]) is MinArray and args[0]._device is not CPU:
         return _run(op, np_kernel, args, kw, face=face)  # a device array: never the host fast path
-    if numpy_runs(op, args, kw):
-        # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
-        bufs = []
-        found = traced = spec = False
-        for a in args:
-            t = type(a)
-            if t is MinArray:
-                if a._device is not CPU:
+    # numpy_runs, written out in the one pass over the arguments below (this is every face function's path)
+    p = _policy() or _global["policy"]
+    out = kw and "out" in kw  # NumPy writes into out= buffers on the cpu under every policy (_run_out)
+    if p == "auto" and not out:
+        limit = AUTO_CPU.get(op)  # (keywords hold no array on this path: _plain_kw; only args weigh)
+    elif p == "auto" or p == "numpy_only" or out:
+        limit = None
+    else:
+        return _run(op, np_kernel, args, kw, face=face)
+    ask = False
+    # Fast path: host arrays, scalars and plain sequences, under a policy that picks NumPy on the cpu
+    bufs = []
+    found = traced = spec = False
+    for a in args:
+        t = type(a)
+        if t is MinArray:
+            if a._device is not CPU:
+                break
+            if a._node is not None:
+                traced = True
+            if not a._face:
+                spec = True
+            d = a._data
+            if limit is not None and d.size >= limit:
+                ask = True
+            bufs.append(d)
+            found = True
+        elif t is list or t is tuple:
+            for e in a:
+                te = type(e)
+                if te is MinArray or te is list or te is tuple:
                     break
-                if a._node is not None:
-                    traced = True
-                if not a._face:
-                    spec = True
-                bufs.append(a._data)
-                found = True
-            elif t is list or t is tuple:
-                for e in a:
-                    te = type(e)
-                    if te is MinArray or te is list or te is tuple:
-                        break
-                else:
-                    bufs.append(a)
-                    continue
-                h = host_seq(a)
-                if h is None:
-                    break
-                bufs.append(h[0])
-                if h[1]:
-                    found = True
-                    spec = spec or h[1] == 3
             else:
                 bufs.append(a)
+                continue
+            if limit is not None:
+                ask = True  # numpy_here weighs the arrays in sequences
+            h = host_seq(a)
+            if h is None:
+                break
+            bufs.append(h[0])
+            if h[1]:
+                found = True
+                spec = spec or h[1] == 3
         else:
-            if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
-                r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
-                try:
-                    next(HOST[op])
-                except KeyError:
-                    next(host_counter(op))
-                if face is None:
-                    face = found and not spec
-                return record_host(op, args, kw, r, face) if traced else host_result(r, face)
+            bufs.append(a)
+    else:
+        if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU) and \
+                (not ask or numpy_here(op, args, kw)):
+            r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
+            try:
+                next(HOST[op])
+            except KeyError:
+                next(host_counter(op))
+            if face is None:
+                face = found and not spec
+            if traced:
+                return record_host(op, args, kw, r, face)
+            return wrap(r, CPU, face) if type(r) is _ndarray else host_result(r, face)
     return _run(op, np_kernel, args, kw, face=face)
 
 
