@@ -248,7 +248,7 @@ def numpy_here(op, args, kw=None):
                 return True  # an accelerator's array: not the cpu's business
             if d.size >= limit:
                 break
-        elif (t is list or t is tuple) and _holds_large(a, limit):
+        elif (t is list or t is tuple) and holds_large(a, limit):
             break
     else:
         return True
@@ -265,7 +265,7 @@ def numpy_here(op, args, kw=None):
     return b is None
 
 
-def _holds_large(seq, limit):
+def holds_large(seq, limit):
     """Does seq (at any depth) hold a host array of `limit` elements or more?"""
     for e in seq:
         t = type(e)
@@ -273,7 +273,7 @@ def _holds_large(seq, limit):
             d = e._data
             if type(d) is numpy.ndarray and d.size >= limit:
                 return True
-        elif (t is list or t is tuple) and _holds_large(e, limit):
+        elif (t is list or t is tuple) and holds_large(e, limit):
             return True
     return False
 

@@ -12,7 +12,7 @@ import warnings
 import numpy
 
 from . import _calibrate, _config
-from ._calibrate import AUTO_CPU, numpy_here
+from ._calibrate import AUTO_CPU, holds_large, numpy_here
 from ._config import FallbackError, FallbackWarning, _global, _policy_var
 from ._devices import CPU, get_default_device
 from ._devices import _default as _default_device
@@ -413,8 +413,8 @@ def run(op, np_kernel, args, kw, face=None):
             else:
                 bufs.append(a)
                 continue
-            if limit is not None:
-                ask = True  # numpy_here weighs the arrays in sequences
+            if limit is not None and not ask:
+                ask = holds_large(a, limit)  # (numpy_here's rule for the arrays in sequences)
             h = host_seq(a)
             if h is None:
                 break

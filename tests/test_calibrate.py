@@ -77,6 +77,19 @@ def test_small_calls_stay_with_numpy_unmeasured(tmp_path):
     assert [c[0] for c in count.calls] == ["exp"]
 
 
+def test_arrays_in_a_list_are_weighed_as_arguments_are(tmp_path):
+    """np.concatenate([x, y]): a list holding an array of MIN_SIZE elements or more is measured; of smaller ones,
+    not; the keyword axis= changes neither."""
+    count = Counting()
+    small, big = np.asarray(numpy.ones(100, "float32")), np.asarray(numpy.ones(4096, "float32"))
+    with calibration(count, min_size=4096, cache_dir=tmp_path):
+        np.concatenate([small, small]), np.concatenate((small, small), axis=0)
+        assert count.calls == []
+        r = np.concatenate([small, big], axis=0)
+    assert [c[0] for c in count.calls] == ["concat"] and mp.op_stats()["concat"]["torch"] == 1
+    assert r.shape == (4196,) and type(r._data) is numpy.ndarray
+
+
 def test_views_and_writes_stay_numpys_whatever_calibration_chooses(tmp_path):
     count = Counting()  # torch wins every measurement
     with calibration(count, min_size=16, cache_dir=tmp_path):
