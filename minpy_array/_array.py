@@ -25,7 +25,7 @@ from ._calibrate import numpy_here as _numpy_here
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import apply, host_counter, host_seq
+from ._dispatch import _MISS, _device_fast, apply, host_counter, host_seq
 from ._dispatch import host_result as _host_result
 from ._dispatch import numpy_policy as _numpy_policy
 from ._dispatch import numpy_runs as _numpy_runs
@@ -456,13 +456,8 @@ class MinArray:
             fast = _fast_pow(self, other)
             if fast is not None:
                 return apply(fast, self)
-        if t is MinArray:
-            if self._data.dtype == other._data.dtype:
-                return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
-        elif t is builtins.float and -_F32_MAX < other < _F32_MAX:
-            dt = self.dtype
-            if dt.kind == "f" and (dt.itemsize == 8 or (dt.itemsize == 4 and self._data.ndim)):
-                return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
+        if _kept(self, other):
+            return _run(op, _KERNELS[op], (other, self) if reflected else (self, other), {})
         other = _operand(self, other)
         if other is NotImplemented:
             return NotImplemented
@@ -591,6 +586,10 @@ def _binary(op, reflected):
                     if self._node is None and (t is not MinArray or other._node is None):
                         return _wrap(r, _CPU, face) if type(r) is _ndarray else _host_result(r, face)
                     return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
+        elif _kept(self, other):  # a device array: _binop's first case, straight to the device's fast path
+            args = (other, self) if reflected else (self, other)
+            r = _device_fast(op, args, {}, None)
+            return r if r is not _MISS else _run(op, kernel, args, {})
         return self._binop(op, other, reflected)
 
     return method
@@ -614,6 +613,18 @@ def _in_place(op):
         return self._iop(op, other)
 
     return method
+
+
+def _kept(x, other):
+    """Does the engine take `x op other` as it is: other an array of x's dtype, or a Python float that keeps x's
+    float dtype (NEP 50 and NumPy 1.26 alike)?"""
+    t = type(other)
+    if t is MinArray:
+        return x._data.dtype == other._data.dtype
+    if t is builtins.float and -_F32_MAX < other < _F32_MAX:
+        dt = x.dtype
+        return dt.kind == "f" and (dt.itemsize == 8 or (dt.itemsize == 4 and x._data.ndim > 0))
+    return False
 
 
 def _host_operand(d, other):

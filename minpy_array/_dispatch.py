@@ -515,6 +515,7 @@ def _arrays(r, face):
 
 
 _MISS = object()
+_TABLES = {}  # backend -> its kernel table (b.kernels(), built once): the device fast path's
 
 
 def _device_fast(op, args, kw, face):
@@ -554,11 +555,17 @@ def _device_fast(op, args, kw, face):
     want, only = _config.RULES[_policy() or _global["policy"]]
     if want is NUMPY or (only and want is not b):
         return _MISS
-    entry = b.kernels().get(op)
+    table = _TABLES.get(b)
+    if table is None:
+        table = _TABLES[b] = b.kernels()
+    entry = table.get(op)
     if entry is None or not entry[1](dts, args, kw):
         return _MISS
+    bufs = []
+    for a in args:
+        bufs.append(a._data if type(a) is MinArray else a)
     try:
-        r = entry[0](*[a._data if type(a) is MinArray else a for a in args], **kw)
+        r = entry[0](*bufs, **kw)
     except (Decline, Invalid, *b.errors()):
         return _MISS
     if face is None:

@@ -902,10 +902,12 @@ def _build():
 def _plain(fn):
     """fn with a Python scalar operand (or a 0-d NumPy array: the operators' NEP 50 scalars) as a 0-d tensor of the
     other operand's dtype (_const: what torch does with the Python value, without its per-call conversion)."""
+    tensor = _torch.load().Tensor  # (is_tensor, without its two calls per operand)
+
     def run(a, b):
-        if not is_tensor(a):
+        if not isinstance(a, tensor):
             a = _const(_value(a), b)
-        elif not is_tensor(b):
+        elif not isinstance(b, tensor):
             b = _const(_value(b), a)
         return fn(a, b)
     return run
