@@ -589,7 +589,8 @@ def _binary(op, reflected):
         elif _kept(self, other):  # a device array: _binop's first case, straight to the device's fast path
             args = (other, self) if reflected else (self, other)
             r = _device_fast(op, args, {}, None)
-            return r if r is not _MISS else _run(op, kernel, args, {})
+            # (on a miss, the engine's general path for this device: the fast path is not tried twice)
+            return r if r is not _MISS else _dispatch._run(op, kernel, args, {}, self._device)
         return self._binop(op, other, reflected)
 
     return method

@@ -359,8 +359,13 @@ def settle(key, b):
         bounds[0] = max(bounds[0], 4 ** cls)
     else:
         bounds[1] = min(bounds[1], 4 ** (cls - 1))
+    _apply_bounds(op)
+
+
+def _apply_bounds(op):
+    """AUTO_CPU[op] as BOUNDS[op] settle it (for an op a loaded backend lends)."""
     if op in AUTO_CPU:
-        AUTO_CPU[op] = max(MIN_SIZE, min(bounds))
+        AUTO_CPU[op] = max(MIN_SIZE, min(BOUNDS[op]))
 
 
 def _measure(op, key, args, kw, cands):
@@ -484,9 +489,8 @@ def _load():
     _state["backends"] = loaded
     AUTO_CPU.clear()
     AUTO_CPU.update(dict.fromkeys((op for b in loaded for op in b.host_kernels() if op not in HOST_VIEWS), MIN_SIZE))
-    for op, bounds in BOUNDS.items():
-        if op in AUTO_CPU:
-            AUTO_CPU[op] = max(MIN_SIZE, min(bounds))
+    for op in BOUNDS:
+        _apply_bounds(op)
     _save()
     return None
 

@@ -515,7 +515,7 @@ def _arrays(r, face):
 
 
 _MISS = object()
-_TABLES = {}  # backend -> its kernel table (b.kernels(), built once): the device fast path's
+_TABLES = {}  # backend -> b.kernels() (the same dict, built once): the device fast path reads it without two calls
 
 
 def _device_fast(op, args, kw, face):
