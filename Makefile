@@ -8,14 +8,14 @@ XDIST := -n 2
 
 .PHONY: demo test test-main test-numpy2 lint fuzz bench conformance gpu-check clean
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt pyproject.toml setup.py minpy_array/_speedups.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-$(VENV2)/.installed: requirements-numpy2.txt pyproject.toml
+$(VENV2)/.installed: requirements-numpy2.txt pyproject.toml setup.py minpy_array/_speedups.c
 	test -x $(PY2) || $(PYTHON) -m venv $(VENV2)
 	$(PY2) -m pip install -q --upgrade pip
 	$(PY2) -m pip install -q -r requirements-numpy2.txt

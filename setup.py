@@ -1,10 +1,12 @@
 """Build customisation (the rest of the configuration is pyproject.toml): `minpy_array_hook.pth` goes into
 site-packages next to the package, for normal and editable (`pip install -e .`) installs alike, so that
-`import mxnet` works on NumPy 1.26 before `import minpy_array` too (see _minpy_array_hook.py)."""
+`import mxnet` works on NumPy 1.26 before `import minpy_array` too (see _minpy_array_hook.py); and the optional C
+accelerator of the host fast paths, minpy_array/_speedups.c (where it cannot be built, the package runs its Python
+paths: see minpy_array/_native.py)."""
 import os
 import shutil
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 PTH = "minpy_array_hook.pth"
@@ -25,4 +27,7 @@ class build_py_with_pth(build_py):
         return [*super().get_outputs(include_bytecode), os.path.join(self.build_lib, PTH)]
 
 
-setup(cmdclass={"build_py": build_py_with_pth})
+SPEEDUPS = Extension("minpy_array._speedups", ["minpy_array/_speedups.c"], optional=True,
+                     extra_compile_args=["-O2", "-Wall", "-Wno-missing-field-initializers"])
+
+setup(cmdclass={"build_py": build_py_with_pth}, ext_modules=[SPEEDUPS])

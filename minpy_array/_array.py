@@ -19,7 +19,7 @@ import math
 
 import numpy
 
-from . import _dispatch, _dtypes
+from . import _devices, _dispatch, _dtypes
 from ._calibrate import AUTO_CPU as _AUTO_CPU
 from ._calibrate import numpy_here as _numpy_here
 from ._config import _global, _policy_var
@@ -31,6 +31,7 @@ from ._dispatch import numpy_policy as _numpy_policy
 from ._dispatch import numpy_runs as _numpy_runs
 from ._dispatch import record_host as _record_host
 from ._dispatch import run as _run
+from ._native import speedups as _speedups
 from .ops import _guards
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
@@ -53,8 +54,13 @@ _PLAIN_KEY = frozenset((builtins.int, builtins.slice, type(None), type(Ellipsis)
                         numpy.intp, builtins.bool))
 
 
-class MinArray:
+class _Fields:
     __slots__ = ("_data", "_device", "_node", "_face", "__weakref__")
+
+
+class MinArray(_speedups.Base if _speedups is not None else _Fields):
+    # the fields: the C accelerator's Base (which also holds the operator, getitem and setitem slots: _install_c)
+    __slots__ = ()
     __array_priority__ = 100
     __hash__ = None
 
@@ -481,8 +487,8 @@ class MinArray:
                 x = apply("astype", x, rt)
             if x.ndim == 0:  # Note: NumPy 1.26 promotes 0-d arrays with Python scalars by value, not NEP 50
                 other = rt.type(other)
-            if rt.kind in "fc" and rt.itemsize <= 8 and (type(other) in (builtins.complex, builtins.int)
-                                                      or abs(other) >= _F32_MAX or rt.itemsize == 2):
+            if rt.kind in "fc" and (rt.itemsize <= 8 or type(other) is builtins.int) and (
+                    type(other) in (builtins.complex, builtins.int) or abs(other) >= _F32_MAX or rt.itemsize == 2):
                 other = numpy.asarray(other, dtype=rt)  # Note: NumPy 1.26 would upcast here (value-based casting)
                 other = _wrap(other, x._device, x._face) if x._device.is_host else other
         return apply(op, other, x) if reflected else apply(op, x, other)
@@ -651,8 +657,9 @@ def _unary(op):
 
     def method(self):
         if self._node is None and self._device is _CPU and _numpy_runs(op, (self,)):
+            r = kernel(self._data)
             next(counter)
-            return _host_result(kernel(self._data), self._face)
+            return _host_result(r, self._face)
         return _run(op, kernel, (self,), {})
 
     return method
@@ -662,23 +669,37 @@ _POW_OPS = {op: _unary(op) for op in ("square", "reciprocal", "sqrt")}  # what _
 
 
 def _make_ops():
+    """The operators: Python methods of MinArray, or, with the C accelerator, the slow paths of Base's slots."""
     table = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
              "floordiv": "floor_divide", "mod": "remainder", "pow": "pow", "matmul": "matmul",
              "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor", "lshift": "bitwise_left_shift",
              "rshift": "bitwise_right_shift"}
     for name, op in table.items():
+        fs = []
         for prefix, f in (("", _binary(op, False)), ("r", _binary(op, True)), ("i", _in_place(op))):
             f.__name__ = f"__{prefix}{name}__"
-            setattr(MinArray, f.__name__, f)
+            fs.append(f)
+        _operator(name, None if op == "pow" else op, *fs)  # (x ** y: its fast forms are other ops, in Python)
     for name, op in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
                      "ge": "greater_equal"}.items():
         cmp = _binary(op, False)
         cmp.__name__ = f"__{name}__"
-        setattr(MinArray, cmp.__name__, cmp)
+        _operator(name, op, cmp)
     for name, op in {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "bitwise_invert"}.items():
         f = _unary(op)
         f.__name__ = f"__{name}__"
-        setattr(MinArray, f.__name__, f)
+        _operator(name, op, f)
+    if _speedups is not None:  # what _fast_pow names, for the C x ** e
+        for op, f in _POW_OPS.items():
+            _speedups.set_slot(op, op, _KERNELS[op], f)
+
+
+def _operator(name, op, *methods):
+    if _speedups is None:
+        for f in methods:
+            setattr(MinArray, f.__name__, f)
+    else:
+        _speedups.set_slot(name, op, _KERNELS[op] if op else None, *methods)
 
 
 def _make_methods():
@@ -692,9 +713,11 @@ def _make_methods():
         if name == "ptp" and not hasattr(numpy.ndarray, "ptp"):
             continue
 
-        method = _method(op, getattr(numpy.ndarray, name))
+        kernel = getattr(numpy.ndarray, name)
+        method = _method(op, kernel)
         method.__name__ = name
-        setattr(MinArray, name, method)
+        setattr(MinArray, name, method if _speedups is None else _speedups.Method(
+            op, kernel, method, None, _speedups.STRICT | _speedups.SELFFACE))
 
 
 def _method(op, kernel):
@@ -724,6 +747,22 @@ def _method(op, kernel):
 
 _make_ops()
 _make_methods()
+
+
+def _install_c():
+    """Hand the host fast paths to the C accelerator: getitem and setitem to Base's slots (the Python methods stay
+    their slow paths), the shape methods and dot to Method objects with the same rules, and the engine's parts."""
+    for name, slot, op in (("__getitem__", "getitem", "getitem"), ("__setitem__", "setitem", "setitem_")):
+        _speedups.set_slot(slot, op, None, MinArray.__dict__[name])
+        delattr(MinArray, name)  # (the type's slot is Base's again)
+    nokw, self_face = _speedups.NOKW, _speedups.SELFFACE
+    for name, flags in (("reshape", nokw | self_face), ("transpose", nokw | self_face),
+                        ("astype", _speedups.STRICT | nokw | self_face), ("dot", nokw)):
+        setattr(MinArray, name, _speedups.Method(name, getattr(_ndarray, name), MinArray.__dict__[name], None, flags))
+    _speedups.install(MinArray=MinArray, CPU=_CPU, ndarray=_ndarray, generic=_generic, policy_var=_policy_var,
+                      global_=_global, auto_cpu=_AUTO_CPU, host=_dispatch.HOST, host_counter=host_counter,
+                      default_device=_devices._default, host_result=_host_result, numpy_here=_numpy_here,
+                      plain_key=_PLAIN_KEY, f64=_F64, f32=_F32, i64=_I64, f32_max=_F32_MAX)
 
 
 def _conj(self):
@@ -865,7 +904,7 @@ def asarray_like(obj, device, face=False):
     return _wrap(buf, device, face)
 
 
-_new = object.__new__
+_new = object.__new__ if _speedups is None else _speedups.Base.__new__
 _policy = _policy_var.get
 
 
@@ -942,6 +981,9 @@ class Flat:
         a[...] = apply("reshape", flat, a.shape)
 
 
+if _speedups is not None:
+    _install_c()
+    _wrap = _speedups.wrap  # (the same, in C)
 _dispatch.MinArray = MinArray
 _dispatch.wrap = _wrap
 _guards.ARRAY = MinArray

@@ -16,6 +16,7 @@ from ._calibrate import AUTO_CPU, holds_large, numpy_here
 from ._config import FallbackError, FallbackWarning, _global, _policy_var
 from ._devices import CPU, get_default_device
 from ._devices import _default as _default_device
+from ._native import speedups
 from .ops import BACKENDS, NUMPY, Decline, Invalid
 from .ops.numpy_ops import IN_PLACE, OP_OF
 from .ops.numpy_ops import KERNELS as NP_KERNELS
@@ -810,3 +811,9 @@ def run_library(op, backend, kernel, args, kw):
 def _host_bytes(values):
     return sum((v._data if type(v) is MinArray else v).nbytes for v in values
                if type(v) is numpy.ndarray or (type(v) is MinArray and type(v._data) is numpy.ndarray))
+
+
+run_py = run  # the Python run: the definition of its host fast path, which the C one (_speedups.c) follows
+if speedups is not None:
+    speedups.set_slot("run", None, None, run_py)  # (the C run calls it for every call it does not take)
+    run = speedups.run

@@ -143,6 +143,15 @@ def test_float32_keeps_float32_with_python_float():
     assert (i0 + 1).dtype == numpy.int32
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "complex128"])
+def test_a_python_int_beyond_int64_keeps_the_inexact_dtype(dtype):
+    # NEP 50 (NumPy 2) on NumPy 1.26 too, where value-based casting made complex128 + 2**70 an object array
+    x = mnp.asarray(numpy.ones(2, dtype=dtype))
+    for r in (x + 2 ** 70, 2 ** 70 - x, x * -(2 ** 70)):
+        assert r.dtype == numpy.dtype(dtype)
+    numpy.testing.assert_array_equal((x + 2 ** 70).asnumpy(), numpy.ones(2, dtype) + numpy.asarray(2 ** 70, dtype))
+
+
 @pytest.mark.parametrize("name", sorted(ARITH) + sorted(BITWISE))
 def test_in_place_operators(name, each_policy):
     fn = OPS[name]

@@ -8,13 +8,20 @@ import types
 import numpy
 
 from .._array import MinArray
-from .._dispatch import run
+from .._dispatch import run, run_py
+from .._native import speedups
 from .._protocols import _IN_PLACE, array_function, call_ufunc
 from ..ops.numpy_ops import KERNELS, OP_OF
 
 
-class Ufunc:
-    """A NumPy ufunc whose calls and methods return MinArrays (np.add, np.exp.outer, np.add.reduce ...)."""
+def _face_run(op, kernel, *args, **kwargs):
+    """A face function's call on the engine (the C accelerator's slow path)."""
+    return _proxied(run_py(op, kernel, args, kwargs, True))
+
+
+class Ufunc(speedups.Call if speedups is not None else object):
+    """A NumPy ufunc whose calls and methods return MinArrays (np.add, np.exp.outer, np.add.reduce ...); with the C
+    accelerator, a call on the host fast path is one C call."""
 
     __slots__ = ("ufunc", "op", "__name__")
 
@@ -22,9 +29,12 @@ class Ufunc:
         self.ufunc = ufunc
         self.op = OP_OF.get(ufunc, ufunc.__name__)
         self.__name__ = ufunc.__name__
+        if speedups is not None:
+            super().__init__(self.op, ufunc, functools.partial(_face_run, self.op, ufunc), True)
 
-    def __call__(self, *args, **kwargs):
-        return run(self.op, self.ufunc, args, kwargs, True)
+    if speedups is None:
+        def __call__(self, *args, **kwargs):
+            return run(self.op, self.ufunc, args, kwargs, True)
 
     def reduce(self, *args, **kwargs):
         return call_ufunc(self.ufunc, "reduce", args, kwargs, True)
@@ -90,13 +100,19 @@ def function(func, name):
     op = OP_OF.get(func) if not isinstance(func, types.MethodType) else None
     kernel = KERNELS[op] if op is not None else func
     op = op or name
+    if speedups is not None:
+        return functools.update_wrapper(  # (not func's __dict__: a class's would shadow the Call's __reduce__)
+            speedups.Call(op, kernel, functools.partial(_face_run, op, kernel), True, 0, _proxied), func, updated=())
 
     @functools.wraps(func)
     def call(*args, **kwargs):
-        res = run(op, kernel, args, kwargs, True)
-        return res if type(res) is MinArray or not isinstance(res, _PROXIED) else Proxy(res)
+        return _proxied(run(op, kernel, args, kwargs, True))
 
     return call
+
+
+def _proxied(res):
+    return res if type(res) is MinArray or not isinstance(res, _PROXIED) else Proxy(res)
 
 
 def _named(f, prefix, name):

@@ -1,0 +1,865 @@
+/* The host fast paths of minpy_array in C: the same rules as the Python fast paths they stand in for (_dispatch.run,
+ * the face's functions and methods, the array's operators, getitem and setitem), for the calls those paths take
+ * (untraced arrays on the cpu, under a policy that runs NumPy there).  Every other call goes to the Python code it
+ * came from, unchanged: the Python paths stay the definition, and the package runs without this module
+ * (_native.py).  Only the Python C API: no NumPy headers (NumPy 1.26 and 2 alike).
+ *
+ * Why C: the Python fast paths cost 1-2.5 us over NumPy's own call on small operands, most of it Python frames
+ * (one minimal Python wrapper costs about 0.7 us here), and the per-element code of the issue "NumPy's scalars and
+ * the per-element hot path" asks for NumPy + 1 us. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+/* ------------------------------------------------------------ what install() hands over */
+static PyTypeObject *MinArray;          /* the Python class, a subclass of Base */
+static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu, *host, *host_counter,
+    *default_device, *host_result, *numpy_here, *plain_key, *F64, *F32, *I64;
+static double F32_MAX;
+static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
+    *s_itemsize, *kw_out;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *data, *device, *node, *face;
+    PyObject *weakrefs;
+} Base;
+
+#define IS_ARRAY(o) (Py_TYPE(o) == MinArray)
+#define A(o) ((Base *)(o))
+
+/* ------------------------------------------------------------ small helpers */
+
+/* 1 under auto, 2 under numpy_only, 0 under another policy, -1 on error: `_policy() or _global["policy"]` */
+static int policy_kind(void) {
+    PyObject *p = NULL;
+    if (PyContextVar_Get(policy_var, NULL, &p) < 0) return -1;
+    if (p == NULL || p == Py_None) {
+        Py_XDECREF(p);
+        p = PyDict_GetItemWithError(global_d, s_policy);
+        if (p == NULL) return PyErr_Occurred() ? -1 : 0;
+        Py_INCREF(p);
+    }
+    int k = 0;
+    if (p == s_auto) k = 1;
+    else if (p == s_numpy_only) k = 2;
+    else if (PyUnicode_Check(p)) {
+        if (PyUnicode_Compare(p, s_auto) == 0) k = 1;
+        else if (PyUnicode_Compare(p, s_numpy_only) == 0) k = 2;
+        else if (PyErr_Occurred()) k = -1;
+    }
+    Py_DECREF(p);
+    return k;
+}
+
+/* the op's settled size under auto (a new reference), NULL for none (NumPy runs every size), or -1 in *err */
+static PyObject *limit_of(PyObject *op, int *err) {
+    PyObject *l = PyDict_GetItemWithError(auto_cpu, op);
+    if (l == NULL && PyErr_Occurred()) *err = 1;
+    Py_XINCREF(l);
+    return l;
+}
+
+/* is buffer d's size at least limit? 1, 0, -1 on error */
+static int large(PyObject *d, PyObject *limit) {
+    PyObject *n = PyObject_GetAttr(d, s_size);
+    if (n == NULL) return -1;
+    int r = PyObject_RichCompareBool(n, limit, Py_GE);
+    Py_DECREF(n);
+    return r;
+}
+
+static PyObject *wrap_new(PyObject *data, PyObject *device, PyObject *face) {
+    Base *a = (Base *)MinArray->tp_alloc(MinArray, 0);
+    if (a == NULL) return NULL;
+    Py_INCREF(data); a->data = data;
+    Py_INCREF(device); a->device = device;
+    Py_INCREF(Py_None); a->node = Py_None;
+    Py_INCREF(face); a->face = face;
+    return (PyObject *)a;
+}
+
+/* next(HOST[op]) (the op's host counter, made through host_counter(op) on first use) */
+static int count(PyObject *op) {
+    PyObject *c = PyDict_GetItemWithError(host, op);
+    if (c == NULL) {
+        if (PyErr_Occurred()) return -1;
+        c = PyObject_CallOneArg(host_counter, op);
+        if (c == NULL) return -1;
+    } else {
+        Py_INCREF(c);
+    }
+    PyObject *n = Py_TYPE(c)->tp_iternext(c);
+    Py_DECREF(c);
+    if (n == NULL) return -1;
+    Py_DECREF(n);
+    return 0;
+}
+
+/* host_result(r, face), stealing r: an ndarray wrapped, a NumPy scalar as it is for the NumPy face, else Python's */
+static PyObject *finish(PyObject *r, PyObject *face) {
+    if (r == NULL) return NULL;
+    if (Py_TYPE(r) == (PyTypeObject *)ndarray_t) {
+        PyObject *a = wrap_new(r, CPU, face);
+        Py_DECREF(r);
+        return a;
+    }
+    if (face == Py_True && PyObject_TypeCheck(r, (PyTypeObject *)generic_t)) return r;
+    PyObject *a = PyObject_CallFunctionObjArgs(host_result, r, face, NULL);
+    Py_DECREF(r);
+    return a;
+}
+
+/* ------------------------------------------------------------ the run fast path
+ * host_call: op's NumPy kernel on the buffers of args (MinArrays, plain sequences, or sequences of MinArrays) and
+ * plain keywords, when every array is an untraced cpu array and the policy runs NumPy for this call; NULL with no
+ * error set where the Python path must answer.  flags: STRICT, no argument after the first may be an array or a
+ * sequence (the array methods' rule); NOKW, no keyword argument (the methods whose fast path takes none); SELFFACE,
+ * the result has the first argument's face (a method's). */
+enum { STRICT = 1, NOKW = 2, SELFFACE = 4 };
+#define MAXARGS 8
+
+static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args, Py_ssize_t nargs, PyObject *kw,
+                           PyObject *face, int flags) {
+    int strict = flags & STRICT;
+    if (MinArray == NULL || nargs > MAXARGS || ((flags & SELFFACE) && (nargs == 0 || !IS_ARRAY(args[0]))))
+        return NULL;
+    int pk = policy_kind();
+    if (pk <= 0) {  /* (on an error, the Python path answers and raises it again) */
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *limit = NULL;
+    int err = 0, ask = 0;
+    if (kw != NULL && PyDict_GET_SIZE(kw)) {
+        if (flags & NOKW) return NULL;
+        int has = PyDict_Contains(kw, s_out);
+        if (has != 0) { PyErr_Clear(); return NULL; }
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(kw, &pos, &k, &v)) {
+            if (IS_ARRAY(v)) return NULL;
+            if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
+                if (strict) return NULL;
+                Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+                PyObject **items = PySequence_Fast_ITEMS(v);
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    PyObject *e = items[i];
+                    if (IS_ARRAY(e) || PyList_CheckExact(e) || PyTuple_CheckExact(e)) return NULL;
+                }
+            }
+        }
+    }
+    if (pk == 1) {
+        limit = limit_of(op, &err);
+        if (err) { PyErr_Clear(); return NULL; }
+    }
+    PyObject *bufs[MAXARGS];
+    PyObject *made[MAXARGS];  /* sequences built here (their references) */
+    int nmade = 0, found = 0, spec = 0;
+    PyObject *res = NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = args[i];
+        bufs[i] = a;
+        if (IS_ARRAY(a)) {
+            if (strict && i) goto miss;
+            Base *b = A(a);
+            if (b->device != CPU || b->node != Py_None) goto miss;
+            if (b->face != Py_True) spec = 1;
+            if (limit != NULL && !ask) {
+                int l = large(b->data, limit);
+                if (l < 0) goto fail;
+                ask = l;
+            }
+            bufs[i] = b->data;
+            found = 1;
+        } else if (PyList_CheckExact(a) || PyTuple_CheckExact(a)) {
+            if (strict && i) goto miss;
+            Py_ssize_t n = PySequence_Fast_GET_SIZE(a);
+            PyObject **items = PySequence_Fast_ITEMS(a);
+            int arrays = 0;
+            for (Py_ssize_t j = 0; j < n; j++) {
+                PyObject *e = items[j];
+                if (IS_ARRAY(e)) {
+                    Base *b = A(e);
+                    if (b->device != CPU || b->node != Py_None) goto miss;
+                    if (limit != NULL && !ask) {
+                        int l = large(b->data, limit);
+                        if (l < 0) goto fail;
+                        ask = l;
+                    }
+                    arrays = 1;
+                } else if (PyList_CheckExact(e) || PyTuple_CheckExact(e)) {
+                    goto miss;
+                }
+            }
+            if (arrays) {
+                PyObject *s = PyList_CheckExact(a) ? PyList_New(n) : PyTuple_New(n);
+                if (s == NULL) goto fail;
+                for (Py_ssize_t j = 0; j < n; j++) {
+                    PyObject *e = items[j];
+                    if (IS_ARRAY(e)) {
+                        if (A(e)->face != Py_True) spec = 1;
+                        e = A(e)->data;
+                    }
+                    Py_INCREF(e);
+                    if (PyList_CheckExact(s)) PyList_SET_ITEM(s, j, e); else PyTuple_SET_ITEM(s, j, e);
+                }
+                made[nmade++] = s;
+                bufs[i] = s;
+                found = 1;
+            }
+        }
+    }
+    if (!found) {
+        PyObject *dev = NULL;
+        if (PyContextVar_Get(default_device, NULL, &dev) < 0) goto fail;
+        Py_XDECREF(dev);
+        if (dev != CPU) goto miss;
+    }
+    if (ask) {  /* an array of the op's settled size or more: calibration decides (numpy_here) */
+        PyObject *t = PyTuple_New(nargs);
+        if (t == NULL) goto fail;
+        for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
+        PyObject *h = PyObject_CallFunctionObjArgs(numpy_here, op, t, kw != NULL ? kw : Py_None, NULL);
+        Py_DECREF(t);
+        if (h == NULL) goto fail;
+        int yes = PyObject_IsTrue(h);
+        Py_DECREF(h);
+        if (yes < 0) goto fail;
+        if (!yes) goto miss;
+    }
+    res = PyObject_VectorcallDict(kernel, bufs, nargs, (kw != NULL && PyDict_GET_SIZE(kw)) ? kw : NULL);
+    if (res == NULL) goto done;  /* NumPy's own error, at this call, as on the Python path */
+    if (count(op) < 0) { Py_CLEAR(res); goto done; }
+    if (flags & SELFFACE) face = A(args[0])->face;
+    else if (face == NULL || face == Py_None) face = (found && !spec) ? Py_True : Py_False;
+    res = finish(res, face);
+    goto done;
+fail:
+    PyErr_Clear();  /* the Python path answers, and raises where it must */
+miss:
+    res = NULL;
+done:
+    Py_XDECREF(limit);
+    for (int i = 0; i < nmade; i++) Py_DECREF(made[i]);
+    return res;
+}
+
+static PyObject *slow_run;  /* the Python run (set_slot("run", None, None, run)) */
+
+/* run(op, np_kernel, args, kw, face=None): _dispatch.run, its host fast path here and everything else in Python */
+static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (slow_run == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "run: _dispatch has not handed over its Python run");
+        return NULL;
+    }
+    if (nargs < 4 || nargs > 5 || !PyTuple_CheckExact(args[2]) || !PyDict_CheckExact(args[3]))
+        return PyObject_Vectorcall(slow_run, args, nargs, NULL);
+    PyObject *face = nargs == 5 ? args[4] : Py_None;
+    PyObject *r = host_call(args[0], args[1], PySequence_Fast_ITEMS(args[2]), PyTuple_GET_SIZE(args[2]),
+                            args[3], face, 0);
+    if (r != NULL || PyErr_Occurred()) return r;
+    return PyObject_Vectorcall(slow_run, args, nargs, NULL);
+}
+
+/* ------------------------------------------------------------ Call: a face function or array method */
+typedef struct {
+    PyObject_HEAD
+    PyObject *op, *kernel, *slow, *face, *post, *dict;
+    int flags;
+    vectorcallfunc vectorcall;
+} Call;
+
+/* the Call's `post` on a result that is neither an array nor a NumPy scalar (a random Generator: its Proxy) */
+static PyObject *post(Call *c, PyObject *r) {
+    if (r == NULL || c->post == NULL || IS_ARRAY(r) || PyObject_TypeCheck(r, (PyTypeObject *)generic_t)) return r;
+    PyObject *p = PyObject_CallOneArg(c->post, r);
+    Py_DECREF(r);
+    return p;
+}
+
+static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Call *c = (Call *)self;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *kw = NULL;
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames)) {
+        kw = PyDict_New();
+        if (kw == NULL) return NULL;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++)
+            if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) { Py_DECREF(kw); return NULL; }
+    }
+    PyObject *r = host_call(c->op, c->kernel, args, nargs, kw, c->face, c->flags);
+    Py_XDECREF(kw);
+    if (r != NULL || PyErr_Occurred()) return post(c, r);
+    return PyObject_Vectorcall(c->slow, args, nargsf, kwnames);
+}
+
+static PyObject *call_call(PyObject *self, PyObject *args, PyObject *kw) {
+    Call *c = (Call *)self;
+    PyObject *r = host_call(c->op, c->kernel, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args), kw, c->face,
+                            c->flags);
+    if (r != NULL || PyErr_Occurred()) return post(c, r);
+    return PyObject_Call(c->slow, args, kw);
+}
+
+static int call_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    Call *c = (Call *)self;
+    PyObject *op, *kernel, *slow, *face = Py_None, *post = Py_None;
+    int flags = 0;
+    static char *names[] = {"op", "kernel", "slow", "face", "flags", "post", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO|OiO", names, &op, &kernel, &slow, &face, &flags, &post))
+        return -1;
+    Py_INCREF(op); Py_XSETREF(c->op, op);
+    Py_INCREF(kernel); Py_XSETREF(c->kernel, kernel);
+    Py_INCREF(slow); Py_XSETREF(c->slow, slow);
+    Py_INCREF(face); Py_XSETREF(c->face, face);
+    if (post == Py_None) post = NULL;
+    Py_XINCREF(post); Py_XSETREF(c->post, post);
+    c->flags = flags;
+    c->vectorcall = call_vectorcall;
+    return 0;
+}
+
+static int call_traverse(PyObject *self, visitproc visit, void *arg) {
+    Call *c = (Call *)self;
+    Py_VISIT(c->op); Py_VISIT(c->kernel); Py_VISIT(c->slow); Py_VISIT(c->face); Py_VISIT(c->post); Py_VISIT(c->dict);
+    return 0;
+}
+
+static int call_clear(PyObject *self) {
+    Call *c = (Call *)self;
+    Py_CLEAR(c->op); Py_CLEAR(c->kernel); Py_CLEAR(c->slow); Py_CLEAR(c->face); Py_CLEAR(c->post); Py_CLEAR(c->dict);
+    return 0;
+}
+
+static void call_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    call_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
+/* pickled by reference, as the function it stands for: its __qualname__ in its __module__ */
+static PyObject *call_reduce(PyObject *self, PyObject *unused) {
+    return PyObject_GetAttrString(self, "__qualname__");
+}
+
+static PyObject *call_repr(PyObject *self) {
+    PyObject *name = PyObject_GetAttrString(self, "__qualname__");
+    if (name == NULL) {
+        PyErr_Clear();
+        return PyUnicode_FromFormat("<minpy_array function %R>", ((Call *)self)->op);
+    }
+    PyObject *r = PyUnicode_FromFormat("<minpy_array function %U>", name);
+    Py_DECREF(name);
+    return r;
+}
+
+static PyMethodDef call_methods[] = {
+    {"__reduce__", call_reduce, METH_NOARGS, NULL},
+    {NULL}
+};
+
+static PyMemberDef call_members[] = {
+    {"_op", T_OBJECT, offsetof(Call, op), READONLY, NULL},
+    {"_slow", T_OBJECT, offsetof(Call, slow), READONLY, NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(Call, dict), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Call, vectorcall), READONLY, NULL},
+    {NULL}
+};
+
+static PyGetSetDef call_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL}
+};
+
+static PyTypeObject CallType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minpy_array._speedups.Call",
+    .tp_doc = "Call(op, kernel, slow, face=None, flags=0, post=None): a face function (or, as Method, an array method) "
+              "that runs NumPy's kernel of `op` on the host fast path and calls `slow` otherwise.",
+    .tp_basicsize = sizeof(Call),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = call_init,
+    .tp_call = call_call,
+    .tp_repr = call_repr,
+    .tp_vectorcall_offset = offsetof(Call, vectorcall),
+    .tp_dictoffset = offsetof(Call, dict),
+    .tp_traverse = call_traverse,
+    .tp_clear = call_clear,
+    .tp_dealloc = call_dealloc,
+    .tp_methods = call_methods,
+    .tp_members = call_members,
+    .tp_getset = call_getset,
+};
+
+static PyObject *method_get(PyObject *self, PyObject *obj, PyObject *type) {
+    if (obj == NULL || obj == Py_None) { Py_INCREF(self); return self; }
+    return PyMethod_New(self, obj);
+}
+
+static PyTypeObject MethodType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minpy_array._speedups.Method",
+    .tp_doc = "A Call that binds as a method (the array is the first argument).",
+    .tp_basicsize = sizeof(Call),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_base = &CallType,
+    .tp_descr_get = method_get,
+    .tp_call = call_call,
+    .tp_vectorcall_offset = offsetof(Call, vectorcall),
+    .tp_traverse = call_traverse,
+    .tp_clear = call_clear,
+    .tp_dealloc = call_dealloc,
+};
+
+/* ------------------------------------------------------------ Base: MinArray's fields and operator slots */
+enum { ADD, SUB, MUL, TRUEDIV, FLOORDIV, MOD, MATMUL, AND, OR, XOR, LSHIFT, RSHIFT, POW,
+       LT, LE, EQ, NE, GT, GE, NEG, POS, ABS, INVERT, GETITEM, SETITEM, RUN, SQUARE, RECIPROCAL, SQRT, NSLOTS };
+static const char *slot_names[NSLOTS] = {
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "matmul", "and", "or", "xor", "lshift", "rshift", "pow",
+    "lt", "le", "eq", "ne", "gt", "ge", "neg", "pos", "abs", "invert", "getitem", "setitem", "run", "square", "reciprocal", "sqrt"};
+
+typedef struct {
+    PyObject *op, *kernel, *slow, *rslow, *islow;  /* the op, NumPy's kernel, the Python methods x op y, y op x,
+                                                      x op= y (getitem, setitem: their Python methods) */
+} Slot;
+static Slot slots[NSLOTS];
+
+/* _host_operand: the operand NumPy's own operator on buffer d treats exactly as the engine does, or NULL (a new
+ * reference; NULL with an error set only for a real error) */
+static PyObject *host_operand(PyObject *d, PyObject *other) {
+    PyObject *dt = PyObject_GetAttr(d, s_dtype);
+    if (dt == NULL) return NULL;
+    PyObject *r = NULL;
+    if (IS_ARRAY(other)) {
+        Base *o = A(other);
+        if (o->device == CPU) {
+            PyObject *odt = PyObject_GetAttr(o->data, s_dtype);
+            if (odt == NULL) goto out;
+            if (odt == dt) { r = o->data; Py_INCREF(r); }
+            Py_DECREF(odt);
+        }
+    } else if (PyFloat_CheckExact(other)) {
+        if (dt == F64) { r = other; Py_INCREF(r); }
+        else if (dt == F32) {
+            double v = PyFloat_AS_DOUBLE(other);
+            if (-F32_MAX < v && v < F32_MAX) {
+                PyObject *nd = PyObject_GetAttr(d, s_ndim);
+                if (nd == NULL) goto out;
+                int t = PyObject_IsTrue(nd);
+                Py_DECREF(nd);
+                if (t > 0) { r = other; Py_INCREF(r); }
+            }
+        }
+    } else if (PyLong_CheckExact(other)) {
+        if (dt == F64 || dt == I64) {
+            int overflow = 0;
+            (void)PyLong_AsLongLongAndOverflow(other, &overflow);
+            if (!overflow && !PyErr_Occurred()) { r = other; Py_INCREF(r); }
+            PyErr_Clear();
+        }
+    } else {
+        PyObject *st = PyObject_GetAttr(dt, s_type);
+        if (st == NULL) goto out;
+        if ((PyObject *)Py_TYPE(other) == st) { r = other; Py_INCREF(r); }
+        Py_DECREF(st);
+    }
+out:
+    Py_DECREF(dt);
+    return r;
+}
+
+/* x op y on the host fast path (the Python method _binary's), or the Python method */
+static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
+    Slot *sl = &slots[s];
+    int reflected = !IS_ARRAY(v);
+    PyObject *self = reflected ? w : v, *other = reflected ? v : w;
+    if (cmp_reflected) reflected = 0;  /* (rich comparisons arrive with the array first) */
+    PyObject *slow = reflected ? sl->rslow : sl->slow;
+    if (sl->op == NULL) goto slow_path;
+    Base *x = A(self);
+    if (x->device != CPU || x->node != Py_None) goto slow_path;
+    if (IS_ARRAY(other) && A(other)->node != Py_None) goto slow_path;
+    int pk = policy_kind();
+    if (pk <= 0) { PyErr_Clear(); goto slow_path; }
+    PyObject *o = host_operand(x->data, other);
+    if (o == NULL) { PyErr_Clear(); goto slow_path; }
+    if (pk == 1) {
+        int err = 0;
+        PyObject *limit = limit_of(sl->op, &err);
+        if (err) { PyErr_Clear(); Py_DECREF(o); goto slow_path; }
+        if (limit != NULL) {
+            int l = large(x->data, limit);
+            if (l == 0 && IS_ARRAY(other)) l = large(o, limit);
+            Py_DECREF(limit);
+            if (l != 0) {  /* (or an error: the Python method answers) */
+                PyErr_Clear();
+                Py_DECREF(o);
+                goto slow_path;
+            }
+        }
+    }
+    PyObject *argv[2] = {reflected ? o : x->data, reflected ? x->data : o};
+    PyObject *r = PyObject_Vectorcall(sl->kernel, argv, 2, NULL);
+    Py_DECREF(o);
+    if (r == NULL) return NULL;
+    if (count(sl->op) < 0) { Py_DECREF(r); return NULL; }
+    return finish(r, (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True : Py_False);
+slow_path:;
+    PyObject *sargs[2] = {self, other};
+    return PyObject_Vectorcall(slow, sargs, 2, NULL);
+}
+
+/* x op= y: NumPy's kernel writing into x's buffer (the Python method _in_place's), or the Python method */
+static PyObject *in_place(int s, PyObject *v, PyObject *w) {
+    Slot *sl = &slots[s];
+    Base *x = A(v);
+    if (sl->op != NULL && x->node == Py_None && x->device == CPU && (!IS_ARRAY(w) || A(w)->node == Py_None)) {
+        PyObject *o = host_operand(x->data, w);
+        if (o != NULL) {
+            PyObject *argv[3] = {x->data, o, x->data};
+            PyObject *r = PyObject_Vectorcall(sl->kernel, argv, 2, kw_out);
+            Py_DECREF(o);
+            if (r == NULL) return NULL;
+            Py_DECREF(r);
+            if (count(sl->op) < 0) return NULL;
+            Py_INCREF(v);
+            return v;
+        }
+        PyErr_Clear();
+    }
+    return PyObject_CallFunctionObjArgs(sl->islow, v, w, NULL);
+}
+
+#define BINARY(NAME, S) \
+    static PyObject *nb_##NAME(PyObject *v, PyObject *w) { return binary(S, v, w, 0); } \
+    static PyObject *nb_i##NAME(PyObject *v, PyObject *w) { return in_place(S, v, w); }
+BINARY(add, ADD) BINARY(sub, SUB) BINARY(mul, MUL) BINARY(truediv, TRUEDIV) BINARY(floordiv, FLOORDIV)
+BINARY(mod, MOD) BINARY(matmul, MATMUL) BINARY(and, AND) BINARY(or, OR) BINARY(xor, XOR) BINARY(lshift, LSHIFT)
+BINARY(rshift, RSHIFT)
+
+static PyObject *unary(int s, PyObject *x);
+
+/* the op NumPy runs for x ** e instead of power (_fast_pow's rule): SQUARE, RECIPROCAL, SQRT, or -1 */
+static int fast_pow(PyObject *x, PyObject *e) {
+    int which = -1;
+    const char *kinds = NULL;
+    if (PyLong_CheckExact(e)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(e, &overflow);
+        if (overflow || (v == -1 && PyErr_Occurred())) { PyErr_Clear(); return -1; }
+        if (v == 2) { which = SQUARE; kinds = "biufc"; }
+        else if (v == -1) { which = RECIPROCAL; kinds = "fc"; }
+    } else if (PyFloat_Check(e) && PyFloat_AS_DOUBLE(e) == 0.5) {
+        which = SQRT; kinds = "fc";
+    }
+    if (which < 0 || slots[which].op == NULL) return -1;
+    PyObject *dt = PyObject_GetAttr(A(x)->data, s_dtype);
+    PyObject *kind = dt != NULL ? PyObject_GetAttr(dt, s_kind) : NULL;
+    Py_XDECREF(dt);
+    const char *k = kind != NULL ? PyUnicode_AsUTF8(kind) : NULL;
+    int ok = k != NULL && k[0] && strchr(kinds, k[0]) != NULL;
+    Py_XDECREF(kind);
+    PyErr_Clear();
+    return ok ? which : -1;
+}
+
+/* x ** y: NumPy's fast forms (square, reciprocal, sqrt) as those ops, else the Python methods */
+static PyObject *nb_pow(PyObject *v, PyObject *w, PyObject *z) {
+    if (IS_ARRAY(v) && z == Py_None && A(v)->device == CPU) {
+        int which = fast_pow(v, w);
+        if (which >= 0) return unary(which, v);
+    }
+    int reflected = !IS_ARRAY(v);
+    PyObject *f = reflected ? slots[POW].rslow : slots[POW].slow;
+    return z == Py_None ? PyObject_CallFunctionObjArgs(f, reflected ? w : v, reflected ? v : w, NULL)
+                        : PyObject_CallFunctionObjArgs(f, reflected ? w : v, reflected ? v : w, z, NULL);
+}
+
+static PyObject *nb_ipow(PyObject *v, PyObject *w, PyObject *z) {
+    return z == Py_None ? PyObject_CallFunctionObjArgs(slots[POW].islow, v, w, NULL)
+                        : PyObject_CallFunctionObjArgs(slots[POW].islow, v, w, z, NULL);
+}
+
+static PyObject *unary(int s, PyObject *x) {
+    Slot *sl = &slots[s];
+    if (sl->op != NULL) {
+        PyObject *r = host_call(sl->op, sl->kernel, &x, 1, NULL, Py_None, 0);
+        if (r != NULL || PyErr_Occurred()) return r;
+    }
+    return PyObject_CallOneArg(sl->slow, x);
+}
+
+static PyObject *nb_neg(PyObject *x) { return unary(NEG, x); }
+static PyObject *nb_pos(PyObject *x) { return unary(POS, x); }
+static PyObject *nb_abs(PyObject *x) { return unary(ABS, x); }
+static PyObject *nb_invert(PyObject *x) { return unary(INVERT, x); }
+
+static PyObject *richcompare(PyObject *v, PyObject *w, int op) {
+    static const int which[] = {LT, LE, EQ, NE, GT, GE};  /* Py_LT .. Py_GE */
+    return binary(which[op], v, w, 1);
+}
+
+static PyNumberMethods base_number = {
+    .nb_add = nb_add, .nb_subtract = nb_sub, .nb_multiply = nb_mul, .nb_true_divide = nb_truediv,
+    .nb_floor_divide = nb_floordiv, .nb_remainder = nb_mod, .nb_matrix_multiply = nb_matmul, .nb_and = nb_and,
+    .nb_or = nb_or, .nb_xor = nb_xor, .nb_lshift = nb_lshift, .nb_rshift = nb_rshift, .nb_power = nb_pow,
+    .nb_inplace_add = nb_iadd, .nb_inplace_subtract = nb_isub, .nb_inplace_multiply = nb_imul,
+    .nb_inplace_true_divide = nb_itruediv, .nb_inplace_floor_divide = nb_ifloordiv, .nb_inplace_remainder = nb_imod,
+    .nb_inplace_matrix_multiply = nb_imatmul, .nb_inplace_and = nb_iand, .nb_inplace_or = nb_ior,
+    .nb_inplace_xor = nb_ixor, .nb_inplace_lshift = nb_ilshift, .nb_inplace_rshift = nb_irshift,
+    .nb_inplace_power = nb_ipow,
+    .nb_negative = nb_neg, .nb_positive = nb_pos, .nb_absolute = nb_abs, .nb_invert = nb_invert,
+};
+
+/* a plain index (ints, slices, None, Ellipsis, NumPy ints, bools, alone or in a tuple) as NumPy reads it */
+static int plain(PyObject *key) {
+    if (PyLong_CheckExact(key) || PySlice_Check(key)) return 1;
+    if (PyTuple_CheckExact(key)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(key); i++) {
+            PyObject *e = PyTuple_GET_ITEM(key, i);
+            if (!PyLong_CheckExact(e) && !PySlice_Check(e) && PySet_Contains(plain_key, (PyObject *)Py_TYPE(e)) != 1)
+                return 0;
+        }
+        return 1;
+    }
+    return PySet_Contains(plain_key, (PyObject *)Py_TYPE(key)) == 1;
+}
+
+static PyObject *getitem(PyObject *self, PyObject *key) {
+    Base *x = A(self);
+    if (x->device == CPU && x->node == Py_None && MinArray != NULL) {
+        int pk = policy_kind();
+        if (pk > 0) {
+            PyObject *k = key;
+            if (IS_ARRAY(key)) {
+                k = (A(key)->node == Py_None && A(key)->device == CPU) ? A(key)->data : NULL;
+            } else if (!plain(key)) {
+                k = NULL;
+            }
+            if (k != NULL) {
+                PyObject *r = PyObject_GetItem(x->data, k);
+                if (r == NULL) return NULL;
+                if (count(slots[GETITEM].op) < 0) { Py_DECREF(r); return NULL; }
+                return finish(r, x->face);
+            }
+        }
+        PyErr_Clear();
+    }
+    return PyObject_CallFunctionObjArgs(slots[GETITEM].slow, self, key, NULL);
+}
+
+static PyObject *sq_getitem(PyObject *self, Py_ssize_t i) {
+    PyObject *k = PyLong_FromSsize_t(i);
+    if (k == NULL) return NULL;
+    PyObject *r = getitem(self, k);
+    Py_DECREF(k);
+    return r;
+}
+
+/* does Python int v fit the integer dtype of buffer d? (NumPy 2 raises OverflowError where not) */
+static int int_fits(PyObject *d, PyObject *v) {
+    PyObject *dt = PyObject_GetAttr(d, s_dtype);
+    if (dt == NULL) return -1;
+    PyObject *kind = PyObject_GetAttr(dt, s_kind), *size = PyObject_GetAttr(dt, s_itemsize);
+    Py_DECREF(dt);
+    if (kind == NULL || size == NULL) { Py_XDECREF(kind); Py_XDECREF(size); return -1; }
+    const char *k = PyUnicode_AsUTF8(kind);
+    long n = PyLong_AsLong(size);
+    int r = 1;
+    if (k != NULL && (k[0] == 'i' || k[0] == 'u')) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow) r = 0;
+        else if (k[0] == 'u') r = x >= 0 && (n >= 8 || x < (1LL << (8 * n)));
+        else r = n >= 8 || (x >= -(1LL << (8 * n - 1)) && x < (1LL << (8 * n - 1)));
+        if (k[0] == 'u' && n >= 8 && overflow == 1) r = 0;  /* (beyond int64: the Python path checks it) */
+    }
+    Py_DECREF(kind);
+    Py_DECREF(size);
+    return PyErr_Occurred() ? -1 : r;
+}
+
+static int setitem(PyObject *self, PyObject *key, PyObject *value) {
+    Base *x = A(self);
+    if (value != NULL && x->node == Py_None && x->device == CPU && MinArray != NULL && plain(key)) {
+        PyObject *v = value;
+        if (IS_ARRAY(value)) {
+            v = (A(value)->node == Py_None && A(value)->device == CPU) ? A(value)->data : NULL;
+        } else if (PyList_CheckExact(value) || PyTuple_CheckExact(value)) {
+            v = NULL;
+        } else if (PyLong_CheckExact(value)) {
+            int f = int_fits(x->data, value);
+            if (f <= 0) v = NULL;
+        }
+        if (v != NULL) {
+            int pk = policy_kind();
+            if (pk > 0) {
+                if (PyObject_SetItem(x->data, key, v) < 0) return -1;
+                return count(slots[SETITEM].op);
+            }
+        }
+        PyErr_Clear();
+    }
+    if (value == NULL) {  /* as a Python class with __setitem__ and no __delitem__ */
+        PyErr_SetString(PyExc_AttributeError, "__delitem__");
+        return -1;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(slots[SETITEM].slow, self, key, value, NULL);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static int sq_setitem(PyObject *self, Py_ssize_t i, PyObject *value) {
+    PyObject *k = PyLong_FromSsize_t(i);
+    if (k == NULL) return -1;
+    int r = setitem(self, k, value);
+    Py_DECREF(k);
+    return r;
+}
+
+static PyMappingMethods base_mapping = {.mp_subscript = getitem, .mp_ass_subscript = setitem};
+static PySequenceMethods base_sequence = {.sq_item = sq_getitem, .sq_ass_item = sq_setitem};
+
+static int base_traverse(PyObject *self, visitproc visit, void *arg) {
+    Base *a = A(self);
+    Py_VISIT(a->data); Py_VISIT(a->device); Py_VISIT(a->node); Py_VISIT(a->face);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int base_clear(PyObject *self) {
+    Base *a = A(self);
+    Py_CLEAR(a->data); Py_CLEAR(a->device); Py_CLEAR(a->node); Py_CLEAR(a->face);
+    return 0;
+}
+
+static void base_dealloc(PyObject *self) {
+    PyTypeObject *t = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (A(self)->weakrefs != NULL) PyObject_ClearWeakRefs(self);
+    base_clear(self);
+    t->tp_free(self);
+}
+
+static PyMemberDef base_members[] = {
+    {"_data", T_OBJECT, offsetof(Base, data), 0, NULL},
+    {"_device", T_OBJECT, offsetof(Base, device), 0, NULL},
+    {"_node", T_OBJECT, offsetof(Base, node), 0, NULL},
+    {"_face", T_OBJECT, offsetof(Base, face), 0, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(Base, weakrefs), READONLY, NULL},
+    {NULL}
+};
+
+static PyTypeObject BaseType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minpy_array._speedups.Base",
+    .tp_doc = "MinArray's fields (_data, _device, _node, _face) and its operator, getitem and setitem slots.",
+    .tp_basicsize = sizeof(Base),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_traverse = base_traverse,
+    .tp_clear = base_clear,
+    .tp_dealloc = base_dealloc,
+    .tp_weaklistoffset = offsetof(Base, weakrefs),
+    .tp_members = base_members,
+    .tp_as_number = &base_number,
+    .tp_as_mapping = &base_mapping,
+    .tp_as_sequence = &base_sequence,
+    .tp_richcompare = richcompare,
+    .tp_hash = PyObject_HashNotImplemented,
+};
+
+/* ------------------------------------------------------------ module functions */
+static PyObject *wrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "wrap(data, device, face=False)");
+        return NULL;
+    }
+    return wrap_new(args[0], args[1], nargs == 3 ? args[2] : Py_False);
+}
+
+static PyObject *set_slot(PyObject *self, PyObject *args) {
+    const char *name;
+    PyObject *op, *kernel, *slow, *rslow = Py_None, *islow = Py_None;
+    if (!PyArg_ParseTuple(args, "sOOO|OO", &name, &op, &kernel, &slow, &rslow, &islow)) return NULL;
+    for (int s = 0; s < NSLOTS; s++) {
+        if (strcmp(name, slot_names[s]) == 0) {
+            Slot *sl = &slots[s];
+            PyObject *v[5] = {op, kernel, slow, rslow, islow};
+            PyObject **f[5] = {&sl->op, &sl->kernel, &sl->slow, &sl->rslow, &sl->islow};
+            for (int i = 0; i < 5; i++) {
+                PyObject *o = v[i] == Py_None && i != 2 ? NULL : v[i];
+                Py_XINCREF(o);
+                Py_XSETREF(*f[i], o);
+            }
+            if (s == RUN) {
+                Py_INCREF(slow);
+                Py_XSETREF(slow_run, slow);
+            }
+            Py_RETURN_NONE;
+        }
+    }
+    PyErr_Format(PyExc_KeyError, "no slot %s", name);
+    return NULL;
+}
+
+static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"MinArray", "CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
+                            "host_counter", "default_device", "host_result", "numpy_here", "plain_key", "f64", "f32", "i64", "f32_max", NULL};
+    PyObject *m;
+    PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
+                        &default_device, &host_result, &numpy_here, &plain_key, &F64, &F32, &I64};
+    PyObject *v[15];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOOOOOOOOOd", names, &m, &v[0], &v[1], &v[2], &v[3], &v[4],
+                                     &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14],
+                                     &F32_MAX))
+        return NULL;
+    if (!PyType_Check(m) || !PyType_IsSubtype((PyTypeObject *)m, &BaseType)) {
+        PyErr_SetString(PyExc_TypeError, "install: MinArray must subclass Base");
+        return NULL;
+    }
+    for (int i = 0; i < 15; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    Py_INCREF(m);
+    Py_XSETREF(MinArray, (PyTypeObject *)m);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"wrap", (PyCFunction)(void (*)(void))wrap, METH_FASTCALL, "wrap(data, device, face=False): a MinArray"},
+    {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL,
+     "run(op, kernel, args, kw, face=None): _dispatch.run with its host fast path in C"},
+    {"set_slot", set_slot, METH_VARARGS, "set_slot(name, op, kernel, slow, rslow=None, islow=None)"},
+    {"install", (PyCFunction)(void (*)(void))install, METH_VARARGS | METH_KEYWORDS, "install(**the engine's parts)"},
+    {NULL}
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, module_methods};
+
+PyMODINIT_FUNC PyInit__speedups(void) {
+    if (PyType_Ready(&BaseType) < 0 || PyType_Ready(&CallType) < 0 || PyType_Ready(&MethodType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize"};
+    PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
+                        &s_itemsize};
+    for (int i = 0; i < 10; i++) {
+        *dst[i] = PyUnicode_InternFromString(strs[i]);
+        if (*dst[i] == NULL) return NULL;
+    }
+    kw_out = PyTuple_Pack(1, s_out);
+    if (kw_out == NULL) return NULL;
+    Py_INCREF(&BaseType);
+    Py_INCREF(&CallType);
+    Py_INCREF(&MethodType);
+    if (PyModule_AddObject(m, "Base", (PyObject *)&BaseType) < 0 ||
+        PyModule_AddObject(m, "Call", (PyObject *)&CallType) < 0 ||
+        PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||
+        PyModule_AddIntConstant(m, "STRICT", STRICT) < 0 || PyModule_AddIntConstant(m, "NOKW", NOKW) < 0 ||
+        PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0)
+        return NULL;
+    return m;
+}

@@ -1,0 +1,179 @@
+"""The C accelerator of the host fast paths (minpy_array/_speedups.c, loaded by _native.py): it is built and in use
+here, and a sweep over the operators, indexing, in-place operators, face functions and methods, over dtypes, faces,
+scalars and policies, gives the same outcome with it as without it (a second process, MINPY_ARRAY_PURE_PYTHON=1):
+the same result (type, face, dtype, shape, values, bytes), the same error, the same warnings, the same op_stats.
+
+Run as a script, this file prints the sweep's outcomes as JSON (what the test reads from the Python-only process)."""
+import itertools
+import json
+import operator
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy
+import pytest
+
+import minpy_array as mp
+import minpy_array.numpy as mnp
+from minpy_array import _native
+from minpy_array._array import MinArray
+
+DTYPES = ("float64", "float32", "int64", "int8", "uint8", "bool", "complex128")
+BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+          "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow, "and": operator.and_,
+          "or": operator.or_, "xor": operator.xor, "lshift": operator.lshift, "rshift": operator.rshift,
+          "matmul": operator.matmul, "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+          "gt": operator.gt, "ge": operator.ge}
+IN_PLACE = {"iadd": operator.iadd, "isub": operator.isub, "imul": operator.imul, "itruediv": operator.itruediv,
+            "ipow": operator.ipow, "iand": operator.iand}
+UNARY = {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs, "invert": operator.invert}
+SCALARS = {"f": 1.5, "f_big": 1e39, "f_nan": float("nan"), "i": 3, "i_neg": -2, "i_big": 2 ** 70, "i_300": 300,
+           "b": True, "c": 1 + 2j, "np_f64": numpy.float64(2.5), "np_f32": numpy.float32(2.5),
+           "np_i8": numpy.int8(5), "two": 2, "minus_one": -1, "half": 0.5}
+KEYS = {"int": 1, "neg": -1, "slice": slice(1, 3), "tuple_int": (0, 1), "tuple_slice": (slice(None), 1),
+        "none": None, "ellipsis": Ellipsis, "np_int": numpy.int64(1), "bool": True, "list": [0, 1],
+        "out_of_range": 10, "float": 1.5}
+
+
+def _arrays(face):
+    """name -> a fresh array of each dtype and shape (the NumPy face's, or the spec namespace's)."""
+    make = mnp.asarray if face else mp.asarray
+    out = {}
+    for dt in DTYPES:
+        base = numpy.arange(6).reshape(2, 3) % 3 + (1 if dt != "bool" else 0)
+        out[f"{dt}_2d"] = lambda base=base, dt=dt: make(base.astype(dt))
+        out[f"{dt}_1d"] = lambda base=base, dt=dt: make(base[0].astype(dt))
+        out[f"{dt}_0d"] = lambda base=base, dt=dt: make(base[0, 1].astype(dt))
+    return out
+
+
+def describe(v):
+    """An outcome as plain data: what it is, its face, dtype, shape, values and bytes."""
+    if isinstance(v, MinArray):
+        h = v.asnumpy()
+        return ["MinArray", bool(v._face), str(h.dtype), list(h.shape), str(v.device), v._node is None,
+                repr(h.tolist()), h.tobytes().hex() if h.dtype != object else None]
+    if isinstance(v, numpy.generic):
+        return [type(v).__name__, repr(v), v.tobytes().hex()]
+    if isinstance(v, (tuple, list)):
+        return [type(v).__name__, [describe(e) for e in v]]
+    return [type(v).__name__, repr(v)]
+
+
+def outcome(fn):
+    mp.reset_op_stats()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            got = describe(fn())
+        except Exception as e:  # the error is part of the outcome
+            got = ["raised", type(e).__name__, str(e)]
+    stats = {op: {k: n for k, n in row.items() if n} for op, row in mp.op_stats().items()}
+    return [got, sorted(f"{w.category.__name__}: {w.message}" for w in caught), stats]
+
+
+def _binary_cases(arrays):
+    for (xn, x), (name, f) in itertools.product(arrays.items(), BINARY.items()):
+        for on, o in itertools.chain(arrays.items(), SCALARS.items()):
+            if on in arrays:
+                if not (xn.split("_")[0] == on.split("_")[0] or xn.endswith("0d") or on.startswith("float64")):
+                    continue  # mixed dtypes: a few pairs each (the fast paths take the same dtype only)
+                yield f"{xn} {name} {on}", lambda x=x, o=o, f=f: f(x(), o())
+            else:
+                yield f"{xn} {name} {on}", lambda x=x, o=o, f=f: f(x(), o)
+                yield f"{on} {name} {xn}", lambda x=x, o=o, f=f: f(o, x())
+
+
+def _other_cases(arrays):
+    for (xn, x), (name, f) in itertools.product(arrays.items(), UNARY.items()):
+        yield f"{name} {xn}", lambda x=x, f=f: f(x())
+    for (xn, x), (name, f) in itertools.product(arrays.items(), IN_PLACE.items()):
+        for on, o in itertools.chain(((xn, x),), SCALARS.items()):
+            def run(x=x, o=o, f=f, on=on):
+                a = x()
+                r = f(a, o() if on == xn else o)
+                return [r is a, a]
+            yield f"{xn} {name}= {on}", run
+    for (xn, x), (kn, k) in itertools.product(arrays.items(), KEYS.items()):
+        yield f"{xn}[{kn}]", lambda x=x, k=k: x()[k]
+        for vn in ("f", "i", "i_300", "i_big", "np_f32", "b"):
+            def put(x=x, k=k, v=SCALARS[vn]):
+                a = x()
+                a[k] = v
+                return a
+            yield f"{xn}[{kn}] = {vn}", put
+        yield f"{xn}[{kn}] = array", lambda x=x, k=k: _put_array(x(), k)
+        yield f"{xn}[mask]", lambda x=x: (lambda a: a[a > 1])(x())
+    calls = {"sum": lambda a: mnp.sum(a), "sum_axis": lambda a: mnp.sum(a, axis=0),
+             "sum_kw_out": lambda a: mnp.sum(a, out=None), "exp": lambda a: mnp.exp(a),
+             "maximum": lambda a: mnp.maximum(a, 0), "where": lambda a: mnp.where(a > 1, a, 0),
+             "concatenate": lambda a: mnp.concatenate([a, a]), "concatenate_tuple": lambda a: mnp.concatenate((a, a)),
+             "dot": lambda a: mnp.dot(a, a), "reshape": lambda a: mnp.reshape(a, (-1,)),
+             "transpose": lambda a: mnp.transpose(a), "argmax": lambda a: mnp.argmax(a),
+             "m_sum": lambda a: a.sum(), "m_sum_axis": lambda a: a.sum(axis=-1), "m_max": lambda a: a.max(),
+             "m_sum_tuple": lambda a: a.sum((0,)), "m_reshape": lambda a: a.reshape(-1),
+             "m_reshape_tuple": lambda a: a.reshape((1, -1)), "m_reshape_order": lambda a: a.reshape(-1, order="F"),
+             "m_transpose": lambda a: a.transpose(), "m_astype": lambda a: a.astype("float32"),
+             "m_astype_copy": lambda a: a.astype("int8", copy=False), "m_dot": lambda a: a.dot(a),
+             "m_ravel": lambda a: a.ravel(), "m_argmax": lambda a: a.argmax(), "len": len, "T": lambda a: a.T,
+             "round": lambda a: mnp.round(a, 1), "item": lambda a: a[(0,) * a.ndim] * 2}
+    for (xn, x), (cn, c) in itertools.product(arrays.items(), calls.items()):
+        yield f"{cn}({xn})", lambda x=x, c=c: c(x())
+    creation = {"zeros": lambda: mnp.zeros(3), "zeros_f32": lambda: mnp.zeros((2, 2), dtype="float32"),
+                "ones": lambda: mnp.ones(3), "empty_shape": lambda: mnp.empty((2, 0)).shape,
+                "arange": lambda: mnp.arange(5), "array": lambda: mnp.array([1.5, 2.5]),
+                "full": lambda: mnp.full(2, 7), "rng": lambda: type(mnp.random.default_rng(0)).__name__,
+                "bad_shape": lambda: mnp.zeros(-1), "bad_kw": lambda: mnp.sum(mnp.ones(3), bogus=1)}
+    for cn, c in creation.items():
+        yield cn, c
+
+
+def _put_array(a, k):
+    a[k] = mnp.asarray(numpy.ones((), a.dtype))
+    return a
+
+
+def cases():
+    yield from _binary_cases(_arrays(True))
+    yield from _other_cases(_arrays(True))
+    spec = _arrays(False)  # the spec's face: 0-d arrays, not NumPy scalars
+    yield from (("spec " + n, f) for n, f in _binary_cases({k: v for k, v in spec.items() if "64" in k}))
+    yield from (("spec " + n, f) for n, f in _other_cases({k: v for k, v in spec.items() if "float64" in k}))
+
+
+def outcomes(policies=("auto", "numpy_only", "prefer_torch")):
+    out = {}
+    for policy in policies:
+        with mp.policy(policy):
+            for name, fn in cases():
+                out[f"{policy}: {name}"] = outcome(fn)
+    return out
+
+
+def test_the_c_accelerator_is_built_and_in_use():
+    # (MINPY_ARRAY_PURE_PYTHON=1 runs the Python paths: then there is nothing to check here)
+    if os.environ.get("MINPY_ARRAY_PURE_PYTHON", "") not in ("", "0"):
+        pytest.skip("MINPY_ARRAY_PURE_PYTHON is set: this process runs the Python paths on purpose")
+    assert _native.speedups is not None, "minpy_array/_speedups.c was not built (pip install -e . builds it)"
+    assert isinstance(MinArray.__dict__["sum"], _native.speedups.Method)
+    assert "__getitem__" not in MinArray.__dict__ and "__add__" not in MinArray.__dict__  # Base's slots
+    assert isinstance(mnp.sum, _native.speedups.Call) and isinstance(mnp.exp, _native.speedups.Call)
+
+
+def test_with_and_without_the_c_accelerator_every_outcome_is_the_same():
+    env = dict(os.environ, MINPY_ARRAY_PURE_PYTHON="1")
+    p = subprocess.run([sys.executable, __file__], capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    python = json.loads(p.stdout)
+    ours = json.loads(json.dumps(outcomes()))
+    assert ours.keys() == python.keys()
+    differ = [f"{k}:\n  C:      {ours[k]}\n  Python: {python[k]}" for k in ours if ours[k] != python[k]]
+    assert not differ, f"{len(differ)} of {len(ours)} outcomes differ:\n" + "\n".join(differ[:8]) + "\n" + \
+        "\n".join(d.split(":\n")[0] for d in differ[8:200])
+    assert len(ours) > 10000
+
+
+if __name__ == "__main__":
+    json.dump(outcomes(), sys.stdout)
