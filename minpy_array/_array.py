@@ -759,6 +759,9 @@ def _install_c():
     for name, flags in (("reshape", nokw | self_face), ("transpose", nokw | self_face),
                         ("astype", _speedups.STRICT | nokw | self_face), ("dot", nokw)):
         setattr(MinArray, name, _speedups.Method(name, getattr(_ndarray, name), MinArray.__dict__[name], None, flags))
+    # (a ufunc missing from the op table has no fast path: the Python method names its op)
+    MinArray.__array_ufunc__ = _speedups.Method("__array_ufunc__", _OP_OF, MinArray.__dict__["__array_ufunc__"], None,
+                                                _speedups.UFUNC)
     _speedups.install(MinArray=MinArray, CPU=_CPU, ndarray=_ndarray, generic=_generic, policy_var=_policy_var,
                       global_=_global, auto_cpu=_AUTO_CPU, host=_dispatch.HOST, host_counter=host_counter,
                       default_device=_devices._default, host_result=_host_result, numpy_here=_numpy_here,

@@ -115,8 +115,9 @@ static PyObject *finish(PyObject *r, PyObject *face) {
  * plain keywords, when every array is an untraced cpu array and the policy runs NumPy for this call; NULL with no
  * error set where the Python path must answer.  flags: STRICT, no argument after the first may be an array or a
  * sequence (the array methods' rule); NOKW, no keyword argument (the methods whose fast path takes none); SELFFACE,
- * the result has the first argument's face (a method's). */
-enum { STRICT = 1, NOKW = 2, SELFFACE = 4 };
+ * the result has the first argument's face (a method's); UFUNC, the call is __array_ufunc__(self, ufunc, method,
+ * *inputs) and its kernel the table of op names (OP_OF). */
+enum { STRICT = 1, NOKW = 2, SELFFACE = 4, UFUNC = 8 };
 #define MAXARGS 8
 
 static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args, Py_ssize_t nargs, PyObject *kw,
@@ -279,6 +280,25 @@ static PyObject *post(Call *c, PyObject *r) {
     return p;
 }
 
+/* __array_ufunc__(self, ufunc, "__call__", *inputs) of arrays and scalars (numpy.exp(x), s * x of a NumPy scalar
+ * s): the ufunc's op on the host fast path, as the Python method's first case */
+static PyObject *ufunc_call(Call *c, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 3 || !PyUnicode_Check(args[2]) || PyUnicode_CompareWithASCIIString(args[2], "__call__") != 0)
+        return NULL;
+    for (Py_ssize_t i = 3; i < nargs; i++) {
+        PyObject *v = args[i];
+        if (!IS_ARRAY(v) && !PyFloat_CheckExact(v) && !PyLong_CheckExact(v) && !PyBool_Check(v) &&
+            !PyComplex_CheckExact(v) && !PyObject_TypeCheck(v, (PyTypeObject *)generic_t))
+            return NULL;
+    }
+    PyObject *op = PyDict_GetItemWithError(c->kernel, args[1]);
+    if (op == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return host_call(op, args[1], args + 3, nargs - 3, NULL, Py_None, 0);
+}
+
 static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     Call *c = (Call *)self;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
@@ -289,7 +309,8 @@ static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t n
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++)
             if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) { Py_DECREF(kw); return NULL; }
     }
-    PyObject *r = host_call(c->op, c->kernel, args, nargs, kw, c->face, c->flags);
+    PyObject *r = (c->flags & UFUNC) ? (kw == NULL ? ufunc_call(c, args, nargs) : NULL)
+                                     : host_call(c->op, c->kernel, args, nargs, kw, c->face, c->flags);
     Py_XDECREF(kw);
     if (r != NULL || PyErr_Occurred()) return post(c, r);
     return PyObject_Vectorcall(c->slow, args, nargsf, kwnames);
@@ -297,6 +318,7 @@ static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t n
 
 static PyObject *call_call(PyObject *self, PyObject *args, PyObject *kw) {
     Call *c = (Call *)self;
+    if (c->flags & UFUNC) return PyObject_Call(c->slow, args, kw);  /* (called as a method: vectorcall) */
     PyObject *r = host_call(c->op, c->kernel, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args), kw, c->face,
                             c->flags);
     if (r != NULL || PyErr_Occurred()) return post(c, r);
@@ -859,7 +881,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
         PyModule_AddObject(m, "Call", (PyObject *)&CallType) < 0 ||
         PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||
         PyModule_AddIntConstant(m, "STRICT", STRICT) < 0 || PyModule_AddIntConstant(m, "NOKW", NOKW) < 0 ||
-        PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0)
+        PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0 || PyModule_AddIntConstant(m, "UFUNC", UFUNC) < 0)
         return NULL;
     return m;
 }

@@ -118,7 +118,10 @@ def _other_cases(arrays):
              "m_transpose": lambda a: a.transpose(), "m_astype": lambda a: a.astype("float32"),
              "m_astype_copy": lambda a: a.astype("int8", copy=False), "m_dot": lambda a: a.dot(a),
              "m_ravel": lambda a: a.ravel(), "m_argmax": lambda a: a.argmax(), "len": len, "T": lambda a: a.T,
-             "round": lambda a: mnp.round(a, 1), "item": lambda a: a[(0,) * a.ndim] * 2}
+             "round": lambda a: mnp.round(a, 1), "item": lambda a: a[(0,) * a.ndim] * 2,
+             "numpy_exp": lambda a: numpy.exp(a), "numpy_add": lambda a: numpy.add(a, a),
+             "numpy_add_out": lambda a: numpy.add(a, a, out=a), "numpy_add_reduce": lambda a: numpy.add.reduce(a),
+             "numpy_sum": lambda a: numpy.sum(a), "numpy_scalar_left": lambda a: numpy.float32(2) * a}
     for (xn, x), (cn, c) in itertools.product(arrays.items(), calls.items()):
         yield f"{cn}({xn})", lambda x=x, c=c: c(x())
     creation = {"zeros": lambda: mnp.zeros(3), "zeros_f32": lambda: mnp.zeros((2, 2), dtype="float32"),

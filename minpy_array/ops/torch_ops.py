@@ -624,6 +624,8 @@ def astype_guard(dts, args, kw):
     if len(args) != 2 or len(dts) != 1 or not is_array(args[0]) or set(kw) - {"copy"}:
         return False
     dt = args[1]
+    if isinstance(dt, type) and issubclass(dt, numpy.generic):  # x.astype(numpy.float32), as the fast path passes it
+        dt = numpy.dtype(dt)
     if not isinstance(dt, numpy.dtype) or dt not in HELD or dts[0] not in HELD:
         return False
     if dts[0].kind == "c" or dt.kind == "c":

@@ -264,8 +264,9 @@ def clip(draw, dtype):
 
 @st.composite
 def astype(draw, dtype):
-    return (draw(arrays(dtype, SHAPES)), draw(st.sampled_from(ALL))), ({"copy": draw(st.booleans())}
-                                                                         if draw(st.booleans()) else {})
+    to = draw(st.sampled_from(ALL))
+    to = draw(st.sampled_from([to, to.type]))  # a dtype, or its scalar type (x.astype(numpy.float32))
+    return (draw(arrays(dtype, SHAPES)), to), ({"copy": draw(st.booleans())} if draw(st.booleans()) else {})
 
 
 @st.composite
