@@ -14,7 +14,7 @@
 /* ------------------------------------------------------------ what install() hands over */
 static PyTypeObject *MinArray;          /* the Python class, a subclass of Base */
 static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu, *host, *host_counter,
-    *default_device, *host_result, *numpy_here, *plain_key, *F64, *F32, *I64;
+    *default_device, *host_result, *numpy_here, *record_host, *plain_key, *F64, *F32, *I64;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *kw_out;
@@ -110,14 +110,32 @@ static PyObject *finish(PyObject *r, PyObject *face) {
     return a;
 }
 
+/* record_host(op, args, kw, r, face), stealing r: a traced call's NumPy result, recorded on the tape */
+static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, PyObject *r,
+                        PyObject *face) {
+    PyObject *t = PyTuple_New(nargs);
+    PyObject *k = kw != NULL ? (Py_INCREF(kw), kw) : PyDict_New();
+    PyObject *out = NULL;
+    if (t != NULL && k != NULL) {
+        for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
+        PyObject *argv[5] = {op, t, k, r, face};
+        out = PyObject_Vectorcall(record_host, argv, 5, NULL);
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(k);
+    Py_DECREF(r);
+    return out;
+}
+
 /* ------------------------------------------------------------ the run fast path
  * host_call: op's NumPy kernel on the buffers of args (MinArrays, plain sequences, or sequences of MinArrays) and
  * plain keywords, when every array is an untraced cpu array and the policy runs NumPy for this call; NULL with no
  * error set where the Python path must answer.  flags: STRICT, no argument after the first may be an array or a
  * sequence (the array methods' rule); NOKW, no keyword argument (the methods whose fast path takes none); SELFFACE,
  * the result has the first argument's face (a method's); UFUNC, the call is __array_ufunc__(self, ufunc, method,
- * *inputs) and its kernel the table of op names (OP_OF). */
-enum { STRICT = 1, NOKW = 2, SELFFACE = 4, UFUNC = 8 };
+ * *inputs) and its kernel the table of op names (OP_OF); TRACED, a call with a traced array is run and recorded on
+ * the tape (record_host), as _dispatch.run's fast path does (the other paths leave it to the engine). */
+enum { STRICT = 1, NOKW = 2, SELFFACE = 4, UFUNC = 8, TRACED = 16 };
 #define MAXARGS 8
 
 static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args, Py_ssize_t nargs, PyObject *kw,
@@ -156,8 +174,9 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
         if (err) { PyErr_Clear(); return NULL; }
     }
     PyObject *bufs[MAXARGS];
-    PyObject *made[MAXARGS];  /* sequences built here (their references) */
-    int nmade = 0, found = 0, spec = 0;
+    PyObject *made[MAXARGS];  /* the buffers and sequences passed to the kernel (references held here: another
+                                 thread may rebind an array's _data while NumPy runs without the GIL) */
+    int nmade = 0, found = 0, spec = 0, traced = 0;
     PyObject *res = NULL;
     for (Py_ssize_t i = 0; i < nargs; i++) {
         PyObject *a = args[i];
@@ -165,7 +184,11 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
         if (IS_ARRAY(a)) {
             if (strict && i) goto miss;
             Base *b = A(a);
-            if (b->device != CPU || b->node != Py_None) goto miss;
+            if (b->device != CPU) goto miss;
+            if (b->node != Py_None) {
+                if (!(flags & TRACED)) goto miss;
+                traced = 1;
+            }
             if (b->face != Py_True) spec = 1;
             if (limit != NULL && !ask) {
                 int l = large(b->data, limit);
@@ -173,6 +196,8 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
                 ask = l;
             }
             bufs[i] = b->data;
+            Py_INCREF(b->data);
+            made[nmade++] = b->data;
             found = 1;
         } else if (PyList_CheckExact(a) || PyTuple_CheckExact(a)) {
             if (strict && i) goto miss;
@@ -212,6 +237,7 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
             }
         }
     }
+    if (traced && kw != NULL && PyDict_GET_SIZE(kw)) goto miss;
     if (!found) {
         PyObject *dev = NULL;
         if (PyContextVar_Get(default_device, NULL, &dev) < 0) goto fail;
@@ -235,7 +261,7 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
     if (count(op) < 0) { Py_CLEAR(res); goto done; }
     if (flags & SELFFACE) face = A(args[0])->face;
     else if (face == NULL || face == Py_None) face = (found && !spec) ? Py_True : Py_False;
-    res = finish(res, face);
+    res = traced ? record(op, args, nargs, kw, res, face) : finish(res, face);
     goto done;
 fail:
     PyErr_Clear();  /* the Python path answers, and raises where it must */
@@ -259,7 +285,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         return PyObject_Vectorcall(slow_run, args, nargs, NULL);
     PyObject *face = nargs == 5 ? args[4] : Py_None;
     PyObject *r = host_call(args[0], args[1], PySequence_Fast_ITEMS(args[2]), PyTuple_GET_SIZE(args[2]),
-                            args[3], face, 0);
+                            args[3], face, TRACED);
     if (r != NULL || PyErr_Occurred()) return r;
     return PyObject_Vectorcall(slow_run, args, nargs, NULL);
 }
@@ -296,7 +322,7 @@ static PyObject *ufunc_call(Call *c, PyObject *const *args, Py_ssize_t nargs) {
         PyErr_Clear();
         return NULL;
     }
-    return host_call(op, args[1], args + 3, nargs - 3, NULL, Py_None, 0);
+    return host_call(op, args[1], args + 3, nargs - 3, NULL, Py_None, TRACED);
 }
 
 static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
@@ -318,9 +344,12 @@ static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t n
 
 static PyObject *call_call(PyObject *self, PyObject *args, PyObject *kw) {
     Call *c = (Call *)self;
-    if (c->flags & UFUNC) return PyObject_Call(c->slow, args, kw);  /* (called as a method: vectorcall) */
-    PyObject *r = host_call(c->op, c->kernel, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args), kw, c->face,
-                            c->flags);
+    PyObject *r;
+    if (c->flags & UFUNC)  /* (NumPy calls __array_ufunc__ this way, with its keywords as a dict) */
+        r = (kw == NULL || !PyDict_GET_SIZE(kw)) ? ufunc_call(c, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args))
+                                                 : NULL;
+    else
+        r = host_call(c->op, c->kernel, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args), kw, c->face, c->flags);
     if (r != NULL || PyErr_Occurred()) return post(c, r);
     return PyObject_Call(c->slow, args, kw);
 }
@@ -493,7 +522,8 @@ out:
     return r;
 }
 
-/* x op y on the host fast path (the Python method _binary's), or the Python method */
+/* x op y on the host fast path (the Python method _binary's: a traced operand's result recorded), or the Python
+ * method */
 static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     Slot *sl = &slots[s];
     int reflected = !IS_ARRAY(v);
@@ -502,33 +532,40 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     PyObject *slow = reflected ? sl->rslow : sl->slow;
     if (sl->op == NULL) goto slow_path;
     Base *x = A(self);
-    if (x->device != CPU || x->node != Py_None) goto slow_path;
-    if (IS_ARRAY(other) && A(other)->node != Py_None) goto slow_path;
+    if (x->device != CPU) goto slow_path;
+    int traced = x->node != Py_None || (IS_ARRAY(other) && A(other)->node != Py_None);
     int pk = policy_kind();
     if (pk <= 0) { PyErr_Clear(); goto slow_path; }
-    PyObject *o = host_operand(x->data, other);
+    PyObject *d = x->data;
+    PyObject *o = host_operand(d, other);
     if (o == NULL) { PyErr_Clear(); goto slow_path; }
+    Py_INCREF(d);
     if (pk == 1) {
         int err = 0;
         PyObject *limit = limit_of(sl->op, &err);
-        if (err) { PyErr_Clear(); Py_DECREF(o); goto slow_path; }
+        if (err) { PyErr_Clear(); Py_DECREF(o); Py_DECREF(d); goto slow_path; }
         if (limit != NULL) {
-            int l = large(x->data, limit);
+            int l = large(d, limit);
             if (l == 0 && IS_ARRAY(other)) l = large(o, limit);
             Py_DECREF(limit);
             if (l != 0) {  /* (or an error: the Python method answers) */
                 PyErr_Clear();
                 Py_DECREF(o);
+                Py_DECREF(d);
                 goto slow_path;
             }
         }
     }
-    PyObject *argv[2] = {reflected ? o : x->data, reflected ? x->data : o};
+    PyObject *argv[2] = {reflected ? o : d, reflected ? d : o};
     PyObject *r = PyObject_Vectorcall(sl->kernel, argv, 2, NULL);
     Py_DECREF(o);
+    Py_DECREF(d);
     if (r == NULL) return NULL;
     if (count(sl->op) < 0) { Py_DECREF(r); return NULL; }
-    return finish(r, (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True : Py_False);
+    PyObject *face = (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True : Py_False;
+    if (!traced) return finish(r, face);
+    PyObject *pair[2] = {reflected ? other : self, reflected ? self : other};
+    return record(sl->op, pair, 2, NULL, r, face);
 slow_path:;
     PyObject *sargs[2] = {self, other};
     return PyObject_Vectorcall(slow, sargs, 2, NULL);
@@ -539,11 +576,14 @@ static PyObject *in_place(int s, PyObject *v, PyObject *w) {
     Slot *sl = &slots[s];
     Base *x = A(v);
     if (sl->op != NULL && x->node == Py_None && x->device == CPU && (!IS_ARRAY(w) || A(w)->node == Py_None)) {
-        PyObject *o = host_operand(x->data, w);
+        PyObject *d = x->data;
+        PyObject *o = host_operand(d, w);
         if (o != NULL) {
-            PyObject *argv[3] = {x->data, o, x->data};
+            Py_INCREF(d);
+            PyObject *argv[3] = {d, o, d};
             PyObject *r = PyObject_Vectorcall(sl->kernel, argv, 2, kw_out);
             Py_DECREF(o);
+            Py_DECREF(d);
             if (r == NULL) return NULL;
             Py_DECREF(r);
             if (count(sl->op) < 0) return NULL;
@@ -652,7 +692,7 @@ static int plain(PyObject *key) {
 
 static PyObject *getitem(PyObject *self, PyObject *key) {
     Base *x = A(self);
-    if (x->device == CPU && x->node == Py_None && MinArray != NULL) {
+    if (x->device == CPU && MinArray != NULL) {
         int pk = policy_kind();
         if (pk > 0) {
             PyObject *k = key;
@@ -662,10 +702,15 @@ static PyObject *getitem(PyObject *self, PyObject *key) {
                 k = NULL;
             }
             if (k != NULL) {
-                PyObject *r = PyObject_GetItem(x->data, k);
+                PyObject *d = x->data;
+                Py_INCREF(d);
+                PyObject *r = PyObject_GetItem(d, k);
+                Py_DECREF(d);
                 if (r == NULL) return NULL;
                 if (count(slots[GETITEM].op) < 0) { Py_DECREF(r); return NULL; }
-                return finish(r, x->face);
+                if (x->node == Py_None) return finish(r, x->face);
+                PyObject *pair[2] = {self, key};
+                return record(slots[GETITEM].op, pair, 2, NULL, r, x->face);
             }
         }
         PyErr_Clear();
@@ -719,8 +764,11 @@ static int setitem(PyObject *self, PyObject *key, PyObject *value) {
         if (v != NULL) {
             int pk = policy_kind();
             if (pk > 0) {
-                if (PyObject_SetItem(x->data, key, v) < 0) return -1;
-                return count(slots[SETITEM].op);
+                PyObject *d = x->data;
+                Py_INCREF(d);
+                int e = PyObject_SetItem(d, key, v);
+                Py_DECREF(d);
+                return e < 0 ? -1 : count(slots[SETITEM].op);
             }
         }
         PyErr_Clear();
@@ -831,20 +879,20 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
 
 static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"MinArray", "CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
-                            "host_counter", "default_device", "host_result", "numpy_here", "plain_key", "f64", "f32", "i64", "f32_max", NULL};
+                            "host_counter", "default_device", "host_result", "numpy_here", "record_host", "plain_key", "f64", "f32", "i64", "f32_max", NULL};
     PyObject *m;
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
-                        &default_device, &host_result, &numpy_here, &plain_key, &F64, &F32, &I64};
-    PyObject *v[15];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOOOOOOOOOd", names, &m, &v[0], &v[1], &v[2], &v[3], &v[4],
+                        &default_device, &host_result, &numpy_here, &record_host, &plain_key, &F64, &F32, &I64};
+    PyObject *v[16];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOOOOOOOOOOd", names, &m, &v[0], &v[1], &v[2], &v[3], &v[4],
                                      &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14],
-                                     &F32_MAX))
+                                     &v[15], &F32_MAX))
         return NULL;
     if (!PyType_Check(m) || !PyType_IsSubtype((PyTypeObject *)m, &BaseType)) {
         PyErr_SetString(PyExc_TypeError, "install: MinArray must subclass Base");
         return NULL;
     }
-    for (int i = 0; i < 15; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    for (int i = 0; i < 16; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
     Py_INCREF(m);
     Py_XSETREF(MinArray, (PyTypeObject *)m);
     Py_RETURN_NONE;
@@ -881,7 +929,8 @@ PyMODINIT_FUNC PyInit__speedups(void) {
         PyModule_AddObject(m, "Call", (PyObject *)&CallType) < 0 ||
         PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||
         PyModule_AddIntConstant(m, "STRICT", STRICT) < 0 || PyModule_AddIntConstant(m, "NOKW", NOKW) < 0 ||
-        PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0 || PyModule_AddIntConstant(m, "UFUNC", UFUNC) < 0)
+        PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0 || PyModule_AddIntConstant(m, "UFUNC", UFUNC) < 0 ||
+        PyModule_AddIntConstant(m, "TRACED", TRACED) < 0)
         return NULL;
     return m;
 }

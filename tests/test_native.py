@@ -19,6 +19,7 @@ import minpy_array as mp
 import minpy_array.numpy as mnp
 from minpy_array import _native
 from minpy_array._array import MinArray
+from minpy_array.autodiff import grad
 
 DTYPES = ("float64", "float32", "int64", "int8", "uint8", "bool", "complex128")
 BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
@@ -124,6 +125,13 @@ def _other_cases(arrays):
              "numpy_sum": lambda a: numpy.sum(a), "numpy_scalar_left": lambda a: numpy.float32(2) * a}
     for (xn, x), (cn, c) in itertools.product(arrays.items(), calls.items()):
         yield f"{cn}({xn})", lambda x=x, c=c: c(x())
+    grads = {"operators": lambda a: (a * a + 2.0 * a - a / 3.0 + a ** 2).sum(),
+             "indexing": lambda a: a[0] * a[-1] + a[..., 0].sum() + a[(0,) * a.ndim],
+             "face": lambda a: mnp.sum(mnp.exp(a) * mnp.maximum(a, 1.5)) + mnp.dot(a.ravel(), a.ravel()),
+             "numpy": lambda a: numpy.sum(numpy.tanh(a) * a), "loop": _loop}
+    for (xn, x), (gn, g) in itertools.product(arrays.items(), grads.items()):
+        if xn.startswith(("float", "complex")):
+            yield f"grad {gn}({xn})", lambda x=x, g=g: grad(g)(x())
     creation = {"zeros": lambda: mnp.zeros(3), "zeros_f32": lambda: mnp.zeros((2, 2), dtype="float32"),
                 "ones": lambda: mnp.ones(3), "empty_shape": lambda: mnp.empty((2, 0)).shape,
                 "arange": lambda: mnp.arange(5), "array": lambda: mnp.array([1.5, 2.5]),
@@ -131,6 +139,14 @@ def _other_cases(arrays):
                 "bad_shape": lambda: mnp.zeros(-1), "bad_kw": lambda: mnp.sum(mnp.ones(3), bogus=1)}
     for cn, c in creation.items():
         yield cn, c
+
+
+def _loop(a):
+    """A per-element loop with setitem, as student code writes it."""
+    out = mnp.zeros(a.shape, dtype=a.dtype)
+    for i in range(a.shape[0] if a.ndim else 0):
+        out[i] = a[i] * 2.0 + out[i - 1] * (i > 0)
+    return out.sum() + (a * 1.0).sum()
 
 
 def _put_array(a, k):
