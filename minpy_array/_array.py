@@ -765,7 +765,7 @@ def _install_c():
     _speedups.install(MinArray=MinArray, CPU=_CPU, ndarray=_ndarray, generic=_generic, policy_var=_policy_var,
                       global_=_global, auto_cpu=_AUTO_CPU, host=_dispatch.HOST, host_counter=host_counter,
                       default_device=_devices._default, host_result=_host_result, numpy_here=_numpy_here,
-                      record_host=_record_host,
+                      record_host=_record_host, np_kernels=_KERNELS,
                       plain_key=_PLAIN_KEY, f64=_F64, f32=_F32, i64=_I64, f32_max=_F32_MAX)
 
 

@@ -817,3 +817,4 @@ run_py = run  # the Python run: the definition of its host fast path, which the 
 if speedups is not None:
     speedups.set_slot("run", None, None, run_py)  # (the C run calls it for every call it does not take)
     run = speedups.run
+    apply = speedups.apply  # (the same as apply above: run with NumPy's kernel of the op)

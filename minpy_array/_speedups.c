@@ -14,7 +14,7 @@
 /* ------------------------------------------------------------ what install() hands over */
 static PyTypeObject *MinArray;          /* the Python class, a subclass of Base */
 static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu, *host, *host_counter,
-    *default_device, *host_result, *numpy_here, *record_host, *plain_key, *F64, *F32, *I64;
+    *default_device, *host_result, *numpy_here, *record_host, *np_kernels, *plain_key, *F64, *F32, *I64;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *kw_out;
@@ -288,6 +288,38 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
                             args[3], face, TRACED);
     if (r != NULL || PyErr_Occurred()) return r;
     return PyObject_Vectorcall(slow_run, args, nargs, NULL);
+}
+
+/* apply(op, *args, **kw): _dispatch.apply (run with NumPy's kernel of op) */
+static PyObject *apply(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (slow_run == NULL || np_kernels == NULL || nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "apply(op, *args, **kw): the engine has not handed over its parts");
+        return NULL;
+    }
+    PyObject *kernel = PyDict_GetItemWithError(np_kernels, args[0]);
+    if (kernel == NULL) {
+        if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, args[0]);
+        return NULL;
+    }
+    Py_INCREF(kernel);
+    PyObject *kw = PyDict_New(), *r = NULL, *t = NULL;
+    if (kw == NULL) goto done;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++)
+        if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) goto done;
+    r = host_call(args[0], kernel, args + 1, nargs - 1, kw, Py_None, TRACED);
+    if (r != NULL || PyErr_Occurred()) goto done;
+    t = PyTuple_New(nargs - 1);
+    if (t == NULL) goto done;
+    for (Py_ssize_t i = 1; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i - 1, args[i]); }
+    PyObject *argv[4] = {args[0], kernel, t, kw};
+    r = PyObject_Vectorcall(slow_run, argv, 4, NULL);
+done:
+    Py_DECREF(kernel);
+    Py_XDECREF(kw);
+    Py_XDECREF(t);
+    return r;
 }
 
 /* ------------------------------------------------------------ Call: a face function or array method */
@@ -879,20 +911,20 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
 
 static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"MinArray", "CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
-                            "host_counter", "default_device", "host_result", "numpy_here", "record_host", "plain_key", "f64", "f32", "i64", "f32_max", NULL};
+                            "host_counter", "default_device", "host_result", "numpy_here", "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "f32_max", NULL};
     PyObject *m;
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
-                        &default_device, &host_result, &numpy_here, &record_host, &plain_key, &F64, &F32, &I64};
-    PyObject *v[16];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOOOOOOOOOOd", names, &m, &v[0], &v[1], &v[2], &v[3], &v[4],
-                                     &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14],
-                                     &v[15], &F32_MAX))
+                        &default_device, &host_result, &numpy_here, &record_host, &np_kernels, &plain_key, &F64, &F32, &I64};
+    PyObject *v[17];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOOOOOOOOOOOd", names, &m, &v[0], &v[1], &v[2], &v[3],
+                                     &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13],
+                                     &v[14], &v[15], &v[16], &F32_MAX))
         return NULL;
     if (!PyType_Check(m) || !PyType_IsSubtype((PyTypeObject *)m, &BaseType)) {
         PyErr_SetString(PyExc_TypeError, "install: MinArray must subclass Base");
         return NULL;
     }
-    for (int i = 0; i < 16; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    for (int i = 0; i < 17; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
     Py_INCREF(m);
     Py_XSETREF(MinArray, (PyTypeObject *)m);
     Py_RETURN_NONE;
@@ -902,6 +934,8 @@ static PyMethodDef module_methods[] = {
     {"wrap", (PyCFunction)(void (*)(void))wrap, METH_FASTCALL, "wrap(data, device, face=False): a MinArray"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL,
      "run(op, kernel, args, kw, face=None): _dispatch.run with its host fast path in C"},
+    {"apply", (PyCFunction)(void (*)(void))apply, METH_FASTCALL | METH_KEYWORDS,
+     "apply(op, *args, **kw): _dispatch.apply, its host fast path in C"},
     {"set_slot", set_slot, METH_VARARGS, "set_slot(name, op, kernel, slow, rslow=None, islow=None)"},
     {"install", (PyCFunction)(void (*)(void))install, METH_VARARGS | METH_KEYWORDS, "install(**the engine's parts)"},
     {NULL}
