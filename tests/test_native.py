@@ -194,5 +194,39 @@ def test_with_and_without_the_c_accelerator_every_outcome_is_the_same():
     assert len(ours) > 10000
 
 
+def test_the_c_paths_keep_no_reference():
+    # a reference kept per call (a result, an operand, an error) would grow traced memory by 50+ bytes a call
+    import gc
+    import tracemalloc
+
+    from minpy_array import _dispatch
+
+    x, y, s = mnp.arange(10.0), mnp.ones(10), numpy.float64(2)
+    mask, spec = x > 3, mp.ones(3)
+    calls = [lambda: x + y, lambda: 2.0 + x, lambda: x > 1.0, lambda: -x, lambda: x ** 2, lambda: x.__iadd__(0.0),
+             lambda: x[2:5], lambda: x[3], lambda: x[mask], lambda: x.__setitem__(3, 1.0), lambda: mnp.sum(x),
+             lambda: x.sum(), lambda: mnp.concatenate([x, y]), lambda: mnp.zeros(3), lambda: numpy.exp(x),
+             lambda: s * x, lambda: _dispatch.apply("add", x, y), lambda: x.reshape(2, 5), lambda: spec + spec,
+             lambda: x + mnp.ones(3), lambda: x[20], lambda: grad(lambda a: (a * a + a[0]).sum())(x)]
+    for i, f in enumerate(calls):
+        def many(n):
+            for _ in range(n):
+                try:
+                    f()
+                except (ValueError, IndexError):
+                    pass
+        many(100)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            many(3000)
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert grown < 16000, f"call {i}: traced memory grew by {grown} bytes over 3000 calls"
+
+
 if __name__ == "__main__":
     json.dump(outcomes(), sys.stdout)
