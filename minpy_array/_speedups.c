@@ -829,8 +829,7 @@ static PySequenceMethods base_sequence = {.sq_item = sq_getitem, .sq_ass_item = 
 static int base_traverse(PyObject *self, visitproc visit, void *arg) {
     Base *a = A(self);
     Py_VISIT(a->data); Py_VISIT(a->device); Py_VISIT(a->node); Py_VISIT(a->face);
-    Py_VISIT(Py_TYPE(self));
-    return 0;
+    return 0;  /* (not the type: MinArray's own traverse, CPython's subtype_traverse, visits the heap type) */
 }
 
 static int base_clear(PyObject *self) {
