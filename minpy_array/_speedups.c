@@ -1,8 +1,10 @@
 /* The host fast paths of minpy_array in C: the same rules as the Python fast paths they stand in for (_dispatch.run,
- * the face's functions and methods, the array's operators, getitem and setitem), for the calls those paths take
- * (untraced arrays on the cpu, under a policy that runs NumPy there).  Every other call goes to the Python code it
- * came from, unchanged: the Python paths stay the definition, and the package runs without this module
- * (_native.py).  Only the Python C API: no NumPy headers (NumPy 1.26 and 2 alike).
+ * _dispatch.apply, the face's functions, ufuncs and methods, __array_ufunc__, the array's operators, getitem and
+ * setitem), for the calls those paths take (arrays on the cpu, under a policy that runs NumPy there; where the
+ * Python path records a traced call on the tape, this one records it the same way).  Every other call goes to the
+ * Python code it came from, unchanged: the Python paths stay the definition (tests/test_native.py holds the two to
+ * the same outcomes), and the package runs without this module (_native.py).  Only the Python C API: no NumPy
+ * headers (NumPy 1.26 and 2 alike).
  *
  * Why C: the Python fast paths cost 1-2.5 us over NumPy's own call on small operands, most of it Python frames
  * (one minimal Python wrapper costs about 0.7 us here), and the per-element code of the issue "NumPy's scalars and
@@ -129,8 +131,8 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
 
 /* ------------------------------------------------------------ the run fast path
  * host_call: op's NumPy kernel on the buffers of args (MinArrays, plain sequences, or sequences of MinArrays) and
- * plain keywords, when every array is an untraced cpu array and the policy runs NumPy for this call; NULL with no
- * error set where the Python path must answer.  flags: STRICT, no argument after the first may be an array or a
+ * plain keywords, when every array is a cpu array (untraced, but for TRACED below) and the policy runs NumPy for
+ * this call; NULL with no error set where the Python path must answer.  flags: STRICT, no argument after the first may be an array or a
  * sequence (the array methods' rule); NOKW, no keyword argument (the methods whose fast path takes none); SELFFACE,
  * the result has the first argument's face (a method's); UFUNC, the call is __array_ufunc__(self, ufunc, method,
  * *inputs) and its kernel the table of op names (OP_OF); TRACED, a call with a traced array is run and recorded on
