@@ -551,7 +551,10 @@ def matmul_guard(dts, args, kw):
     if kw or len(args) != 2 or len(dts) != 2 or dts[0] != dts[1] or dts[0] not in FLOATS:
         return False
     a, b = args
-    return is_array(a) and is_array(b) and a.ndim >= 1 and b.ndim >= 1
+    # Note: a contraction over one element is a plain product, whose zero sign NumPy keeps (a length-1 dot gives
+    # -0.0 for 0 * -0.0) where torch's kernels give the other zero (and the reverse for an outer product through
+    # matmul): NumPy runs those
+    return is_array(a) and is_array(b) and a.ndim >= 1 and b.ndim >= 1 and a.shape[-1] >= 2
 
 
 def dot_guard(dts, args, kw):

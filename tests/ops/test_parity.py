@@ -4,6 +4,7 @@ exception type) under `prefer_<backend>`, on the backend's stand-in device and, 
 borrows, on the cpu; and the kernel ran exactly when its guard admitted the call.  A new backend is swept by
 this file as it is: its ops need only a call strategy in parity.py."""
 import contextlib
+import itertools
 import os
 import tempfile
 
@@ -103,6 +104,29 @@ def test_parity(backend, op, data):
         if admitted and op not in MAY_DECLINE and place != "cpu" and not (
                 op in INDEXING and _device_index_array(margs)):
             assert ran, f"{op}: the guard admitted the call but the kernel failed and NumPy ran it"
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
+@pytest.mark.parametrize("op", ["dot", "matmul"])
+def test_short_contractions_keep_numpys_zero_signs(backend, op):
+    """Products of signed zeros over contractions of one element (a plain product) and two (a sum), in every
+    operand form the kernels take, on the backend's device and borrowed on the cpu: NumPy's zero signs (the
+    random sweep draws such calls too rarely to prove it; the fuzzer found a length-1 dot)."""
+    forms = [((1,), (1,)), ((3, 1), (1, 2)), ((1,), (1, 2)), ((3, 1), (1,)), ((2, 3, 1), (2, 1, 2))]
+    forms += [tuple(s[:-1] + (2,) if i == 0 else s[:-2] + (2,) + s[-1:] if len(s) > 1 else (2,)
+                    for i, s in enumerate(f)) for f in forms]
+    places = [device_for_tests(backend)] + (["cpu"] if op in backend.host_kernels() else [])
+    for dtype, (sa, sb), va, vb in itertools.product(("float32", "float64"), forms, (0.0, -0.0, 1.0),
+                                                     (0.0, -0.0, -1.0)):
+        args = (numpy.full(sa, va, dtype), numpy.full(sb, vb, dtype))
+        want = reference(op, args, {})
+        for place in places:
+            got, _ = _outcome(op, [_wrap(a, place) for a in args], {}, f"prefer_{backend.NAME}", place)
+            if want[0] == "raise" or got[0] == "raise":
+                assert got[0] == want[0] == "raise" and issubclass(got[1], want[1]), (sa, sb, place, want, got)
+                continue
+            diff = same(got[1], want[1], op, 0.0)
+            assert diff is None, f"{backend.NAME} {op} {sa} x {sb} of {va}, {vb} on {place}: {diff}"
 
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
