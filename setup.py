@@ -27,7 +27,6 @@ class build_py_with_pth(build_py):
         return [*super().get_outputs(include_bytecode), os.path.join(self.build_lib, PTH)]
 
 
-SPEEDUPS = Extension("minpy_array._speedups", ["minpy_array/_speedups.c"], optional=True,
-                     extra_compile_args=["-O2", "-Wall", "-Wno-missing-field-initializers"])
+SPEEDUPS = Extension("minpy_array._speedups", ["minpy_array/_speedups.c"], optional=True)  # (Python's own flags)
 
 setup(cmdclass={"build_py": build_py_with_pth}, ext_modules=[SPEEDUPS])

@@ -180,8 +180,6 @@ def _shape_key(op, args, kw):
             key += d.dtype, d.shape, d.strides
         elif t is float:
             key.append(t)
-        elif t is type:  # a dtype named by its scalar type (x.astype(numpy.float32))
-            key.append(a)
         elif not _key_add(a, key):
             return None
     if kw:

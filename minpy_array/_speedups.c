@@ -132,11 +132,13 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
 /* ------------------------------------------------------------ the run fast path
  * host_call: op's NumPy kernel on the buffers of args (MinArrays, plain sequences, or sequences of MinArrays) and
  * plain keywords, when every array is a cpu array (untraced, but for TRACED below) and the policy runs NumPy for
- * this call; NULL with no error set where the Python path must answer.  flags: STRICT, no argument after the first may be an array or a
- * sequence (the array methods' rule); NOKW, no keyword argument (the methods whose fast path takes none); SELFFACE,
- * the result has the first argument's face (a method's); UFUNC, the call is __array_ufunc__(self, ufunc, method,
- * *inputs) and its kernel the table of op names (OP_OF); TRACED, a call with a traced array is run and recorded on
- * the tape (record_host), as _dispatch.run's fast path does (the other paths leave it to the engine). */
+ * this call; NULL with no error set where the Python path must answer.  flags:
+ * STRICT    no argument after the first may be an array or a sequence (the array methods' rule);
+ * NOKW      no keyword argument (the methods whose fast path takes none);
+ * SELFFACE  the result has the first argument's face (a method's);
+ * UFUNC     the call is __array_ufunc__(self, ufunc, method, *inputs), its kernel the table of op names (OP_OF);
+ * TRACED    a call with a traced array is run and recorded on the tape (record_host), as _dispatch.run's fast path
+ *           does (the other paths leave it to the engine). */
 enum { STRICT = 1, NOKW = 2, SELFFACE = 4, UFUNC = 8, TRACED = 16 };
 #define MAXARGS 8
 
@@ -275,27 +277,41 @@ done:
     return res;
 }
 
-static PyObject *slow_run;  /* the Python run (set_slot("run", None, None, run)) */
+/* the slots of Base, and of the module's run: what set_slot() hands over */
+enum { ADD, SUB, MUL, TRUEDIV, FLOORDIV, MOD, MATMUL, AND, OR, XOR, LSHIFT, RSHIFT, POW,
+       LT, LE, EQ, NE, GT, GE, NEG, POS, ABS, INVERT, GETITEM, SETITEM, RUN, SQUARE, RECIPROCAL, SQRT, NSLOTS };
+static const char *slot_names[NSLOTS] = {
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "matmul", "and", "or", "xor", "lshift", "rshift", "pow",
+    "lt", "le", "eq", "ne", "gt", "ge", "neg", "pos", "abs", "invert", "getitem", "setitem", "run", "square",
+    "reciprocal", "sqrt"};
+
+typedef struct {
+    /* the op, NumPy's kernel, the Python methods x op y, y op x, x op= y (getitem, setitem, the pow forms: their
+     * Python methods; run: _dispatch's Python run, which run() and apply() call on a miss) */
+    PyObject *op, *kernel, *slow, *rslow, *islow;
+} Slot;
+static Slot slots[NSLOTS];
+#define SLOW_RUN (slots[RUN].slow)
 
 /* run(op, np_kernel, args, kw, face=None): _dispatch.run, its host fast path here and everything else in Python */
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (slow_run == NULL) {
+    if (SLOW_RUN == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "run: _dispatch has not handed over its Python run");
         return NULL;
     }
     if (nargs < 4 || nargs > 5 || !PyTuple_CheckExact(args[2]) || !PyDict_CheckExact(args[3]))
-        return PyObject_Vectorcall(slow_run, args, nargs, NULL);
+        return PyObject_Vectorcall(SLOW_RUN, args, nargs, NULL);
     PyObject *face = nargs == 5 ? args[4] : Py_None;
     PyObject *r = host_call(args[0], args[1], PySequence_Fast_ITEMS(args[2]), PyTuple_GET_SIZE(args[2]),
                             args[3], face, TRACED);
     if (r != NULL || PyErr_Occurred()) return r;
-    return PyObject_Vectorcall(slow_run, args, nargs, NULL);
+    return PyObject_Vectorcall(SLOW_RUN, args, nargs, NULL);
 }
 
 /* apply(op, *args, **kw): _dispatch.apply (run with NumPy's kernel of op) */
 static PyObject *apply(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (slow_run == NULL || np_kernels == NULL || nargs < 1) {
+    if (SLOW_RUN == NULL || np_kernels == NULL || nargs < 1) {
         PyErr_SetString(PyExc_TypeError, "apply(op, *args, **kw): the engine has not handed over its parts");
         return NULL;
     }
@@ -316,7 +332,7 @@ static PyObject *apply(PyObject *self, PyObject *const *args, size_t nargsf, PyO
     if (t == NULL) goto done;
     for (Py_ssize_t i = 1; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i - 1, args[i]); }
     PyObject *argv[4] = {args[0], kernel, t, kw};
-    r = PyObject_Vectorcall(slow_run, argv, 4, NULL);
+    r = PyObject_Vectorcall(SLOW_RUN, argv, 4, NULL);
 done:
     Py_DECREF(kernel);
     Py_XDECREF(kw);
@@ -362,14 +378,17 @@ static PyObject *ufunc_call(Call *c, PyObject *const *args, Py_ssize_t nargs) {
 static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     Call *c = (Call *)self;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    int has_kw = kwnames != NULL && PyTuple_GET_SIZE(kwnames);
+    if ((c->flags & UFUNC) && has_kw)  /* (__array_ufunc__'s fast case takes no keywords) */
+        return PyObject_Vectorcall(c->slow, args, nargsf, kwnames);
     PyObject *kw = NULL;
-    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames)) {
+    if (has_kw) {
         kw = PyDict_New();
         if (kw == NULL) return NULL;
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++)
             if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) { Py_DECREF(kw); return NULL; }
     }
-    PyObject *r = (c->flags & UFUNC) ? (kw == NULL ? ufunc_call(c, args, nargs) : NULL)
+    PyObject *r = (c->flags & UFUNC) ? ufunc_call(c, args, nargs)
                                      : host_call(c->op, c->kernel, args, nargs, kw, c->face, c->flags);
     Py_XDECREF(kw);
     if (r != NULL || PyErr_Occurred()) return post(c, r);
@@ -500,17 +519,6 @@ static PyTypeObject MethodType = {
 };
 
 /* ------------------------------------------------------------ Base: MinArray's fields and operator slots */
-enum { ADD, SUB, MUL, TRUEDIV, FLOORDIV, MOD, MATMUL, AND, OR, XOR, LSHIFT, RSHIFT, POW,
-       LT, LE, EQ, NE, GT, GE, NEG, POS, ABS, INVERT, GETITEM, SETITEM, RUN, SQUARE, RECIPROCAL, SQRT, NSLOTS };
-static const char *slot_names[NSLOTS] = {
-    "add", "sub", "mul", "truediv", "floordiv", "mod", "matmul", "and", "or", "xor", "lshift", "rshift", "pow",
-    "lt", "le", "eq", "ne", "gt", "ge", "neg", "pos", "abs", "invert", "getitem", "setitem", "run", "square", "reciprocal", "sqrt"};
-
-typedef struct {
-    PyObject *op, *kernel, *slow, *rslow, *islow;  /* the op, NumPy's kernel, the Python methods x op y, y op x,
-                                                      x op= y (getitem, setitem: their Python methods) */
-} Slot;
-static Slot slots[NSLOTS];
 
 /* _host_operand: the operand NumPy's own operator on buffer d treats exactly as the engine does, or NULL (a new
  * reference; NULL with an error set only for a real error) */
@@ -899,10 +907,6 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
                 Py_XINCREF(o);
                 Py_XSETREF(*f[i], o);
             }
-            if (s == RUN) {
-                Py_INCREF(slow);
-                Py_XSETREF(slow_run, slow);
-            }
             Py_RETURN_NONE;
         }
     }
@@ -911,21 +915,30 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
 }
 
 static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
-    static char *names[] = {"MinArray", "CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
-                            "host_counter", "default_device", "host_result", "numpy_here", "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "f32_max", NULL};
-    PyObject *m;
+    static const char *names[] = {"CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
+                                  "host_counter", "default_device", "host_result", "numpy_here", "record_host",
+                                  "np_kernels", "plain_key", "f64", "f32", "i64"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
-                        &default_device, &host_result, &numpy_here, &record_host, &np_kernels, &plain_key, &F64, &F32, &I64};
-    PyObject *v[17];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOOOOOOOOOOOd", names, &m, &v[0], &v[1], &v[2], &v[3],
-                                     &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13],
-                                     &v[14], &v[15], &v[16], &F32_MAX))
-        return NULL;
-    if (!PyType_Check(m) || !PyType_IsSubtype((PyTypeObject *)m, &BaseType)) {
-        PyErr_SetString(PyExc_TypeError, "install: MinArray must subclass Base");
+                        &default_device, &host_result, &numpy_here, &record_host, &np_kernels, &plain_key, &F64,
+                        &F32, &I64};
+    enum { N = sizeof(names) / sizeof(names[0]) };
+    PyObject *v[N];
+    PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
+    PyObject *f32_max = kw != NULL ? PyDict_GetItemString(kw, "f32_max") : NULL;
+    if (PyTuple_GET_SIZE(args) || m == NULL || f32_max == NULL || !PyType_Check(m) ||
+        !PyType_IsSubtype((PyTypeObject *)m, &BaseType) || PyDict_GET_SIZE(kw) != N + 2) {
+        PyErr_SetString(PyExc_TypeError, "install(MinArray=<a subclass of Base>, f32_max=..., and each of the "
+                                         "engine's parts by name)");
         return NULL;
     }
-    for (int i = 0; i < 17; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    for (int i = 0; i < N; i++) {
+        v[i] = PyDict_GetItemString(kw, names[i]);
+        if (v[i] == NULL) return PyErr_Format(PyExc_TypeError, "install: missing %s", names[i]);
+    }
+    double limit = PyFloat_AsDouble(f32_max);
+    if (limit == -1.0 && PyErr_Occurred()) return NULL;
+    F32_MAX = limit;
+    for (int i = 0; i < N; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
     Py_INCREF(m);
     Py_XSETREF(MinArray, (PyTypeObject *)m);
     Py_RETURN_NONE;
