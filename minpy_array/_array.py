@@ -25,7 +25,7 @@ from ._calibrate import numpy_here as _numpy_here
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import _MISS, _device_fast, apply, host_counter, host_seq
+from ._dispatch import _MISS, _device_fast, _lent, apply, host_counter, host_seq
 from ._dispatch import host_result as _host_result
 from ._dispatch import numpy_policy as _numpy_policy
 from ._dispatch import numpy_runs as _numpy_runs
@@ -584,14 +584,21 @@ def _binary(op, reflected):
                         or _numpy_here(op, (self, other))
                 else:
                     here = p == "numpy_only"
+                t = type(other)
+                face = self._face and (t is not MinArray or other._face)
+                untraced = self._node is None and (t is not MinArray or other._node is None)
                 if here:
                     r = kernel(o, d) if reflected else kernel(d, o)
                     next(counter)
-                    t = type(other)
-                    face = self._face and (t is not MinArray or other._face)
-                    if self._node is None and (t is not MinArray or other._node is None):
+                    if untraced:
                         return _wrap(r, _CPU, face) if type(r) is _ndarray else _host_result(r, face)
                     return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
+                if untraced:  # calibration lent the call to another backend's kernel
+                    b = other._data if t is MinArray else other
+                    r = _lent(op, (other, self) if reflected else (self, other), {}, (b, d) if reflected else (d, b),
+                              face)
+                    if r is not _MISS:
+                        return r
         elif _kept(self, other):  # a device array: _binop's first case, straight to the device's fast path
             args = (other, self) if reflected else (self, other)
             r = _device_fast(op, args, {}, None)

@@ -15,8 +15,8 @@ conversions beats NumPy there (measured through the engine on 64x64 float32 arra
 (AUTO_CPU[op], see settle()): they run on NumPy unmeasured, at the cost of one dict lookup, not of the kind's.
 
 Measuring: the candidates (NumPy and each backend whose guard admits the call) run on the call's own arrays,
-through the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): one untimed
-call each, one timed call (a kernel at over 3x the best is dropped then), and MIN_ROUNDS to MAX_ROUNDS alternating
+through the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): WARM_CALLS
+calls each (a kernel whose warmed calls take over 3x the best is dropped then), and MIN_ROUNDS to MAX_ROUNDS alternating
 rounds (the order rotated every round; no round starts after BUDGET_S once MIN_ROUNDS are done) of batches of
 about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every kernel then runs in the
 caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
@@ -54,6 +54,11 @@ FORMAT = 1
 DEFAULT_MIN_SIZE = MIN_SIZE = 4096
 BATCH_S = 5e-4
 MIN_ROUNDS, MAX_ROUNDS = 2, 5
+# a library's first calls of a new kind run slower than its steady state (the allocator growing its heap, oneDNN's
+# primitive cache): a 1M-element float32 multiply in torch took 16x its steady time on its first call and 4x on its
+# third, steady from the seventh; a (64,256)@(256,256) matmul 6x, then 1.3x (benchmarks/mlp.py's machine).  Each
+# candidate runs WARM_CALLS times (fewer once they take WARM_S) before it is timed.
+WARM_CALLS, WARM_S = 8, 0.25
 BUDGET_S = 0.03
 DEADLINE_S = 2.0
 MARGIN = 0.1
@@ -265,6 +270,13 @@ def numpy_here(op, args, kw=None):
     return b is None
 
 
+def lender(op, args, kw):
+    """The backend whose kernel calibration chose for this call's kind, or None (NumPy, or not decided yet): for the
+    engine's fast path, once numpy_here said no (its look-up left the kind in the SEEN memo)."""
+    b = _chosen(op, args, kw)
+    return None if b is PENDING or b is None or not b.available() else b
+
+
 def holds_large(seq, limit):
     """Does seq (at any depth) hold a host array of `limit` elements or more?"""
     for e in seq:
@@ -393,17 +405,19 @@ def _measure(op, key, args, kw, cands):
     try:
         with numpy.errstate(all="ignore"):
             warm = {}
-            for n in names:  # the first call's set-up in a library is not its speed ...
+            for n in names:  # a library's first calls of a kind are not its speed (see WARM_CALLS) ...
                 try:
-                    warm[n] = timed(n, 1)
+                    warm[n] = [timed(n, 1)]
+                    while len(warm[n]) < WARM_CALLS and sum(warm[n]) < WARM_S:  # ... unless the calls are long
+                        warm[n].append(timed(n, 1))
                 except Exception:
                     if n == "numpy":
                         raise  # the call is invalid: NumPy's error comes when the engine runs it
-                    # Note: a borrowed kernel raising what the engine does not rerun on NumPy is left out
+                    warm.pop(n, None)  # Note: a borrowed kernel raising what the engine does not rerun on NumPy
+                if time.perf_counter() - start > DEADLINE_S:
+                    return None
             names = list(warm)
-            first = {n: timed(n, 1) if warm[n] < 0.25 else warm[n] for n in names}  # ... unless the call is long
-            if time.perf_counter() - start > DEADLINE_S:
-                return None
+            first = {n: min(w[len(w) // 2:]) for n, w in warm.items()}  # the warmed half's best
             # a kernel at over 3x the best time cannot win: it is not timed again (its one time is reported)
             times = {n: [first[n]] for n in names if n != "numpy" and first[n] > 3 * min(first.values())}
             names = [n for n in names if n not in times]

@@ -426,19 +426,46 @@ def run(op, np_kernel, args, kw, face=None):
         else:
             bufs.append(a)
     else:
-        if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU) and \
-                (not ask or numpy_here(op, args, kw)):
-            r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
-            try:
-                next(HOST[op])
-            except KeyError:
-                next(host_counter(op))
+        if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
             if face is None:
                 face = found and not spec
-            if traced:
-                return record_host(op, args, kw, r, face)
-            return wrap(r, CPU, face) if type(r) is _ndarray else host_result(r, face)
+            if not ask or numpy_here(op, args, kw):
+                r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
+                try:
+                    next(HOST[op])
+                except KeyError:
+                    next(host_counter(op))
+                if traced:
+                    return record_host(op, args, kw, r, face)
+                return wrap(r, CPU, face) if type(r) is _ndarray else host_result(r, face)
+            if not traced:
+                res = _lent(op, args, kw, bufs, face)
+                if res is not _MISS:
+                    return res
     return _run(op, np_kernel, args, kw, face=face)
+
+
+def _lent(op, args, kw, bufs, face):
+    """An untraced host call that calibration lent to another backend's kernel (numpy_here said no), run there as
+    _run runs it, without _run's general path; _MISS where _run must answer (an in-place op, a guard that refuses,
+    a kernel that declines or fails: _run reruns the call and falls back or raises as it does)."""
+    b = _calibrate.lender(op, args, kw)
+    if b is None or op in IN_PLACE:
+        return _MISS
+    entry = b.host_kernels().get(op)
+    info = [None, False, [], False]
+    _scan(args, info)
+    if entry is None or not entry[1](info[2], args, kw):
+        return _MISS
+    try:
+        r = entry[0](*bufs, **kw) if kw else entry[0](*bufs)
+    except (Decline, Invalid, *b.errors()):
+        return _MISS
+    _count(op, COL[b], 0)
+    if type(r) is _ndarray and r.ndim:
+        return wrap(r, CPU, face)
+    res = _wrap_result(r, CPU, [0], face)
+    return _as_numpy_result(res, op, kw) if face else res
 
 
 def host_result(r, face):
