@@ -72,6 +72,10 @@ BOUNDS = {}     # op -> [NumPy's largest won size class's end, the smallest won 
 # ops that stay NumPy's on the cpu under every choice: its views and writes (the cpu device's arrays are NumPy's,
 # views and all); the host fast paths ask _dispatch.numpy_policy for them, not numpy_here
 HOST_VIEWS = frozenset(("getitem", "setitem_", "reshape", "transpose"))
+# ops whose work the size of their largest operand does not tell: (256,64) @ (64,10) and (256,64) @ (64,256) have
+# the same largest operand and 25x the work apart (a (64,256) @ (256,64)-class GEMM NumPy won left every GEMM of
+# 16K-element operands unmeasured); a kind NumPy won settles none of their smaller calls
+CONTRACTIONS = frozenset(("matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "conv2d"))
 CHOSEN = {}     # signature -> backend whose kernel runs it, or None for NumPy
 SEEN = {}       # _shape_key -> CHOSEN's entry: the fast path's memo
 PENDING = object()
@@ -368,6 +372,8 @@ def settle(key, b):
     op, cls = key[0], max(c for _, c, _ in key[1])
     bounds = BOUNDS.setdefault(op, [MIN_SIZE, math.inf])
     if b is None:
+        if op in CONTRACTIONS:
+            return
         bounds[0] = max(bounds[0], 4 ** cls)
     else:
         bounds[1] = min(bounds[1], 4 ** (cls - 1))

@@ -3,6 +3,7 @@ in a cache file, and leaves NumPy in place (saying why once) where it cannot run
 given timings or the cache, never through the machine's speed (conftest.given_timings); only the last test measures
 for real, and asserts nothing that depends on what it measured."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -148,6 +149,27 @@ def test_a_kind_numpy_won_settles_the_ops_smaller_calls_unmeasured(tmp_path):
         assert cal.AUTO_CPU["sum"] == 4 ** 5 and len(calls) == 3
         sums((64, 128))  # 8K: above a borrowed win, so measured again
         assert len(calls) == 4 and mp.op_stats()["sum"]["numpy"] == 0
+
+
+@pytest.mark.parametrize("op", ["matmul", "dot"])
+def test_a_contraction_numpy_won_settles_nothing(tmp_path, op):
+    """A GEMM's work is not told by its largest operand: NumPy winning (256,64) @ (64,10) leaves (256,64) @ (64,256),
+    whose operands are no larger and whose work is 25x, measured (and lent where a borrowed kernel wins it)."""
+    calls = []
+
+    def measure(op, key, args, kw, cands):
+        calls.append(key)
+        work = math.prod(a.shape[0] for a in args) * args[1].shape[1]
+        win = work > 256 * 64 * 10
+        return {"numpy": [2e-6 if win else 1e-6], **{b.NAME: [1e-6 if win else 2e-6] for b in cands}}
+
+    f = (lambda a, b: a @ b) if op == "matmul" else np.dot
+    a = np.asarray(numpy.ones((256, 64), "float32"))
+    with calibration(measure, min_size=1024, cache_dir=tmp_path):
+        f(a, np.asarray(numpy.ones((64, 10), "float32")))
+        f(a, np.asarray(numpy.ones((64, 256), "float32")))
+        stats = mp.op_stats()[op]
+    assert len(calls) == 2 and stats["numpy"] == 1 and stats[FIRST] == 1
 
 
 def test_only_kernels_whose_guard_admits_the_call_are_candidates(tmp_path):
