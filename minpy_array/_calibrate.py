@@ -58,7 +58,7 @@ MIN_ROUNDS, MAX_ROUNDS = 2, 5
 # primitive cache): a 1M-element float32 multiply in torch took 16x its steady time on its first call and 4x on its
 # third, steady from the seventh; a (64,256)@(256,256) matmul 6x, then 1.3x (benchmarks/mlp.py's machine).  Each
 # candidate runs WARM_CALLS times (fewer once they take WARM_S) before it is timed.
-WARM_CALLS, WARM_S = 8, 0.25
+WARM_CALLS, WARM_S = 8, 0.1
 BUDGET_S = 0.03
 DEADLINE_S = 2.0
 MARGIN = 0.1
