@@ -424,7 +424,7 @@ def _measure(op, key, args, kw, cands):
                     return None
             names = list(warm)
             first = {n: min(w[len(w) // 2:]) for n, w in warm.items()}  # the warmed half's best
-            # a kernel at over 3x the best time cannot win: it is not timed again (its one time is reported)
+            # a kernel at over 3x the best time cannot win: it is not timed again (its warmed best is reported)
             times = {n: [first[n]] for n in names if n != "numpy" and first[n] > 3 * min(first.values())}
             names = [n for n in names if n not in times]
             reps = {n: max(1, min(1000, int(BATCH_S / max(first[n], 1e-7)))) for n in names}
