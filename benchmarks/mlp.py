@@ -3,7 +3,9 @@ cross-entropy, batch 64, float32, for N in {2, 10, 50} and H in {256, 1024}.
 
 Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy on
 the cpu device and under `auto` on the `torch:cpu` device, hand-written NumPy backprop (the baseline), PyTorch eager
-(autograd, torch.optim.SGD), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Prints ms per step
+(autograd, torch.optim.SGD), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Every contender updates
+its parameters in place: the NumPy-style ones as MinPy's own `minpy.nn.optim.sgd` (and CS231n's) does,
+`w -= learning_rate * dw`; torch.optim.SGD and MXNet's sgd_update write into the parameters too.  Prints ms per step
 (median of the timed steps, taken in shuffled rounds) and the ratios to hand-written NumPy and to torch eager,
 NumPy's BLAS as threadpoolctl reports it, and the decisions `auto`'s calibration took on this machine
 (minpy_array.calibration(): measured in this run's warm-up steps, or read from the cache of an earlier run).
@@ -60,15 +62,14 @@ def numpy_step(layers, X, y, onehot):
     p /= p.sum(axis=1, keepdims=True)
     loss = -numpy.log(p[numpy.arange(BATCH), y]).mean()
     g = (p - onehot) / BATCH
-    new = []
     for i in range(len(layers) - 1, -1, -1):
         w, b = layers[i]
         a = acts[i]
         gw, gb = a.T @ g, g.sum(axis=0)
         if i:
             g = (g @ w.T) * (a > 0)
-        new.append((w - LR * gw, b - LR * gb))
-    layers[:] = new[::-1]
+        w -= LR * gw  # MinPy's optim.sgd (and CS231n's): in place
+        b -= LR * gb
     return loss
 
 
@@ -97,7 +98,7 @@ def minpy_setup(layers, X, y, onehot, policy, device="cpu"):
         with mp.policy(policy):
             value, grads = vg(params, Xm, om)
             for k in params:
-                params[k] = params[k] - LR * grads[k]
+                params[k] -= LR * grads[k]
             return float(value)
 
     return step
@@ -148,8 +149,8 @@ def autograd_setup(layers, X, y, onehot):
     def step():
         value, grads = vg(params)
         for p, g in zip(params, grads, strict=True):
-            p[0] = p[0] - LR * g[0]
-            p[1] = p[1] - LR * g[1]
+            p[0] -= LR * g[0]
+            p[1] -= LR * g[1]
         return float(value)
 
     return step

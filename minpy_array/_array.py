@@ -527,6 +527,8 @@ class MinArray(_speedups.Base if _speedups is not None else _Fields):
         round trip), then stored with NumPy's out= rules, in place where the device has views."""
         if not self._device.backend.writeable(self._data):
             raise ValueError("output array is read-only")  # before any check of the operand, as NumPy
+        if _dispatch.run_in_place(op, self, other):  # (a call it takes keeps x's dtype: NumPy raises nothing there)
+            return self
         kernel = _KERNELS[op]
         if isinstance(kernel, numpy.ufunc):  # NumPy's casting error comes next, before shapes and values
             if type(other) is MinArray:

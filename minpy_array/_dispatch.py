@@ -468,6 +468,38 @@ def _lent(op, args, kw, bufs, face):
     return _as_numpy_result(res, op, kw) if face else res
 
 
+def run_in_place(op, target, operand):
+    """target op= operand (untraced) written into target's device buffer by its backend's in-place kernel, where the
+    policy takes that device's kernels, the kernel's guard admits the call and the result keeps target's dtype and
+    shape (NumPy's out= rules then add nothing); False where the caller computes and stores (NumPy's errors, a
+    shared buffer, another device, a library error)."""
+    dev = target._device
+    b = dev.backend
+    want, only = _config.RULES[_policy() or _global["policy"]]
+    if want is NUMPY or (only and want is not b):
+        return False
+    entry = b.inplace_kernels().get(op)
+    if entry is None:
+        return False
+    if type(operand) is MinArray:
+        if operand._device is not dev or operand._node is not None:
+            return False
+        dts, shape, buf = [target.dtype, operand.dtype], operand.shape, operand._data
+    else:
+        dts, shape, buf = [target.dtype], (), operand
+    try:
+        if not entry[1](dts, (target, operand), {}):
+            return False
+        to = target.shape
+        if shape != to and shape and numpy.broadcast_shapes(to, shape) != to:
+            return False
+        entry[0](target._data, buf)
+    except (Decline, Invalid, ValueError, *b.errors()):
+        return False
+    _count(op, COL[b], 0)
+    return True
+
+
 def host_result(r, face):
     """NumPy's untraced result r on the cpu, as the face gives it (README, "Two faces")."""
     if type(r) is _ndarray:

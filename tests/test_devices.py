@@ -1,8 +1,11 @@
 """Devices: Device objects, placement, to_device, fallback results returning to the device, mixed devices, the
 default-device context manager, dtypes MXNet lacks on a device, and the real GPU when there is one."""
+import itertools
+import operator
+
 import numpy
 import pytest
-from conftest import HAS_MXNET, requires_mxnet
+from conftest import HAS_MXNET, requires_mxnet, requires_torch
 
 import minpy_array as mp
 import minpy_array.numpy as mnp
@@ -206,3 +209,68 @@ def test_out_into_a_device_array_stays_on_the_device():
         numpy.add(z, z, out=x)
     numpy.testing.assert_array_equal(i.asnumpy(), [0, 1, 2])
     numpy.testing.assert_allclose(x.asnumpy(), numpy.exp(numpy.arange(3.0)))
+
+
+DTYPES_IN_PLACE = ("float32", "float64", "int64", "int8", "uint8")
+_IN_PLACE = {"add": operator.iadd, "subtract": operator.isub, "multiply": operator.imul, "divide": operator.itruediv}
+
+
+def _dev(a):
+    return mnp.asarray(a).to_device("torch:cpu")
+
+
+# name -> (host operand, device operand), from the host base array hb and its device twin b (the target: rows 1-2)
+_OPERANDS = {
+    "itself": lambda hb, b: (hb[1:3], b[1:3]),  # the same memory through another view
+    "overlapping rows": lambda hb, b: (hb[0:2], b[0:2]),
+    "array": lambda hb, b: (hb[1:3][::-1] + 1, _dev(hb[1:3][::-1].asnumpy() + 1)),
+    "row": lambda hb, b: (hb[:1] * 2, _dev(hb[:1].asnumpy() * 2)),
+    "float64 array": lambda hb, b: (hb[1:3] / 3, _dev(hb[1:3].asnumpy() / 3)),
+    "too big": lambda hb, b: (mnp.ones((3, 2, 3), hb.dtype), _dev(numpy.ones((3, 2, 3), hb.dtype))),
+    "int": lambda hb, b: (3, 3), "negative int": lambda hb, b: (-2, -2), "float": lambda hb, b: (0.25, 0.25),
+    "big int": lambda hb, b: (2 ** 70, 2 ** 70), "numpy float32": lambda hb, b: (numpy.float32(1.5),) * 2,
+}
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore")  # NumPy's own RuntimeWarnings (division by zero, overflow)
+def test_in_place_operators_on_a_torch_device_write_its_buffer():
+    """x op= y on a torch device runs the device's in-place kernel where the result keeps x's dtype and shape: x's
+    own buffer is written (a view's base sees it, as in NumPy); every form's outcome (values, dtype, error) equals
+    the cpu device's (NumPy's out= with NEP 50 scalars on NumPy 1.26 too), and where the kernel cannot take it (y
+    sharing x's memory, another dtype, a shape the result would not fit, a scalar that changes the dtype) the
+    engine computes and stores as before."""
+    ran = 0
+    for (op, f), dtype, (on, operand) in itertools.product(_IN_PLACE.items(), DTYPES_IN_PLACE, _OPERANDS.items()):
+        numbers = (numpy.arange(12).reshape(4, 3) % 5 - 1).astype(dtype)
+        host_base, base = mnp.asarray(numbers), _dev(numbers)
+        hy, y = operand(host_base, base)
+        h, x = host_base[1:3], base[1:3]  # a view: the write must reach the base
+        want = got = None
+        try:
+            f(h, hy)
+        except Exception as e:
+            want = type(e)
+        mp.reset_op_stats()
+        try:
+            assert f(x, y) is x
+        except Exception as e:
+            got = type(e)
+        where = f"{op} {dtype} {on}"
+        assert (got is None) == (want is None) and (want is None or issubclass(got, want)), (where, want, got)
+        assert x.dtype == h.dtype, where
+        numpy.testing.assert_array_equal(base.asnumpy(), host_base.asnumpy(), err_msg=where)
+        ran += mp.op_stats().get(op, {}).get("torch", 0)
+    assert ran > 100  # the device's kernels ran (in place or not): nothing fell back to NumPy on the host
+
+
+@requires_torch
+def test_an_in_place_update_on_a_torch_device_allocates_nothing():
+    w = mnp.asarray(numpy.ones((64, 32), "float32")).to_device("torch:cpu")
+    g = mnp.asarray(numpy.full((64, 32), 2.0, "float32")).to_device("torch:cpu")
+    buf, view = w._data, w[:2]
+    step = 0.5 * g
+    mp.reset_op_stats()
+    w -= step
+    assert w._data is buf and mp.op_stats()["subtract"]["torch"] == 1
+    numpy.testing.assert_array_equal(view.asnumpy(), numpy.zeros((2, 32), "float32"))

@@ -278,4 +278,9 @@ def host_kernels():
     return table_of(_tables, "host_kernels", "mxnet_ops")
 
 
+def inplace_kernels():
+    """None: an MXNet array's in-place operator computes a new buffer and takes it (this backend has no views)."""
+    return {}
+
+
 _tables = {}

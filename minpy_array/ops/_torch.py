@@ -189,4 +189,9 @@ def host_kernels():
     return table_of(_tables, "host_kernels", "torch_ops")
 
 
+def inplace_kernels():
+    """x op= y written into x's own tensor (the device's in-place operators), built on first use."""
+    return table_of(_tables, "inplace_kernels", "torch_ops")
+
+
 _tables = {}

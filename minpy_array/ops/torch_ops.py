@@ -14,7 +14,7 @@ import operator
 
 import numpy
 
-from . import Invalid, _torch
+from . import Decline, Invalid, _torch
 from ._guards import (
     BOOL,
     EXTREME,
@@ -985,6 +985,32 @@ def _in(a):
 
 def _out(r):
     return r.numpy() if is_tensor(r) else r
+
+
+# x op= y as torch's in-place method: the same arithmetic as the op's kernel (BINARY_EXACT, divide on floats) written
+# into x's tensor, so views of x see it, as in NumPy
+IN_PLACE_METHODS = {"add": "add_", "subtract": "sub_", "multiply": "mul_", "divide": "div_"}
+
+
+def inplace_kernels():
+    """{op: (kernel(x, y), guard)} for x op= y on a torch device, behind the op's own guard (the engine takes it only
+    where the result keeps x's dtype and shape: _dispatch.run_in_place)."""
+    table = kernels()
+    return {op: (_in_place(method), table[op][1]) for op, method in IN_PLACE_METHODS.items()}
+
+
+def _in_place(method):
+    tensor = _torch.load().Tensor
+
+    def run(a, b):
+        if not isinstance(b, tensor):
+            b = _const(_value(b), a)
+        elif b is not a and b.untyped_storage().data_ptr() == a.untyped_storage().data_ptr():
+            # Note: NumPy reads y as it was before x is written (a copy where the two overlap); the engine's
+            # compute-then-store path does that
+            raise Decline
+        getattr(a, method)(b)
+    return run
 
 
 _host_table = []
