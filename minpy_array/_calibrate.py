@@ -18,8 +18,8 @@ Measuring: the candidates (NumPy and each backend whose guard admits the call) r
 through the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): WARM_CALLS
 calls each (a kernel whose warmed calls take over 3x the best is dropped then), then MIN_ROUNDS to MAX_ROUNDS
 alternating rounds (the order rotated every round; no round starts after BUDGET_S of rounds once MIN_ROUNDS are
-done) of batches of about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every kernel then runs in the
-caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
+done) of batches of about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every
+kernel then runs in the caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
 NumPy's best and it beat NumPy in two thirds of the rounds (pick()): load from other processes only adds time, and
 one lucky round does not decide.  A kind whose first calls pass DEADLINE_S is left to NumPy ("timeout").  The
 first calibration in a process also imports the candidate libraries (2-5 s each, once).
