@@ -14,15 +14,15 @@ conversions beats NumPy there (measured through the engine on 64x64 float32 arra
 1.4-19x NumPy's time, benchmarks/dispatch.py).  Above that, a kind NumPy won settles the op's smaller calls too
 (AUTO_CPU[op], see settle()): they run on NumPy unmeasured, at the cost of one dict lookup, not of the kind's.
 
-Measuring: the candidates (NumPy and each backend whose guard admits the call) run on the call's own arrays,
-through the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): WARM_CALLS
-calls each (a kernel whose warmed calls take over 3x the best is dropped then), then MIN_ROUNDS to MAX_ROUNDS
-alternating rounds (the order rotated every round; no round starts after BUDGET_S of rounds once MIN_ROUNDS are
-done) of batches of about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every
-kernel then runs in the caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
+Measuring: the candidates (NumPy and each backend whose guard admits the call) run on the call's own arrays, through
+the engine itself (so a borrowed kernel pays its conversions and the engine's slower path): WARM_CALLS calls each (a
+kernel whose warmed calls take over 3x the best is dropped then), then MIN_ROUNDS to MAX_ROUNDS alternating rounds
+(the order rotated every round; no round starts after BUDGET_S of rounds once MIN_ROUNDS are done) of batches of
+about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every kernel then runs in the
+caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
 NumPy's best and it beat NumPy in two thirds of the rounds (pick()): load from other processes only adds time, and
-one lucky round does not decide.  A kind whose first calls pass DEADLINE_S is left to NumPy ("timeout").  The
-first calibration in a process also imports the candidate libraries (2-5 s each, once).
+one lucky round does not decide.  A kind whose first calls pass DEADLINE_S is left to NumPy ("timeout").  The first
+calibration in a process also imports the candidate libraries (2-5 s each, once).
 
 Environment: MINPY_ARRAY_CALIBRATE = 1 (default: every installed backend) | 0 (off: NumPy runs every op on the cpu)
 | a comma list of backends ("torch"); MINPY_ARRAY_CACHE_DIR (default: the user cache directory, e.g.
