@@ -1,13 +1,14 @@
 """`auto` on the cpu device: calibration picks, per call kind, the kernel the measurements name, keeps the decisions
 in a cache file, and leaves NumPy in place (saying why once) where it cannot run.  Decisions are made here through
-given timings or the cache, never through the machine's speed (conftest.given_timings); only the last test measures
-for real, and asserts nothing that depends on what it measured."""
+given timings, a clock the kernels advance, or the cache, never through the machine's speed (conftest.given_timings);
+only the last test measures for real, and asserts nothing that depends on what it measured."""
 import json
 import math
 import os
 import subprocess
 import sys
 import time
+import types
 import warnings
 
 import numpy
@@ -358,27 +359,32 @@ def test_no_backend_to_calibrate_leaves_numpy_and_says_why(tmp_path):
 
 def test_a_candidate_is_timed_warm_not_on_its_first_calls(tmp_path, monkeypatch):
     """A library's first calls of a kind run slower than its steady state (its allocator, oneDNN's primitive cache):
-    each candidate runs WARM_CALLS times before it is timed.  Here torch's exp spins 20 ms of CPU on each of its first
-    three calls, then answers at once; it must win (timed from its second call on, it was dropped at 100x NumPy's)."""
-    x = numpy.linspace(0, 1, 1 << 16, dtype="float32")
-    ready = numpy.exp(x)
+    each candidate runs WARM_CALLS times before it is timed.  On a clock the kernels advance (no real timing): NumPy's
+    exp costs 100 us a call, torch's 20 ms on each of its first three calls and 1 us after; torch must win (timed
+    from its second call on, it was dropped at 200x NumPy's)."""
+    x = np.asarray(numpy.linspace(0, 1, 1 << 16, dtype="float32"))
+    clock, torch_calls = [0.0], []
     table = _torch.host_kernels()
-    calls = []
+    torch_exp = table["exp"][0]
 
-    def slow_then_instant(*args, **kw):
-        calls.append(1)
-        if len(calls) <= 3:
-            end = time.thread_time() + 0.02
-            while time.thread_time() < end:
-                pass
-        return ready
+    def numpy_exp(*args, **kw):
+        clock[0] += 100e-6
+        return numpy.exp(*args, **kw)
 
-    monkeypatch.setitem(table, "exp", (slow_then_instant, table["exp"][1]))
+    def torch_cold_then_fast(*args, **kw):
+        torch_calls.append(1)
+        clock[0] += 20e-3 if len(torch_calls) <= 3 else 1e-6
+        return torch_exp(*args, **kw)
+
+    fake = {n: getattr(time, n) for n in dir(time) if not n.startswith("_")}
+    monkeypatch.setattr(_calibrate, "time", types.SimpleNamespace(**dict(fake, thread_time=lambda: clock[0])))
+    monkeypatch.setitem(_calibrate.NP_KERNELS, "exp", numpy_exp)
+    monkeypatch.setitem(table, "exp", (torch_cold_then_fast, table["exp"][1]))
     with calibration(None, min_size=4096, cache_dir=tmp_path, setting="torch") as cal:
-        np.exp(np.asarray(x))
+        np.exp(x)
         [row] = [r for r in cal.calibration() if r["op"] == "exp"]
     assert row["backend"] == "torch", row
-    assert len(calls) > _calibrate.WARM_CALLS
+    assert len(torch_calls) > _calibrate.WARM_CALLS
 
 
 def test_a_lent_call_is_the_engines_outcome(tmp_path, monkeypatch):
