@@ -462,8 +462,6 @@ def _lent(op, args, kw, bufs, face):
     except (Decline, Invalid, *b.errors()):
         return _MISS
     _count(op, COL[b], 0)
-    if type(r) is _ndarray and r.ndim:
-        return wrap(r, CPU, face)
     res = _wrap_result(r, CPU, [0], face)
     return _as_numpy_result(res, op, kw) if face else res
 
@@ -475,8 +473,7 @@ def run_in_place(op, target, operand):
     shared buffer, another device, a library error)."""
     dev = target._device
     b = dev.backend
-    want, only = _config.RULES[_policy() or _global["policy"]]
-    if want is NUMPY or (only and want is not b):
+    if not _takes_device_kernels(b):
         return False
     entry = b.inplace_kernels().get(op)
     if entry is None:
@@ -574,6 +571,12 @@ def _arrays(r, face):
     return r
 
 
+def _takes_device_kernels(b):
+    """Does the policy run backend b's kernels on b's own device (auto, prefer_*, b's *_only)?"""
+    want, only = _config.RULES[_policy() or _global["policy"]]
+    return want is not NUMPY and not (only and want is not b)
+
+
 _MISS = object()
 _TABLES = {}  # backend -> b.kernels() (the same dict, built once): the device fast path reads it without two calls
 
@@ -612,8 +615,7 @@ def _device_fast(op, args, kw, face):
             if t is MinArray or t is list or k == "out" or k == "where" or (t is tuple and MinArray in map(type, v)):
                 return _MISS
     b = dev.backend
-    want, only = _config.RULES[_policy() or _global["policy"]]
-    if want is NUMPY or (only and want is not b):
+    if not _takes_device_kernels(b):
         return _MISS
     table = _TABLES.get(b)
     if table is None:
