@@ -21,7 +21,8 @@ import numpy
 
 from . import _devices, _dispatch, _dtypes
 from ._calibrate import AUTO_CPU as _AUTO_CPU
-from ._calibrate import numpy_here as _numpy_here
+from ._calibrate import PENDING as _PENDING
+from ._calibrate import placement as _placement
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
@@ -580,25 +581,25 @@ def _binary(op, reflected):
             if o is not _SLOW:
                 # numpy_runs written out for two host operands: the hottest path of element-wise code
                 p = _policy() or _global["policy"]
+                lend = None
                 if p == "auto":
                     limit = _AUTO_CPU.get(op)
-                    here = limit is None or (d.size < limit and (type(o) is not _ndarray or o.size < limit)) \
-                        or _numpy_here(op, (self, other))
-                else:
-                    here = p == "numpy_only"
+                    if not (limit is None or (d.size < limit and (type(o) is not _ndarray or o.size < limit))):
+                        lend = _placement(op, (self, other))
+                elif p != "numpy_only":
+                    lend = _PENDING
                 t = type(other)
                 face = self._face and (t is not MinArray or other._face)
-                untraced = self._node is None and (t is not MinArray or other._node is None)
-                if here:
+                if lend is None:
                     r = kernel(o, d) if reflected else kernel(d, o)
                     next(counter)
-                    if untraced:
+                    if self._node is None and (t is not MinArray or other._node is None):
                         return _wrap(r, _CPU, face) if type(r) is _ndarray else _host_result(r, face)
                     return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
-                if untraced:  # calibration lent the call to another backend's kernel
+                if lend is not _PENDING:  # calibration lent the call to another backend's kernel
                     b = other._data if t is MinArray else other
                     r = _lent(op, (other, self) if reflected else (self, other), {}, (b, d) if reflected else (d, b),
-                              face)
+                              face, lend)
                     if r is not _MISS:
                         return r
         elif _kept(self, other):  # a device array: _binop's first case, straight to the device's fast path
@@ -773,7 +774,8 @@ def _install_c():
                                                 _speedups.UFUNC)
     _speedups.install(MinArray=MinArray, CPU=_CPU, ndarray=_ndarray, generic=_generic, policy_var=_policy_var,
                       global_=_global, auto_cpu=_AUTO_CPU, host=_dispatch.HOST, host_counter=host_counter,
-                      default_device=_devices._default, host_result=_host_result, numpy_here=_numpy_here,
+                      default_device=_devices._default, host_result=_host_result, lent_call=_dispatch.lent_call,
+                      here=_dispatch.HERE, miss=_MISS,
                       record_host=_record_host, np_kernels=_KERNELS,
                       plain_key=_PLAIN_KEY, f64=_F64, f32=_F32, i64=_I64, f32_max=_F32_MAX)
 

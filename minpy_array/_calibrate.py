@@ -244,23 +244,28 @@ def _chosen(op, args, kw):
 
 
 def numpy_here(op, args, kw=None):
-    """For the engine's fast paths (op in AUTO_CPU): does NumPy run this call under `auto`?  True below MIN_SIZE
-    (every array, in sequences too) and where calibration chose NumPy (measuring the call's kind on first use); False
-    where a borrowed kernel was chosen, and for a traced call of a kind not measured yet (the engine then asks
-    choice() for the untraced call)."""
+    """For the engine's fast paths (op in AUTO_CPU): does NumPy run this call under `auto`?  (placement() is None.)"""
+    return placement(op, args, kw) is None
+
+
+def placement(op, args, kw=None):
+    """Where `auto` runs this host call of an op in AUTO_CPU: None for NumPy (every array, in sequences too, below
+    MIN_SIZE, an accelerator's array, or a kind calibration left to NumPy, measured now on first use), the backend
+    whose kernel calibration chose (the engine's _lent runs it), or PENDING for a traced call of a kind not measured
+    yet (the engine's general path asks choice() for the untraced call)."""
     array, limit = _dispatch.MinArray, AUTO_CPU.get(op, MIN_SIZE)
     for a in (args if not kw else (*args, *kw.values())):
         t = type(a)
         if t is array:
             d = a._data
             if type(d) is not _ndarray:
-                return True  # an accelerator's array: not the cpu's business
+                return None  # an accelerator's array: not the cpu's business
             if d.size >= limit:
                 break
         elif (t is list or t is tuple) and holds_large(a, limit):
             break
     else:
-        return True
+        return None
     fast = _shape_key(op, args, kw)
     b = PENDING if fast is None else SEEN.get(fast, PENDING)
     if b is PENDING:
@@ -270,15 +275,11 @@ def numpy_here(op, args, kw=None):
             _dispatch._scan(args, info)
             if kw:
                 _dispatch._scan(kw.values(), info)
-            return not info[1] and choice(op, info[2], args, kw or {}) is None
-    return b is None
-
-
-def lender(op, args, kw):
-    """The backend whose kernel calibration chose for this call's kind, or None (NumPy, or not decided yet): for the
-    engine's fast path, once numpy_here said no (its look-up left the kind in the SEEN memo)."""
-    b = _chosen(op, args, kw)
-    return None if b is PENDING or b is None or not b.available() else b
+            if info[1]:
+                return PENDING
+            c = choice(op, info[2], args, kw or {})
+            return None if c is None else c[2]
+    return b
 
 
 def holds_large(seq, limit):

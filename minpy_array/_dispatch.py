@@ -429,7 +429,8 @@ def run(op, np_kernel, args, kw, face=None):
         if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
             if face is None:
                 face = found and not spec
-            if not ask or numpy_here(op, args, kw):
+            b = _calibrate.placement(op, args, kw) if ask else None
+            if b is None:
                 r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
                 try:
                     next(HOST[op])
@@ -438,32 +439,45 @@ def run(op, np_kernel, args, kw, face=None):
                 if traced:
                     return record_host(op, args, kw, r, face)
                 return wrap(r, CPU, face) if type(r) is _ndarray else host_result(r, face)
-            if not traced:
-                res = _lent(op, args, kw, bufs, face)
+            if b is not _calibrate.PENDING:
+                res = _lent(op, args, kw, bufs, face, b)
                 if res is not _MISS:
                     return res
     return _run(op, np_kernel, args, kw, face=face)
 
 
-def _lent(op, args, kw, bufs, face):
-    """An untraced host call that calibration lent to another backend's kernel (numpy_here said no), run there as
-    _run runs it, without _run's general path; _MISS where _run must answer (an in-place op, a guard that refuses,
-    a kernel that declines or fails: _run reruns the call and falls back or raises as it does)."""
-    b = _calibrate.lender(op, args, kw)
-    if b is None or op in IN_PLACE:
+def _lent(op, args, kw, bufs, face, b):
+    """A host call (traced or not) that calibration lent to backend b's kernel (_calibrate.placement), run there as
+    _run runs it, without _run's general path; _MISS where _run must answer (an in-place op, a library that no longer
+    imports, a guard that refuses, a kernel that declines or fails: _run reruns the call and falls back or raises as
+    it does).  bufs: the arguments with the arrays' host buffers (None: taken here)."""
+    if op in IN_PLACE or not b.available():
         return _MISS
     entry = b.host_kernels().get(op)
     info = [None, False, [], False]
     _scan(args, info)
     if entry is None or not entry[1](info[2], args, kw):
         return _MISS
+    if bufs is None:
+        bufs = [a._data if type(a) is MinArray else _unwrap_np(a, [0]) for a in args]
     try:
         r = entry[0](*bufs, **kw) if kw else entry[0](*bufs)
     except (Decline, Invalid, *b.errors()):
         return _MISS
     _count(op, COL[b], 0)
     res = _wrap_result(r, CPU, [0], face)
-    return _as_numpy_result(res, op, kw) if face else res
+    if face:
+        res = _as_numpy_result(res, op, kw)
+    return _record(op, args, kw, res, face) if info[1] else res
+
+
+def lent_call(op, args, kw, face):
+    """For the C fast paths, at a host call that reaches its op's settled size under `auto`: HERE where NumPy's
+    kernel runs it (the C path runs it), else the call's result through _lent, or _MISS (the Python path answers)."""
+    b = _calibrate.placement(op, args, kw)
+    if b is None:
+        return HERE
+    return _MISS if b is _calibrate.PENDING else _lent(op, args, kw, None, face, b)
 
 
 def run_in_place(op, target, operand):
@@ -578,6 +592,7 @@ def _takes_device_kernels(b):
 
 
 _MISS = object()
+HERE = object()  # lent_call's answer where NumPy's kernel runs the call
 _TABLES = {}  # backend -> b.kernels() (the same dict, built once): the device fast path reads it without two calls
 
 
@@ -805,14 +820,8 @@ def _traced(op, np_kernel, args, kw, out, face=False):
         kw.pop("out")
     args, kw = PREPARE[0](op, args, kw)
     plain = tuple(_untraced(a) for a in args)
-    res = run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw, face)
-    if isinstance(res, numpy.generic):
-        scalar = res
-        res = wrap(numpy.asarray(res), CPU, face)
-        got = RECORDER[0](op, args, kw, res)
-        res = scalar if got is res else got
-    else:
-        res = RECORDER[0](op, args, kw, _arrays(res, face))
+    res = _record(op, args, kw, run(op, np_kernel, plain, {k: _untraced(v) for k, v in kw.items()} if kw else kw,
+                                    face), face)
     if out is not None:
         outs = out if type(out) is tuple else (out,)
         ress = res if type(res) is tuple else (res,)
@@ -822,6 +831,16 @@ def _traced(op, np_kernel, args, kw, out, face=False):
         final = tuple(r if o is None else o for o, r in zip(outs, ress, strict=True))
         return final if type(res) is tuple else final[0]  # NumPy passes out=(a,) for a one-output ufunc
     return res
+
+
+def _record(op, args, kw, res, face):
+    """The untraced result res of a call with traced arguments, recorded (a NumPy scalar result stays a 0-d array
+    where it is recorded, and stays itself where nothing is)."""
+    if isinstance(res, numpy.generic):
+        a = wrap(numpy.asarray(res), CPU, face)
+        got = RECORDER[0](op, args, kw, a)
+        return res if got is a else got
+    return RECORDER[0](op, args, kw, _arrays(res, face))
 
 
 def _untraced(a):

@@ -16,7 +16,7 @@
 /* ------------------------------------------------------------ what install() hands over */
 static PyTypeObject *MinArray;          /* the Python class, a subclass of Base */
 static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu, *host, *host_counter,
-    *default_device, *host_result, *numpy_here, *record_host, *np_kernels, *plain_key, *F64, *F32, *I64;
+    *default_device, *host_result, *lent_call, *here, *miss, *record_host, *np_kernels, *plain_key, *F64, *F32, *I64;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *kw_out;
@@ -248,23 +248,26 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
         Py_XDECREF(dev);
         if (dev != CPU) goto miss;
     }
-    if (ask) {  /* an array of the op's settled size or more: calibration decides (numpy_here) */
+    if (flags & SELFFACE) face = A(args[0])->face;
+    else if (face == NULL || face == Py_None) face = (found && !spec) ? Py_True : Py_False;
+    if (ask) {  /* an array of the op's settled size or more: calibration decides, and runs a lent call (lent_call) */
         PyObject *t = PyTuple_New(nargs);
         if (t == NULL) goto fail;
         for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
-        PyObject *h = PyObject_CallFunctionObjArgs(numpy_here, op, t, kw != NULL ? kw : Py_None, NULL);
+        PyObject *argv[4] = {op, t, kw != NULL ? kw : Py_None, face};
+        PyObject *h = PyObject_Vectorcall(lent_call, argv, 4, NULL);
         Py_DECREF(t);
         if (h == NULL) goto fail;
-        int yes = PyObject_IsTrue(h);
+        if (h != here) {
+            if (h == miss) { Py_DECREF(h); goto miss; }
+            res = h;  /* the lent kernel's result, counted, given its face and recorded by _dispatch._lent */
+            goto done;
+        }
         Py_DECREF(h);
-        if (yes < 0) goto fail;
-        if (!yes) goto miss;
     }
     res = PyObject_VectorcallDict(kernel, bufs, nargs, (kw != NULL && PyDict_GET_SIZE(kw)) ? kw : NULL);
     if (res == NULL) goto done;  /* NumPy's own error, at this call, as on the Python path */
     if (count(op) < 0) { Py_CLEAR(res); goto done; }
-    if (flags & SELFFACE) face = A(args[0])->face;
-    else if (face == NULL || face == Py_None) face = (found && !spec) ? Py_True : Py_False;
     res = traced ? record(op, args, nargs, kw, res, face) : finish(res, face);
     goto done;
 fail:
@@ -916,10 +919,10 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
 
 static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     static const char *names[] = {"CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
-                                  "host_counter", "default_device", "host_result", "numpy_here", "record_host",
+                                  "host_counter", "default_device", "host_result", "lent_call", "here", "miss", "record_host",
                                   "np_kernels", "plain_key", "f64", "f32", "i64"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
-                        &default_device, &host_result, &numpy_here, &record_host, &np_kernels, &plain_key, &F64,
+                        &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels, &plain_key, &F64,
                         &F32, &I64};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];

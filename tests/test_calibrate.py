@@ -18,6 +18,7 @@ from conftest import HAS_MXNET, HAS_TORCH, by_hash, calibration, given_timings, 
 import minpy_array as mp
 import minpy_array.numpy as np
 from minpy_array import _array, _calibrate, _dispatch
+from minpy_array.autodiff import value_and_grad
 from minpy_array.ops import ACCELERATED, _mxnet, _torch
 
 pytestmark = requires_torch
@@ -389,8 +390,8 @@ def test_a_candidate_is_timed_warm_not_on_its_first_calls(tmp_path, monkeypatch)
 
 def test_a_lent_call_is_the_engines_outcome(tmp_path, monkeypatch):
     """The fast path of a call calibration lent (operators, reflected and with scalars, face functions, methods,
-    reductions to a NumPy scalar, keywords; both faces) gives what the engine's general path gives: type, face,
-    dtype, values, and the borrowed kernel counted."""
+    reductions to a NumPy scalar, keywords; both faces; untraced and traced) gives what the engine's general path
+    gives: type, face, dtype, values, the gradient, and the borrowed kernel counted."""
     a = numpy.linspace(-1, 1, 8192, dtype="float32").reshape(64, 128)
     calls = [lambda m: m + m, lambda m: 2.0 - m, lambda m: m * numpy.float32(3), lambda m: np.exp(m),
              lambda m: np.maximum(m, 0.0), lambda m: m.sum(), lambda m: np.sum(m, axis=0), lambda m: np.max(m),
@@ -407,6 +408,10 @@ def test_a_lent_call_is_the_engines_outcome(tmp_path, monkeypatch):
                     r = f(m)
                     value = r.asnumpy() if type(r) is mp.MinArray else r
                     found.append((type(r), getattr(r, "_face", None), value.dtype, value.tolist(),
+                                  sum(s["torch"] for s in mp.op_stats().values())))
+                    mp.reset_op_stats()
+                    v, g = value_and_grad(lambda m, f=f: np.sum(f(m) * f(m)))(m)
+                    found.append((float(v), g.dtype, g.asnumpy().tolist(),
                                   sum(s["torch"] for s in mp.op_stats().values())))
         return found
 
