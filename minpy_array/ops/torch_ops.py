@@ -88,10 +88,12 @@ def _pick(a, b, better):
     if is_tensor(a) and not is_tensor(b) and a.is_floating_point():
         b = float(_np_dtype(a).type(b))  # the bound as the array's dtype holds it (a tiny float32 bound is -0.0)
         if b == b and not (b == 0 and math.copysign(1.0, b) < 0):
-            # x against a number (ReLU's maximum(x, 0.0)): a clamp keeps NaN; where x equals the bound NumPy gives
-            # the bound, which only a zero's sign tells apart: x + 0.0 turns -0.0 into the bound 0.0
-            c = _const(b, a)
-            r = a.clamp_min(c) if better is operator.gt else a.clamp_max(c)
+            # x against a number (ReLU's maximum(x, 0.0)): NumPy gives the bound where x equals it, which only a
+            # zero's sign tells apart, and keeps NaN.  maximum: threshold's `b if x <= b else x`, one kernel;
+            # minimum: a clamp (it keeps NaN) and x + 0.0, which turns -0.0 into the bound 0.0
+            if better is operator.gt:
+                return torch.threshold(a, b, b)
+            r = a.clamp_max(_const(b, a))
             return r.add_(_const(0.0, a)) if b == 0 else r
     if not is_tensor(a):
         if a != a:

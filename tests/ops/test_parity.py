@@ -204,3 +204,24 @@ def test_scalar_operands_keep_their_own_value_one_call_after_another():
                 assert got.dtype == want.dtype
                 numpy.testing.assert_array_equal(got.asnumpy(), want)
                 assert (numpy.signbit(got.asnumpy()) == numpy.signbit(want)).all(), (dtype, s)
+
+
+@pytest.mark.skipif(not any(b.NAME == "torch" for b in BACKENDS), reason="torch is not installed here")
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_extremum_against_a_number_keeps_numpys_zeros_and_nans(op, dtype):
+    """maximum(x, b) and minimum(x, b) with a Python number b (ReLU's maximum(x, 0.0)) run as one torch kernel:
+    NaN in x stays, x equal to b gives b (so -0.0 against 0.0 gives 0.0), a NaN, -0.0 or tiny bound, infinities;
+    both operand orders.  Values exactly, NaN positions and zero signs as NumPy's."""
+    host = numpy.array([numpy.nan, -0.0, 0.0, -1.0, 2.0, numpy.inf, -numpy.inf, 2.5, 1e-46, -1e-300], dtype=dtype)
+    x = mnp.asarray(host).to_device("torch:cpu")
+    f = getattr(mnp, op)
+    for b in (0.0, -0.0, 2.5, -1.0, float("inf"), -float("inf"), float("nan"), 1e-46, -1e-46, 3):
+        for got, want in ((f(x, b), getattr(numpy, op)(host, b)), (f(b, x), getattr(numpy, op)(b, host))):
+            g = got.asnumpy()
+            assert got.dtype == want.dtype, (b, got.dtype)
+            numpy.testing.assert_array_equal(g, want)
+            zeros = want == 0  # (a NaN's sign bit is no part of NumPy's answer)
+            assert (numpy.signbit(g[zeros]) == numpy.signbit(want[zeros])).all(), (op, dtype, b, g, want)
+    assert mp.op_stats()[op]["torch"] >= 12  # (an infinite bound with float32 stays with NumPy: the guard)
