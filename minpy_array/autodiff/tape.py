@@ -10,6 +10,9 @@ are traced at levels {L1 < L2 ...} makes one node per level, each fed with its i
 the VJPs that run during level L2's backward pass are themselves recorded at level L1.
 """
 import itertools
+import math
+
+from numpy import ndarray as _ndarray
 
 from .. import _dispatch
 from .._array import MinArray, _wrap, with_face
@@ -102,6 +105,11 @@ def record(op, vjp, args, kw, result):
         out = _record_one_level(op, vjp, args, result)
         if out is not None:
             return out
+    return record_levels(op, vjp, args, kw, result)
+
+
+def record_levels(op, vjp, args, kw, result):
+    """record's general case: any number of levels, keywords, several outputs."""
     found = set()
     _levels_of(args, found)
     if kw:
@@ -155,14 +163,27 @@ def _has_traced(seq):
 class Meta:
     """What a shape-only VJP needs of an argument (shape, dtype, device), so that its value can be freed."""
 
-    __slots__ = ("shape", "dtype", "ndim", "size", "_device")
+    __slots__ = ("shape", "dtype", "_device")
 
     def __init__(self, a):
-        self.shape, self.dtype, self.ndim, self.size, self._device = a.shape, a.dtype, a.ndim, a.size, a._device
+        d = a._data
+        if type(d) is _ndarray:
+            self.shape, self.dtype = d.shape, d.dtype
+        else:
+            self.shape, self.dtype = a.shape, a.dtype
+        self._device = a._device
 
     @property
     def device(self):
         return self._device
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
 
 
 SHAPE_ONLY = set()  # ops whose VJP reads only the shapes and dtypes of its array arguments and not its output
