@@ -50,7 +50,7 @@ from .ops.numpy_ops import KERNELS as NP_KERNELS
 
 _ndarray = numpy.ndarray
 
-FORMAT = 1
+FORMAT = 2  # 2: a contraction's kind holds its arrays' shapes
 DEFAULT_MIN_SIZE = MIN_SIZE = 4096
 BATCH_S = 5e-4
 MIN_ROUNDS, MAX_ROUNDS = 4, 7  # (with two rounds, one lucky pair of calls chose a 3 ms GEMM 1.3x slower in a step)
@@ -133,16 +133,23 @@ def _size_class(n):
     return (n.bit_length() + 1) >> 1  # [4**(c-1), 4**c) elements
 
 
-def _part(v, arrays):
+def _cls(c):
+    """The size class of a kind's array entry (a contraction's holds the shape)."""
+    return c if type(c) is int else _size_class(math.prod(c))
+
+
+def _part(v, arrays, exact=False):
     """Add an array operand's (dtype, size class, layout) to `arrays` (its size to arrays[0]), or return a word
-    for any other argument."""
+    for any other argument.  exact: the shape instead of the size class (a contraction's kind: its work is not told
+    by its operands' sizes, (64,784) @ (784,256) is 3x the work of (64,256) @ (256,256) in the same classes)."""
     t = type(v)
     if t is _dispatch.MinArray:
         d = v._data
         if type(d) is not numpy.ndarray:
             raise LookupError  # not a host array
         f = d.flags
-        arrays.append((d.dtype, _size_class(d.size), "C" if f.c_contiguous else "F" if f.f_contiguous else "S"))
+        arrays.append((d.dtype, d.shape if exact else _size_class(d.size),
+                       "C" if f.c_contiguous else "F" if f.f_contiguous else "S"))
         arrays[0] = max(arrays[0], d.size)
         return None
     if v is None or t is bool or t is int or t is str:
@@ -150,7 +157,7 @@ def _part(v, arrays):
     if t is float:
         return "float"
     if t is list or t is tuple:
-        words = [_part(e, arrays) for e in v]
+        words = [_part(e, arrays, exact) for e in v]
         return "(" + ",".join(w or "a" for w in words) + ")"
     if t is numpy.ndarray or isinstance(v, numpy.generic):
         return f"{v.dtype}{list(v.shape)}"
@@ -161,14 +168,16 @@ def _part(v, arrays):
 
 def signature(op, args, kw):
     """The call's kind: (op, ((dtype, size class, layout), ...), (other arguments, ...)), or None where NumPy runs
-    it unmeasured (every array under MIN_SIZE elements, or an array not in host memory)."""
+    it unmeasured (every array under MIN_SIZE elements, or an array not in host memory).  A contraction's kind holds
+    its arrays' shapes instead of their size classes."""
     arrays, words = [-1], []
+    exact = op in CONTRACTIONS
     try:
         for a in args:
-            words.append(_part(a, arrays))
+            words.append(_part(a, arrays, exact))
         if kw:
             for k in sorted(kw):
-                words.append(f"{k}={_part(kw[k], arrays) or 'a'}")
+                words.append(f"{k}={_part(kw[k], arrays, exact) or 'a'}")
     except LookupError:
         return None
     if arrays[0] < AUTO_CPU.get(op, MIN_SIZE):
@@ -370,7 +379,7 @@ def settle(key, b):
     won.  Note: this takes a borrowed kernel's gain to grow with size, as its fixed cost per call weighs less (what
     every measurement here showed); a kind of a smaller class that would have won is then left to NumPy, which is
     never wrong, only maybe slower."""
-    op, cls = key[0], max(c for _, c, _ in key[1])
+    op, cls = key[0], max(_cls(c) for _, c, _ in key[1])
     bounds = BOUNDS.setdefault(op, [MIN_SIZE, math.inf])
     if b is None:
         if op in CONTRACTIONS:
@@ -666,18 +675,22 @@ def _save():
 
 def _record(key):
     op, arrays, words = key
-    return {"op": op, "arrays": [[str(d), c, lay] for d, c, lay in arrays], "args": list(words)}
+    return {"op": op, "arrays": [[str(d), c if type(c) is int else list(c), lay] for d, c, lay in arrays],
+            "args": list(words)}
 
 
 def _key_of(rec):
     try:
-        return rec["op"], tuple((numpy.dtype(d), c, lay) for d, c, lay in rec["arrays"]), tuple(rec["args"])
+        return rec["op"], tuple((numpy.dtype(d), c if type(c) is int else tuple(c), lay)
+                                for d, c, lay in rec["arrays"]), tuple(rec["args"])
     except (KeyError, TypeError, ValueError):
         return None
 
 
 # ---------------------------------------------------------------- reading the decisions
 def _span(c):
+    if type(c) is tuple:  # a contraction's array: its shape
+        return "(" + ",".join(map(str, c)) + ")"
     def size(n):
         for unit, f in (("M", 1 << 20), ("K", 1 << 10)):
             if n >= f:

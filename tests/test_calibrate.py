@@ -57,7 +57,7 @@ def test_the_measured_winner_runs_and_gives_numpys_result(tmp_path):
     assert type(r2._data) is numpy.ndarray and r2._data.flags.writeable and r2.device == mp.Device("cpu")
     [row] = [r for r in table if r["op"] == "matmul"]
     assert row["backend"] == "torch" and row["gain"] == pytest.approx(2.0) and row["example"] == "(64,128) (128,64)"
-    assert "matmul(float32 4K-15K C, float32 4K-15K C)" in str(table) and "torch" in str(table)
+    assert "matmul(float32 (64,128) C, float32 (128,64) C)" in str(table) and "torch" in str(table)
 
 
 def test_numpy_keeps_a_tie_a_gain_under_the_margin_and_one_lucky_round():
@@ -172,6 +172,38 @@ def test_a_contraction_numpy_won_settles_nothing(tmp_path, op):
         f(a, np.asarray(numpy.ones((64, 256), "float32")))
         stats = mp.op_stats()[op]
     assert len(calls) == 2 and stats["numpy"] == 1 and sum(stats[b.NAME] for b in ACCELERATED) == 1
+
+
+@pytest.mark.parametrize("op", ["matmul", "dot"])
+def test_a_contractions_kind_is_its_shapes(tmp_path, op):
+    """(64,784) @ (784,256) and (64,256) @ (256,256) have operands of the same size classes and 3x the work apart: a
+    borrowed kernel winning the first must not take the second unmeasured.  Each is measured and decided on its own,
+    and the decisions go through the cache file and back (a new process reads them: nothing is measured again)."""
+    calls = []
+
+    def measure(op, key, args, kw, cands):
+        calls.append(key)
+        win = args[0].shape[1] == 784
+        return {"numpy": [2e-6 if win else 1e-6], **{b.NAME: [1e-6 if win else 2e-6] for b in cands}}
+
+    f = (lambda a, b: a @ b) if op == "matmul" else np.dot
+    shapes = [((64, 784), (784, 256)), ((64, 256), (256, 256))]
+    ones = [[np.asarray(numpy.ones(s, "float32")) for s in pair] for pair in shapes]
+    with calibration(measure, min_size=1024, cache_dir=tmp_path):
+        for a, b in ones:
+            f(a, b)
+        stats = mp.op_stats()[op]
+    assert len(calls) == 2 and calls[0][1] != calls[1][1]
+    assert stats["numpy"] == 1 and sum(stats[b.NAME] for b in ACCELERATED) == 1
+    with calibration(measure, min_size=1024, cache_dir=tmp_path) as cal:
+        mp.reset_op_stats()
+        for a, b in ones:
+            f(a, b)
+        stats = mp.op_stats()[op]
+        text = str(cal.calibration())
+    assert len(calls) == 2, "the cached decisions were measured again"
+    assert stats["numpy"] == 1 and sum(stats[b.NAME] for b in ACCELERATED) == 1
+    assert f"{op}(float32 (64,784) C, float32 (784,256) C)" in text
 
 
 def test_only_kernels_whose_guard_admits_the_call_are_candidates(tmp_path):
