@@ -454,9 +454,18 @@ def _lent(op, args, kw, bufs, face, b):
     if op in IN_PLACE or not b.available():
         return _MISS
     entry = b.host_kernels().get(op)
-    info = [None, False, [], False]
-    _scan(args, info)
-    if entry is None or not entry[1](info[2], args, kw):
+    dts, traced = [], False
+    for a in args:  # _scan's dtypes and traced flag, for host arrays (_data a NumPy array)
+        t = type(a)
+        if t is MinArray:
+            dts.append(a._data.dtype)
+            traced = traced or a._node is not None
+        elif t is list or t is tuple:
+            info = [None, False, [], False]
+            _scan(args, info)
+            dts, traced = info[2], info[1]
+            break
+    if entry is None or not entry[1](dts, args, kw):
         return _MISS
     if bufs is None:
         bufs = [a._data if type(a) is MinArray else _unwrap_np(a, [0]) for a in args]
@@ -465,10 +474,13 @@ def _lent(op, args, kw, bufs, face, b):
     except (Decline, Invalid, *b.errors()):
         return _MISS
     _count(op, COL[b], 0)
-    res = _wrap_result(r, CPU, [0], face)
-    if face:
-        res = _as_numpy_result(res, op, kw)
-    return _record(op, args, kw, res, face) if info[1] else res
+    if type(r) is _ndarray and r.ndim:
+        res = wrap(r, CPU, face)
+    else:
+        res = _wrap_result(r, CPU, [0], face)
+        if face:
+            res = _as_numpy_result(res, op, kw)
+    return _record(op, args, kw, res, face) if traced else res
 
 
 def lent_call(op, args, kw, face):

@@ -16,7 +16,8 @@
 /* ------------------------------------------------------------ what install() hands over */
 static PyTypeObject *MinArray;          /* the Python class, a subclass of Base */
 static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu, *host, *host_counter,
-    *default_device, *host_result, *lent_call, *here, *miss, *record_host, *np_kernels, *plain_key, *F64, *F32, *I64;
+    *default_device, *host_result, *lent_call, *here, *miss, *record_host, *np_kernels, *plain_key, *F64, *F32,
+    *I64;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *kw_out;
@@ -919,11 +920,11 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
 
 static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     static const char *names[] = {"CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
-                                  "host_counter", "default_device", "host_result", "lent_call", "here", "miss", "record_host",
-                                  "np_kernels", "plain_key", "f64", "f32", "i64"};
+                                  "host_counter", "default_device", "host_result", "lent_call", "here", "miss",
+                                  "record_host", "np_kernels", "plain_key", "f64", "f32", "i64"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
-                        &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels, &plain_key, &F64,
-                        &F32, &I64};
+                        &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
+                        &plain_key, &F64, &F32, &I64};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
