@@ -21,13 +21,13 @@ import numpy
 
 from . import _devices, _dispatch, _dtypes
 from ._calibrate import AUTO_CPU as _AUTO_CPU
-from ._calibrate import PENDING as _PENDING
-from ._calibrate import placement as _placement
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
 from ._devices import Device, as_device
-from ._dispatch import _MISS, _device_fast, _lent, apply, host_counter, host_seq
+from ._dispatch import _MISS, _device_fast, apply, host_counter, host_seq
+from ._dispatch import HERE as _HERE
 from ._dispatch import host_result as _host_result
+from ._dispatch import lent_call as _lent_call
 from ._dispatch import numpy_policy as _numpy_policy
 from ._dispatch import numpy_runs as _numpy_runs
 from ._dispatch import record_host as _record_host
@@ -581,27 +581,23 @@ def _binary(op, reflected):
             if o is not _SLOW:
                 # numpy_runs written out for two host operands: the hottest path of element-wise code
                 p = _policy() or _global["policy"]
-                lend = None
+                t = type(other)
+                face = self._face and (t is not MinArray or other._face)
+                res = _HERE  # (numpy_only)
                 if p == "auto":
                     limit = _AUTO_CPU.get(op)
                     if not (limit is None or (d.size < limit and (type(o) is not _ndarray or o.size < limit))):
-                        lend = _placement(op, (self, other))
+                        res = _lent_call(op, (other, self) if reflected else (self, other), {}, face)
                 elif p != "numpy_only":
-                    lend = _PENDING
-                t = type(other)
-                face = self._face and (t is not MinArray or other._face)
-                if lend is None:
+                    res = _MISS  # the engine decides
+                if res is _HERE:
                     r = kernel(o, d) if reflected else kernel(d, o)
                     next(counter)
                     if self._node is None and (t is not MinArray or other._node is None):
                         return _wrap(r, _CPU, face) if type(r) is _ndarray else _host_result(r, face)
                     return _record_host(op, (other, self) if reflected else (self, other), {}, r, face)
-                if lend is not _PENDING:  # calibration lent the call to another backend's kernel
-                    b = other._data if t is MinArray else other
-                    r = _lent(op, (other, self) if reflected else (self, other), {}, (b, d) if reflected else (d, b),
-                              face, lend)
-                    if r is not _MISS:
-                        return r
+                if res is not _MISS:  # calibration lent the call to another backend's kernel
+                    return res
         elif _kept(self, other):  # a device array: _binop's first case, straight to the device's fast path
             args = (other, self) if reflected else (self, other)
             r = _device_fast(op, args, {}, None)
@@ -774,8 +770,8 @@ def _install_c():
                                                 _speedups.UFUNC)
     _speedups.install(MinArray=MinArray, CPU=_CPU, ndarray=_ndarray, generic=_generic, policy_var=_policy_var,
                       global_=_global, auto_cpu=_AUTO_CPU, host=_dispatch.HOST, host_counter=host_counter,
-                      default_device=_devices._default, host_result=_host_result, lent_call=_dispatch.lent_call,
-                      here=_dispatch.HERE, miss=_MISS,
+                      default_device=_devices._default, host_result=_host_result, lent_call=_lent_call,
+                      here=_HERE, miss=_MISS,
                       record_host=_record_host, np_kernels=_KERNELS,
                       plain_key=_PLAIN_KEY, f64=_F64, f32=_F32, i64=_I64, f32_max=_F32_MAX)
 

@@ -429,8 +429,8 @@ def run(op, np_kernel, args, kw, face=None):
         if (not kw or (not traced and _plain_kw(kw))) and (found or _default_device.get() is CPU):
             if face is None:
                 face = found and not spec
-            b = _calibrate.placement(op, args, kw) if ask else None
-            if b is None:
+            res = lent_call(op, args, kw, face) if ask else HERE
+            if res is HERE:
                 r = np_kernel(*bufs, **kw) if kw else np_kernel(*bufs)
                 try:
                     next(HOST[op])
@@ -439,36 +439,24 @@ def run(op, np_kernel, args, kw, face=None):
                 if traced:
                     return record_host(op, args, kw, r, face)
                 return wrap(r, CPU, face) if type(r) is _ndarray else host_result(r, face)
-            if b is not _calibrate.PENDING:
-                res = _lent(op, args, kw, bufs, face, b)
-                if res is not _MISS:
-                    return res
+            if res is not _MISS:
+                return res
     return _run(op, np_kernel, args, kw, face=face)
 
 
-def _lent(op, args, kw, bufs, face, b):
+def _lent(op, args, kw, face, b):
     """A host call (traced or not) that calibration lent to backend b's kernel (_calibrate.placement), run there as
     _run runs it, without _run's general path; _MISS where _run must answer (an in-place op, a library that no longer
     imports, a guard that refuses, a kernel that declines or fails: _run reruns the call and falls back or raises as
-    it does).  bufs: the arguments with the arrays' host buffers (None: taken here)."""
+    it does)."""
     if op in IN_PLACE or not b.available():
         return _MISS
     entry = b.host_kernels().get(op)
-    dts, traced = [], False
-    for a in args:  # _scan's dtypes and traced flag, for host arrays (_data a NumPy array)
-        t = type(a)
-        if t is MinArray:
-            dts.append(a._data.dtype)
-            traced = traced or a._node is not None
-        elif t is list or t is tuple:
-            info = [None, False, [], False]
-            _scan(args, info)
-            dts, traced = info[2], info[1]
-            break
-    if entry is None or not entry[1](dts, args, kw):
+    info = [None, False, [], False]
+    _scan(args, info)
+    if entry is None or not entry[1](info[2], args, kw):
         return _MISS
-    if bufs is None:
-        bufs = [a._data if type(a) is MinArray else _unwrap_np(a, [0]) for a in args]
+    bufs = [a._data if type(a) is MinArray else _unwrap_np(a, [0]) for a in args]
     try:
         r = entry[0](*bufs, **kw) if kw else entry[0](*bufs)
     except (Decline, Invalid, *b.errors()):
@@ -480,16 +468,17 @@ def _lent(op, args, kw, bufs, face, b):
         res = _wrap_result(r, CPU, [0], face)
         if face:
             res = _as_numpy_result(res, op, kw)
-    return _record(op, args, kw, res, face) if traced else res
+    return _record(op, args, kw, res, face) if info[1] else res
 
 
 def lent_call(op, args, kw, face):
-    """For the C fast paths, at a host call that reaches its op's settled size under `auto`: HERE where NumPy's
-    kernel runs it (the C path runs it), else the call's result through _lent, or _MISS (the Python path answers)."""
+    """For the host fast paths (this module's run, the operators, the C paths), at a call that reaches its op's
+    settled size under `auto`: HERE where NumPy's kernel runs it (the fast path runs it), else the call's result
+    through _lent, or _MISS (the engine's general path answers)."""
     b = _calibrate.placement(op, args, kw)
     if b is None:
         return HERE
-    return _MISS if b is _calibrate.PENDING else _lent(op, args, kw, None, face, b)
+    return _MISS if b is _calibrate.PENDING else _lent(op, args, kw, face, b)
 
 
 def run_in_place(op, target, operand):
@@ -535,11 +524,7 @@ def record_host(op, args, kw, r, face):
     where nothing is recorded: the value is an array for the tape)."""
     if type(r) is _ndarray:
         return RECORDER[0](op, args, kw, wrap(r, CPU, face))
-    if isinstance(r, _generic):
-        a = wrap(numpy.asarray(r), CPU, face)
-        b = RECORDER[0](op, args, kw, a)
-        return r if b is a and face else b
-    return RECORDER[0](op, args, kw, _arrays(_wrap_result(r, CPU, None, face), face))
+    return _record(op, args, kw, r if isinstance(r, _generic) else _wrap_result(r, CPU, None, face), face)
 
 
 def host_seq(seq):
@@ -846,12 +831,12 @@ def _traced(op, np_kernel, args, kw, out, face=False):
 
 
 def _record(op, args, kw, res, face):
-    """The untraced result res of a call with traced arguments, recorded (a NumPy scalar result stays a 0-d array
-    where it is recorded, and stays itself where nothing is)."""
+    """The untraced result res (MinArrays, or a NumPy scalar) of a call with traced arguments, recorded: a NumPy
+    scalar result is a 0-d array where it is recorded, and stays itself on the NumPy face where nothing is."""
     if isinstance(res, numpy.generic):
         a = wrap(numpy.asarray(res), CPU, face)
         got = RECORDER[0](op, args, kw, a)
-        return res if got is a else got
+        return res if got is a and face else got
     return RECORDER[0](op, args, kw, _arrays(res, face))
 
 
