@@ -30,12 +30,6 @@ def _inexact(result):
 def _recorder(op, args, kw, result):
     """Installed as _dispatch.RECORDER[0]: attach nodes to the result of an op that had a traced input."""
     entry = VJPS.get(op)
-    if entry is not None and not kw and type(result) is MinArray:  # the common case, first
-        d = result._data
-        if (d.dtype.kind if type(d) is numpy.ndarray else result.dtype.kind) not in "fc":
-            return result  # an integer or boolean result carries no gradient
-        out = tape._record_one_level(op, entry, args, result)
-        return out if out is not None else tape.record_levels(op, entry, args, kw, result)
     if entry is None:
         if op in NONDIFF:
             if op not in CONSTANT and _inexact(result):

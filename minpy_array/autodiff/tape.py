@@ -12,8 +12,6 @@ the VJPs that run during level L2's backward pass are themselves recorded at lev
 import itertools
 import math
 
-from numpy import ndarray as _ndarray
-
 from .. import _dispatch
 from .._array import MinArray, _wrap, with_face
 
@@ -105,11 +103,6 @@ def record(op, vjp, args, kw, result):
         out = _record_one_level(op, vjp, args, result)
         if out is not None:
             return out
-    return record_levels(op, vjp, args, kw, result)
-
-
-def record_levels(op, vjp, args, kw, result):
-    """record's general case: any number of levels, keywords, several outputs."""
     found = set()
     _levels_of(args, found)
     if kw:
@@ -166,12 +159,7 @@ class Meta:
     __slots__ = ("shape", "dtype", "_device")
 
     def __init__(self, a):
-        d = a._data
-        if type(d) is _ndarray:
-            self.shape, self.dtype = d.shape, d.dtype
-        else:
-            self.shape, self.dtype = a.shape, a.dtype
-        self._device = a._device
+        self.shape, self.dtype, self._device = a.shape, a.dtype, a._device
 
     @property
     def device(self):
