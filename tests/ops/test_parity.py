@@ -211,7 +211,7 @@ def test_scalar_operands_keep_their_own_value_one_call_after_another():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("op", ["maximum", "minimum"])
 def test_extremum_against_a_number_keeps_numpys_zeros_and_nans(op, dtype):
-    """maximum(x, b) and minimum(x, b) with a Python number b (ReLU's maximum(x, 0.0)) run as one torch kernel:
+    """maximum(x, b) (one torch kernel) and minimum(x, b) (a clamp) with a Python number b (ReLU's maximum(x, 0.0)):
     NaN in x stays, x equal to b gives b (so -0.0 against 0.0 gives 0.0), a NaN, -0.0 or tiny bound, infinities;
     both operand orders.  Values exactly, NaN positions and zero signs as NumPy's."""
     host = numpy.array([numpy.nan, -0.0, 0.0, -1.0, 2.0, numpy.inf, -numpy.inf, 2.5, 1e-46, -1e-300], dtype=dtype)
