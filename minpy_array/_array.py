@@ -19,7 +19,7 @@ import math
 
 import numpy
 
-from . import _devices, _dispatch, _dtypes
+from . import _config, _devices, _dispatch, _dtypes
 from ._calibrate import AUTO_CPU as _AUTO_CPU
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
@@ -723,7 +723,7 @@ def _make_methods():
         method = _method(op, kernel)
         method.__name__ = name
         setattr(MinArray, name, method if _speedups is None else _speedups.Method(
-            op, kernel, method, None, _speedups.STRICT | _speedups.SELFFACE))
+            op, kernel, method, None, _speedups.STRICT | _speedups.SELFFACE | _speedups.DEVICE))
 
 
 def _method(op, kernel):
@@ -773,7 +773,11 @@ def _install_c():
                       default_device=_devices._default, host_result=_host_result, lent_call=_lent_call,
                       here=_HERE, miss=_MISS,
                       record_host=_record_host, np_kernels=_KERNELS,
-                      plain_key=_PLAIN_KEY, f64=_F64, f32=_F32, i64=_I64, f32_max=_F32_MAX)
+                      plain_key=_PLAIN_KEY, f64=_F64, f32=_F32, i64=_I64, f32_max=_F32_MAX,
+                      in_place=_dispatch.IN_PLACE, prepare=_dispatch.PREPARE, recorder=_dispatch.RECORDER,
+                      plans=_dispatch.PLANS, device_plan=_dispatch.device_plan, rules=_config.RULES,
+                      numpy_backend=_config.NUMPY, dtypes=_DTYPES, count=_dispatch._count,
+                      device_result=_dispatch.device_result)
 
 
 def _conj(self):

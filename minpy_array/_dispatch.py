@@ -590,7 +590,22 @@ def _takes_device_kernels(b):
 
 _MISS = object()
 HERE = object()  # lent_call's answer where NumPy's kernel runs the call
-_TABLES = {}  # backend -> b.kernels() (the same dict, built once): the device fast path reads it without two calls
+PLANS = {}  # backend -> device_plan(backend): what the device fast paths (this module's and the C one) read
+
+
+def device_plan(b):
+    """What the device fast path needs of backend b, made once: its kernel table, the errors after which the
+    engine's general path answers instead (Decline, Invalid, the library's own), its buffer test, its op_stats
+    column."""
+    plan = PLANS.get(b)
+    if plan is None:
+        plan = PLANS[b] = (b.kernels(), (Decline, Invalid, *b.errors()), b.is_buffer, COL[b])
+    return plan
+
+
+def device_result(r, dev, face):
+    """A device kernel's result that is not one of its backend's buffers (a tuple, a scalar), as MinArrays."""
+    return _wrap_result(r, dev, [0], face)
 
 
 def _device_fast(op, args, kw, face):
@@ -629,9 +644,7 @@ def _device_fast(op, args, kw, face):
     b = dev.backend
     if not _takes_device_kernels(b):
         return _MISS
-    table = _TABLES.get(b)
-    if table is None:
-        table = _TABLES[b] = b.kernels()
+    table, errors, is_buffer, col = PLANS.get(b) or device_plan(b)
     entry = table.get(op)
     if entry is None or not entry[1](dts, args, kw):
         return _MISS
@@ -640,12 +653,12 @@ def _device_fast(op, args, kw, face):
         bufs.append(a._data if type(a) is MinArray else a)
     try:
         r = entry[0](*bufs, **kw)
-    except (Decline, Invalid, *b.errors()):
+    except errors:
         return _MISS
     if face is None:
         face = not spec
-    res = wrap(r, dev, face) if b.is_buffer(r) else _wrap_result(r, dev, [0], face)
-    _count(op, COL[b], 0)
+    res = wrap(r, dev, face) if is_buffer(r) else device_result(r, dev, face)
+    _count(op, col, 0)
     if traced:
         return RECORDER[0](op, args, kw, res)
     return res if op not in IN_PLACE else args[IN_PLACE[op]]

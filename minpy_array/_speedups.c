@@ -18,9 +18,12 @@ static PyTypeObject *MinArray;          /* the Python class, a subclass of Base 
 static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu, *host, *host_counter,
     *default_device, *host_result, *lent_call, *here, *miss, *record_host, *np_kernels, *plain_key, *F64, *F32,
     *I64;
+/* ... and for the device fast path (_dispatch._device_fast) */
+static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *rules, *numpy_backend, *dtypes_map,
+    *count_fn, *device_result;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
-    *s_itemsize, *kw_out;
+    *s_itemsize, *s_where, *s_backend, *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -29,20 +32,27 @@ typedef struct {
 } Base;
 
 #define IS_ARRAY(o) (Py_TYPE(o) == MinArray)
+#define MAXARGS 8  /* the most arguments a fast path takes */
 #define A(o) ((Base *)(o))
 
 /* ------------------------------------------------------------ small helpers */
 
-/* 1 under auto, 2 under numpy_only, 0 under another policy, -1 on error: `_policy() or _global["policy"]` */
-static int policy_kind(void) {
+/* the policy in force, `_policy() or _global["policy"]` (a new reference; NULL, maybe with an error set, if none) */
+static PyObject *current_policy(void) {
     PyObject *p = NULL;
-    if (PyContextVar_Get(policy_var, NULL, &p) < 0) return -1;
+    if (PyContextVar_Get(policy_var, NULL, &p) < 0) return NULL;
     if (p == NULL || p == Py_None) {
         Py_XDECREF(p);
         p = PyDict_GetItemWithError(global_d, s_policy);
-        if (p == NULL) return PyErr_Occurred() ? -1 : 0;
-        Py_INCREF(p);
+        Py_XINCREF(p);
     }
+    return p;
+}
+
+/* 1 under auto, 2 under numpy_only, 0 under another policy, -1 on error */
+static int policy_kind(void) {
+    PyObject *p = current_policy();
+    if (p == NULL) return PyErr_Occurred() ? -1 : 0;
     int k = 0;
     if (p == s_auto) k = 1;
     else if (p == s_numpy_only) k = 2;
@@ -130,6 +140,218 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
     return out;
 }
 
+/* ------------------------------------------------------------ the device fast path
+ * device_call: _dispatch._device_fast, step by step (the Python function stays the definition): a call of arrays on
+ * one accelerator device (traced or not), plain sequences and plain keywords, under a policy that takes that device's
+ * kernels, run by the device backend's kernel where its guard admits the call.  NULL with no error set where the
+ * Python path answers (it tries _device_fast again, then the engine's general path); NULL with an error set where
+ * _device_fast raises (a guard's or the recorder's error, a kernel's error that is not the backend's own). */
+
+/* the NumPy dtype of device array a, as its dtype property gives it (a new reference) */
+static PyObject *array_dtype(PyObject *a) {
+    PyObject *bdt = PyObject_GetAttr(A(a)->data, s_dtype);
+    if (bdt != NULL) {
+        PyObject *dt = PyDict_GetItemWithError(dtypes_map, bdt);  /* (the property's own memo) */
+        Py_DECREF(bdt);
+        if (dt != NULL) { Py_INCREF(dt); return dt; }
+    }
+    PyErr_Clear();
+    return PyObject_GetAttr(a, s_dtype);
+}
+
+/* does the policy in force take backend b's kernels on b's devices (_dispatch._takes_device_kernels)? 1, 0, -1 */
+static int takes_kernels(PyObject *b) {
+    PyObject *p = current_policy();
+    if (p == NULL) return PyErr_Occurred() ? -1 : 0;
+    PyObject *rule = PyDict_GetItemWithError(rules, p);
+    Py_DECREF(p);
+    if (rule == NULL || !PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 2) return PyErr_Occurred() ? -1 : 0;
+    PyObject *want = PyTuple_GET_ITEM(rule, 0);
+    if (want == numpy_backend) return 0;
+    int only = PyObject_IsTrue(PyTuple_GET_ITEM(rule, 1));
+    if (only < 0) return -1;
+    return !(only && want != b);
+}
+
+/* is r one of the backend's buffers?  The plan's is_buffer(r), memoised per backend and type (an isinstance test) */
+static int is_buffer(PyObject *test, PyObject *r) {
+    PyObject *memo = PyDict_GetItemWithError(buffer_types, test);
+    if (memo == NULL) {
+        if (PyErr_Occurred()) return -1;
+        memo = PyDict_New();
+        if (memo == NULL) return -1;
+        int e = PyDict_SetItem(buffer_types, test, memo);
+        Py_DECREF(memo);
+        if (e < 0) return -1;
+    }
+    PyObject *known = PyDict_GetItemWithError(memo, (PyObject *)Py_TYPE(r));
+    if (known != NULL) return known == Py_True;
+    if (PyErr_Occurred()) return -1;
+    PyObject *v = PyObject_CallOneArg(test, r);
+    if (v == NULL) return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    if (t >= 0 && PyDict_SetItem(memo, (PyObject *)Py_TYPE(r), t ? Py_True : Py_False) < 0) return -1;
+    return t;
+}
+
+static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, PyObject *face) {
+    if (MinArray == NULL || plans == NULL || nargs > MAXARGS) return NULL;
+    PyObject *dev = NULL;
+    int traced = 0, spec = 0;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = args[i];
+        if (IS_ARRAY(a)) {
+            Base *x = A(a);
+            if (x->node != Py_None) traced = 1;
+            if (dev == NULL) dev = x->device;
+            else if (x->device != dev) return NULL;
+            if (x->face != Py_True) spec = 1;
+        } else if (PyList_CheckExact(a) || PyTuple_CheckExact(a)) {
+            Py_ssize_t n = PySequence_Fast_GET_SIZE(a);
+            PyObject **items = PySequence_Fast_ITEMS(a);
+            for (Py_ssize_t j = 0; j < n; j++)
+                if (IS_ARRAY(items[j]) || PyList_CheckExact(items[j]) || PyTuple_CheckExact(items[j])) return NULL;
+        }
+    }
+    if (dev == NULL || dev == CPU) return NULL;
+    int has_kw = kw != NULL && PyDict_GET_SIZE(kw);
+    if (has_kw) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(kw, &pos, &k, &v)) {
+            if (IS_ARRAY(v) || PyList_CheckExact(v) || PyUnicode_Compare(k, s_out) == 0 ||
+                PyUnicode_Compare(k, s_where) == 0)
+                return NULL;
+            if (PyTuple_CheckExact(v))
+                for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(v); j++)
+                    if (IS_ARRAY(PyTuple_GET_ITEM(v, j))) return NULL;
+        }
+        if (PyErr_Occurred()) { PyErr_Clear(); return NULL; }
+    }
+    PyObject *t = NULL, *k = NULL, *b = NULL, *dts = NULL, *res = NULL, *r = NULL;
+    PyObject *bufs[MAXARGS];
+    int nbufs = 0;
+    t = PyTuple_New(nargs);
+    k = has_kw ? (Py_INCREF(kw), kw) : PyDict_New();
+    if (t == NULL || k == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
+    if (traced) {
+        if (PyDict_Contains(in_place_ops, op) != 0) goto fail;
+        PyObject *prepare = PyList_GET_ITEM(prepare_l, 0);
+        PyObject *argv[3] = {op, t, k};
+        PyObject *p = PyObject_Vectorcall(prepare, argv, 3, NULL);
+        if (p == NULL) goto fail;
+        int same = PyTuple_Check(p) && PyTuple_GET_SIZE(p) >= 1 && PyTuple_GET_ITEM(p, 0) == t;
+        Py_DECREF(p);
+        if (!same) goto miss;
+    }
+    b = PyObject_GetAttr(dev, s_backend);
+    if (b == NULL) goto fail;
+    int takes = takes_kernels(b);
+    if (takes <= 0) goto fail;
+    PyObject *plan = PyDict_GetItemWithError(plans, b);
+    if (plan == NULL) {
+        if (PyErr_Occurred()) goto fail;
+        plan = PyObject_CallOneArg(device_plan, b);  /* (it keeps the plan in plans) */
+        if (plan == NULL) goto fail;
+        Py_DECREF(plan);
+        plan = PyDict_GetItemWithError(plans, b);
+        if (plan == NULL) goto fail;
+    }
+    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 4) goto fail;
+    PyObject *entry = PyDict_GetItemWithError(PyTuple_GET_ITEM(plan, 0), op);
+    if (entry == NULL) goto fail;
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) goto fail;
+    Py_INCREF(entry);  /* (the table may change while the guard runs Python code) */
+    dts = PyList_New(0);
+    if (dts == NULL) goto entry_fail;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        if (!IS_ARRAY(args[i])) continue;
+        PyObject *dt = array_dtype(args[i]);
+        if (dt == NULL) goto entry_error;
+        int e = PyList_Append(dts, dt);
+        Py_DECREF(dt);
+        if (e < 0) goto entry_error;
+    }
+    PyObject *gargv[3] = {dts, t, k};
+    PyObject *ok = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 1), gargv, 3, NULL);
+    if (ok == NULL) goto entry_error;  /* a guard's error: _device_fast raises it too */
+    int admitted = PyObject_IsTrue(ok);
+    Py_DECREF(ok);
+    if (admitted < 0) goto entry_error;
+    if (!admitted) goto entry_miss;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        /* (references held here: another thread may rebind an array's _data while the kernel runs) */
+        bufs[i] = IS_ARRAY(args[i]) ? A(args[i])->data : args[i];
+        Py_INCREF(bufs[i]);
+        nbufs++;
+    }
+    r = PyObject_VectorcallDict(PyTuple_GET_ITEM(entry, 0), bufs, nargs, has_kw ? kw : NULL);
+    Py_DECREF(entry);
+    if (r == NULL) {
+        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(plan, 1))) goto fail;  /* the general path answers */
+        goto error;
+    }
+    if (face == NULL || face == Py_None) face = spec ? Py_False : Py_True;
+    int buf = is_buffer(PyTuple_GET_ITEM(plan, 2), r);
+    if (buf < 0) goto error;
+    if (buf) {
+        res = wrap_new(r, dev, face);
+    } else {
+        PyObject *argv[3] = {r, dev, face};
+        res = PyObject_Vectorcall(device_result, argv, 3, NULL);
+    }
+    if (res == NULL) goto error;
+    PyObject *cargv[2] = {op, PyTuple_GET_ITEM(plan, 3)};
+    PyObject *c = PyObject_Vectorcall(count_fn, cargv, 2, NULL);
+    if (c == NULL) { Py_CLEAR(res); goto error; }
+    Py_DECREF(c);
+    if (traced) {
+        PyObject *argv[4] = {op, t, k, res};
+        Py_SETREF(res, PyObject_Vectorcall(PyList_GET_ITEM(recorder_l, 0), argv, 4, NULL));
+    } else {
+        PyObject *at = PyDict_GetItemWithError(in_place_ops, op);
+        if (at != NULL) {
+            Py_ssize_t i = PyLong_AsSsize_t(at);
+            if (i < 0 || i >= nargs) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "the in-place op's target");
+                Py_CLEAR(res);
+            } else {
+                Py_INCREF(args[i]);
+                Py_SETREF(res, args[i]);
+            }
+        } else if (PyErr_Occurred()) {
+            Py_CLEAR(res);
+        }
+    }
+    goto done;
+entry_miss:
+    Py_DECREF(entry);
+    goto miss;
+entry_fail:
+    Py_DECREF(entry);
+    goto fail;
+entry_error:
+    Py_DECREF(entry);
+    goto error;
+fail:
+    PyErr_Clear();  /* the Python path answers, and raises where it must */
+miss:
+    res = NULL;
+    goto done;
+error:
+    res = NULL;
+done:
+    for (int i = 0; i < nbufs; i++) Py_DECREF(bufs[i]);
+    Py_XDECREF(r);
+    Py_XDECREF(t);
+    Py_XDECREF(k);
+    Py_XDECREF(b);
+    Py_XDECREF(dts);
+    return res;
+}
+
 /* ------------------------------------------------------------ the run fast path
  * host_call: op's NumPy kernel on the buffers of args (MinArrays, plain sequences, or sequences of MinArrays) and
  * plain keywords, when every array is a cpu array (untraced, but for TRACED below) and the policy runs NumPy for
@@ -139,9 +361,10 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
  * SELFFACE  the result has the first argument's face (a method's);
  * UFUNC     the call is __array_ufunc__(self, ufunc, method, *inputs), its kernel the table of op names (OP_OF);
  * TRACED    a call with a traced array is run and recorded on the tape (record_host), as _dispatch.run's fast path
- *           does (the other paths leave it to the engine). */
-enum { STRICT = 1, NOKW = 2, SELFFACE = 4, UFUNC = 8, TRACED = 16 };
-#define MAXARGS 8
+ *           does (the other paths leave it to the engine);
+ * DEVICE    (a Call's) a call that the host path does not take goes to the device fast path (device_call) before
+ *           the slow path: where that path's first step is the engine's _run(op, kernel, args, kw, face=face). */
+enum { STRICT = 1, NOKW = 2, SELFFACE = 4, UFUNC = 8, TRACED = 16, DEVICE = 32 };
 
 static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args, Py_ssize_t nargs, PyObject *kw,
                            PyObject *face, int flags) {
@@ -309,6 +532,8 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *r = host_call(args[0], args[1], PySequence_Fast_ITEMS(args[2]), PyTuple_GET_SIZE(args[2]),
                             args[3], face, TRACED);
     if (r != NULL || PyErr_Occurred()) return r;
+    r = device_call(args[0], PySequence_Fast_ITEMS(args[2]), PyTuple_GET_SIZE(args[2]), args[3], face);
+    if (r != NULL || PyErr_Occurred()) return r;
     return PyObject_Vectorcall(SLOW_RUN, args, nargs, NULL);
 }
 
@@ -331,6 +556,8 @@ static PyObject *apply(PyObject *self, PyObject *const *args, size_t nargsf, PyO
     for (Py_ssize_t i = 0; i < nkw; i++)
         if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) goto done;
     r = host_call(args[0], kernel, args + 1, nargs - 1, kw, Py_None, TRACED);
+    if (r != NULL || PyErr_Occurred()) goto done;
+    r = device_call(args[0], args + 1, nargs - 1, kw, Py_None);
     if (r != NULL || PyErr_Occurred()) goto done;
     t = PyTuple_New(nargs - 1);
     if (t == NULL) goto done;
@@ -394,6 +621,7 @@ static PyObject *call_vectorcall(PyObject *self, PyObject *const *args, size_t n
     }
     PyObject *r = (c->flags & UFUNC) ? ufunc_call(c, args, nargs)
                                      : host_call(c->op, c->kernel, args, nargs, kw, c->face, c->flags);
+    if (r == NULL && !PyErr_Occurred() && (c->flags & DEVICE)) r = device_call(c->op, args, nargs, kw, c->face);
     Py_XDECREF(kw);
     if (r != NULL || PyErr_Occurred()) return post(c, r);
     return PyObject_Vectorcall(c->slow, args, nargsf, kwnames);
@@ -407,6 +635,8 @@ static PyObject *call_call(PyObject *self, PyObject *args, PyObject *kw) {
                                                  : NULL;
     else
         r = host_call(c->op, c->kernel, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args), kw, c->face, c->flags);
+    if (r == NULL && !PyErr_Occurred() && (c->flags & DEVICE))
+        r = device_call(c->op, PySequence_Fast_ITEMS(args), PyTuple_GET_SIZE(args), kw, c->face);
     if (r != NULL || PyErr_Occurred()) return post(c, r);
     return PyObject_Call(c->slow, args, kw);
 }
@@ -568,8 +798,44 @@ out:
     return r;
 }
 
-/* x op y on the host fast path (the Python method _binary's: a traced operand's result recorded), or the Python
- * method */
+/* _array._kept: does the engine take `x op other` as it is (other an array of x's buffer dtype, or a Python float
+ * that keeps x's float dtype)?  1, 0, -1 on error */
+static int kept(PyObject *x, PyObject *other) {
+    if (IS_ARRAY(other)) {
+        PyObject *a = PyObject_GetAttr(A(x)->data, s_dtype);
+        PyObject *b = a != NULL ? PyObject_GetAttr(A(other)->data, s_dtype) : NULL;
+        int r = b != NULL ? PyObject_RichCompareBool(a, b, Py_EQ) : -1;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return r;
+    }
+    if (!PyFloat_CheckExact(other)) return 0;
+    double v = PyFloat_AS_DOUBLE(other);
+    if (!(-F32_MAX < v && v < F32_MAX)) return 0;
+    PyObject *dt = array_dtype(x);
+    PyObject *kind = dt != NULL ? PyObject_GetAttr(dt, s_kind) : NULL;
+    PyObject *size = dt != NULL ? PyObject_GetAttr(dt, s_itemsize) : NULL;
+    int r = -1;
+    if (kind != NULL && size != NULL) {
+        int f = PyUnicode_CompareWithASCIIString(kind, "f") == 0;
+        long n = PyLong_AsLong(size);
+        r = 0;
+        if (f && n == 8) r = 1;
+        else if (f && n == 4) {
+            PyObject *nd = PyObject_GetAttr(A(x)->data, s_ndim);
+            r = nd != NULL ? PyObject_IsTrue(nd) : -1;
+            Py_XDECREF(nd);
+        }
+        if (PyErr_Occurred()) r = -1;
+    }
+    Py_XDECREF(dt);
+    Py_XDECREF(kind);
+    Py_XDECREF(size);
+    return r;
+}
+
+/* x op y on the host fast path (the Python method _binary's: a traced operand's result recorded), on the device
+ * fast path (the Python method's next case: x on a device and other kept as it is), or the Python method */
 static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     Slot *sl = &slots[s];
     int reflected = !IS_ARRAY(v);
@@ -578,7 +844,16 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     PyObject *slow = reflected ? sl->rslow : sl->slow;
     if (sl->op == NULL) goto slow_path;
     Base *x = A(self);
-    if (x->device != CPU) goto slow_path;
+    if (x->device != CPU) {
+        int k = kept(self, other);
+        if (k < 0) PyErr_Clear();  /* (the Python method answers) */
+        if (k > 0) {
+            PyObject *argv[2] = {reflected ? other : self, reflected ? self : other};
+            PyObject *r = device_call(sl->op, argv, 2, NULL, Py_None);
+            if (r != NULL || PyErr_Occurred()) return r;
+        }
+        goto slow_path;
+    }
     int traced = x->node != Py_None || (IS_ARRAY(other) && A(other)->node != Py_None);
     int pk = policy_kind();
     if (pk <= 0) { PyErr_Clear(); goto slow_path; }
@@ -695,6 +970,8 @@ static PyObject *unary(int s, PyObject *x) {
     Slot *sl = &slots[s];
     if (sl->op != NULL) {
         PyObject *r = host_call(sl->op, sl->kernel, &x, 1, NULL, Py_None, 0);
+        if (r != NULL || PyErr_Occurred()) return r;
+        r = device_call(sl->op, &x, 1, NULL, Py_None);  /* (the Python method: _run(op, kernel, (x,), {})) */
         if (r != NULL || PyErr_Occurred()) return r;
     }
     return PyObject_CallOneArg(sl->slow, x);
@@ -921,10 +1198,13 @@ static PyObject *set_slot(PyObject *self, PyObject *args) {
 static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     static const char *names[] = {"CPU", "ndarray", "generic", "policy_var", "global_", "auto_cpu", "host",
                                   "host_counter", "default_device", "host_result", "lent_call", "here", "miss",
-                                  "record_host", "np_kernels", "plain_key", "f64", "f32", "i64"};
+                                  "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "in_place",
+                                  "prepare", "recorder", "plans", "device_plan", "rules", "numpy_backend", "dtypes",
+                                  "count", "device_result"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
                         &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
-                        &plain_key, &F64, &F32, &I64};
+                        &plain_key, &F64, &F32, &I64, &in_place_ops, &prepare_l, &recorder_l, &plans, &device_plan,
+                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
@@ -938,6 +1218,12 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     for (int i = 0; i < N; i++) {
         v[i] = PyDict_GetItemString(kw, names[i]);
         if (v[i] == NULL) return PyErr_Format(PyExc_TypeError, "install: missing %s", names[i]);
+    }
+    PyObject *prepare = v[N - 9], *recorder = v[N - 8];
+    if (!PyList_CheckExact(prepare) || PyList_GET_SIZE(prepare) != 1 || !PyList_CheckExact(recorder) ||
+        PyList_GET_SIZE(recorder) != 1) {
+        PyErr_SetString(PyExc_TypeError, "install: prepare and recorder are one-item lists (the engine's hooks)");
+        return NULL;
     }
     double limit = PyFloat_AsDouble(f32_max);
     if (limit == -1.0 && PyErr_Occurred()) return NULL;
@@ -965,15 +1251,17 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (PyType_Ready(&BaseType) < 0 || PyType_Ready(&CallType) < 0 || PyType_Ready(&MethodType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize"};
+    const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
+                          "where", "backend"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
-                        &s_itemsize};
-    for (int i = 0; i < 10; i++) {
+                        &s_itemsize, &s_where, &s_backend};
+    for (int i = 0; i < 12; i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;
     }
     kw_out = PyTuple_Pack(1, s_out);
-    if (kw_out == NULL) return NULL;
+    buffer_types = PyDict_New();
+    if (kw_out == NULL || buffer_types == NULL) return NULL;
     Py_INCREF(&BaseType);
     Py_INCREF(&CallType);
     Py_INCREF(&MethodType);
@@ -982,7 +1270,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
         PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||
         PyModule_AddIntConstant(m, "STRICT", STRICT) < 0 || PyModule_AddIntConstant(m, "NOKW", NOKW) < 0 ||
         PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0 || PyModule_AddIntConstant(m, "UFUNC", UFUNC) < 0 ||
-        PyModule_AddIntConstant(m, "TRACED", TRACED) < 0)
+        PyModule_AddIntConstant(m, "TRACED", TRACED) < 0 || PyModule_AddIntConstant(m, "DEVICE", DEVICE) < 0)
         return NULL;
     return m;
 }

@@ -1,6 +1,7 @@
 """The C accelerator of the host fast paths (minpy_array/_speedups.c, loaded by _native.py): it is built and in use
 here, and a sweep over the operators, indexing, in-place operators, face functions and methods, over dtypes, faces,
-scalars and policies, gives the same outcome with it as without it (a second process, MINPY_ARRAY_PURE_PYTHON=1):
+scalars and policies, on cpu arrays and on arrays of two accelerator devices (torch:cpu, sim:0: the device fast
+path), gives the same outcome with it as without it (a second process, MINPY_ARRAY_PURE_PYTHON=1):
 the same result (type, face, dtype, shape, values, bytes), the same error, the same warnings, the same op_stats.
 
 Run as a script, this file prints the sweep's outcomes as JSON (what the test reads from the Python-only process)."""
@@ -107,29 +108,9 @@ def _other_cases(arrays):
             yield f"{xn}[{kn}] = {vn}", put
         yield f"{xn}[{kn}] = array", lambda x=x, k=k: _put_array(x(), k)
         yield f"{xn}[mask]", lambda x=x: (lambda a: a[a > 1])(x())
-    calls = {"sum": lambda a: mnp.sum(a), "sum_axis": lambda a: mnp.sum(a, axis=0),
-             "sum_kw_out": lambda a: mnp.sum(a, out=None), "exp": lambda a: mnp.exp(a),
-             "maximum": lambda a: mnp.maximum(a, 0), "where": lambda a: mnp.where(a > 1, a, 0),
-             "concatenate": lambda a: mnp.concatenate([a, a]), "concatenate_tuple": lambda a: mnp.concatenate((a, a)),
-             "dot": lambda a: mnp.dot(a, a), "reshape": lambda a: mnp.reshape(a, (-1,)),
-             "transpose": lambda a: mnp.transpose(a), "argmax": lambda a: mnp.argmax(a),
-             "m_sum": lambda a: a.sum(), "m_sum_axis": lambda a: a.sum(axis=-1), "m_max": lambda a: a.max(),
-             "m_sum_tuple": lambda a: a.sum((0,)), "m_reshape": lambda a: a.reshape(-1),
-             "m_reshape_tuple": lambda a: a.reshape((1, -1)), "m_reshape_order": lambda a: a.reshape(-1, order="F"),
-             "m_transpose": lambda a: a.transpose(), "m_astype": lambda a: a.astype("float32"),
-             "m_astype_copy": lambda a: a.astype("int8", copy=False), "m_dot": lambda a: a.dot(a),
-             "m_ravel": lambda a: a.ravel(), "m_argmax": lambda a: a.argmax(), "len": len, "T": lambda a: a.T,
-             "round": lambda a: mnp.round(a, 1), "item": lambda a: a[(0,) * a.ndim] * 2,
-             "numpy_exp": lambda a: numpy.exp(a), "numpy_add": lambda a: numpy.add(a, a),
-             "numpy_add_out": lambda a: numpy.add(a, a, out=a), "numpy_add_reduce": lambda a: numpy.add.reduce(a),
-             "numpy_sum": lambda a: numpy.sum(a), "numpy_scalar_left": lambda a: numpy.float32(2) * a}
-    for (xn, x), (cn, c) in itertools.product(arrays.items(), calls.items()):
+    for (xn, x), (cn, c) in itertools.product(arrays.items(), _CALLS.items()):
         yield f"{cn}({xn})", lambda x=x, c=c: c(x())
-    grads = {"operators": lambda a: (a * a + 2.0 * a - a / 3.0 + a ** 2).sum(),
-             "indexing": lambda a: a[0] * a[-1] + a[..., 0].sum() + a[(0,) * a.ndim],
-             "face": lambda a: mnp.sum(mnp.exp(a) * mnp.maximum(a, 1.5)) + mnp.dot(a.ravel(), a.ravel()),
-             "numpy": lambda a: numpy.sum(numpy.tanh(a) * a), "loop": _loop}
-    for (xn, x), (gn, g) in itertools.product(arrays.items(), grads.items()):
+    for (xn, x), (gn, g) in itertools.product(arrays.items(), GRADS.items()):
         if xn.startswith(("float", "complex")):
             yield f"grad {gn}({xn})", lambda x=x, g=g: grad(g)(x())
     creation = {"zeros": lambda: mnp.zeros(3), "zeros_f32": lambda: mnp.zeros((2, 2), dtype="float32"),
@@ -154,12 +135,73 @@ def _put_array(a, k):
     return a
 
 
+_CALLS = {"sum": lambda a: mnp.sum(a), "sum_axis": lambda a: mnp.sum(a, axis=0),
+          "sum_kw_out": lambda a: mnp.sum(a, out=None), "exp": lambda a: mnp.exp(a),
+          "maximum": lambda a: mnp.maximum(a, 0), "where": lambda a: mnp.where(a > 1, a, 0),
+          "concatenate": lambda a: mnp.concatenate([a, a]), "concatenate_tuple": lambda a: mnp.concatenate((a, a)),
+          "dot": lambda a: mnp.dot(a, a), "reshape": lambda a: mnp.reshape(a, (-1,)),
+          "transpose": lambda a: mnp.transpose(a), "argmax": lambda a: mnp.argmax(a),
+          "m_sum": lambda a: a.sum(), "m_sum_axis": lambda a: a.sum(axis=-1), "m_max": lambda a: a.max(),
+          "m_sum_tuple": lambda a: a.sum((0,)), "m_reshape": lambda a: a.reshape(-1),
+          "m_reshape_tuple": lambda a: a.reshape((1, -1)), "m_reshape_order": lambda a: a.reshape(-1, order="F"),
+          "m_transpose": lambda a: a.transpose(), "m_astype": lambda a: a.astype("float32"),
+          "m_astype_copy": lambda a: a.astype("int8", copy=False), "m_dot": lambda a: a.dot(a),
+          "m_ravel": lambda a: a.ravel(), "m_argmax": lambda a: a.argmax(), "len": len, "T": lambda a: a.T,
+          "round": lambda a: mnp.round(a, 1), "item": lambda a: a[(0,) * a.ndim] * 2,
+          "numpy_exp": lambda a: numpy.exp(a), "numpy_add": lambda a: numpy.add(a, a),
+          "numpy_add_out": lambda a: numpy.add(a, a, out=a), "numpy_add_reduce": lambda a: numpy.add.reduce(a),
+          "numpy_sum": lambda a: numpy.sum(a), "numpy_scalar_left": lambda a: numpy.float32(2) * a}
+GRADS = {"operators": lambda a: (a * a + 2.0 * a - a / 3.0 + a ** 2).sum(),
+         "indexing": lambda a: a[0] * a[-1] + a[..., 0].sum() + a[(0,) * a.ndim],
+         "face": lambda a: mnp.sum(mnp.exp(a) * mnp.maximum(a, 1.5)) + mnp.dot(a.ravel(), a.ravel()),
+         "numpy": lambda a: numpy.sum(numpy.tanh(a) * a), "loop": _loop}
+
+
+DEVICE_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "pow", "and", "matmul", "eq", "lt", "ge")
+DEVICE_CALLS = ("sum", "sum_axis", "sum_kw_out", "exp", "maximum", "where", "dot", "reshape", "transpose", "argmax",
+                "m_sum", "m_sum_axis", "m_max", "m_sum_tuple", "m_reshape", "m_transpose", "m_astype", "m_dot", "T",
+                "round", "numpy_exp", "numpy_add")
+
+
+def _device_cases(arrays):
+    """The device fast path (device_call, _dispatch._device_fast): operators against arrays and scalars, unary
+    operators, face functions and methods, gradients, on arrays of one accelerator device."""
+    for (xn, x), name in itertools.product(arrays.items(), DEVICE_BINARY):
+        f = BINARY[name]
+        for on, o in arrays.items():
+            if xn.split("_")[0] == on.split("_")[0] or on.endswith("0d"):
+                yield f"{xn} {name} {on}", lambda x=x, o=o, f=f: f(x(), o())
+        for on in ("f", "f_big", "f_nan", "i", "np_f32"):
+            o = SCALARS[on]
+            yield f"{xn} {name} {on}", lambda x=x, o=o, f=f: f(x(), o)
+            yield f"{on} {name} {xn}", lambda x=x, o=o, f=f: f(o, x())
+    for (xn, x), (name, f) in itertools.product(arrays.items(), UNARY.items()):
+        yield f"{name} {xn}", lambda x=x, f=f: f(x())
+    for xn, x in arrays.items():
+        yield f"{xn} -= 0.5", lambda x=x: operator.isub(x(), 0.5)
+        for cn in DEVICE_CALLS:
+            yield f"{cn}({xn})", lambda x=x, c=_CALLS[cn]: c(x())
+        if xn.startswith("float"):
+            for gn, g in GRADS.items():
+                if gn in ("operators", "face"):
+                    yield f"grad {gn}({xn})", lambda x=x, g=g: grad(g)(x())
+
+
+def _on(device, arrays):
+    return {k: (lambda f=f: f().to_device(device)) for k, f in arrays.items()
+            if k.split("_")[0] in ("float32", "float64", "int64", "bool")}
+
+
 def cases():
     yield from _binary_cases(_arrays(True))
     yield from _other_cases(_arrays(True))
     spec = _arrays(False)  # the spec's face: 0-d arrays, not NumPy scalars
     yield from (("spec " + n, f) for n, f in _binary_cases({k: v for k, v in spec.items() if "64" in k}))
     yield from (("spec " + n, f) for n, f in _other_cases({k: v for k, v in spec.items() if "float64" in k}))
+    for device in ("torch:cpu", "sim:0"):
+        yield from ((f"{device} {n}", f) for n, f in _device_cases(_on(device, _arrays(True))))
+        yield from ((f"{device} spec {n}", f) for n, f in _device_cases(
+            {k: v for k, v in _on(device, _arrays(False)).items() if k.startswith("float32")}))
 
 
 def outcomes(policies=("auto", "numpy_only", "prefer_torch")):

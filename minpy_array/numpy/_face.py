@@ -30,7 +30,8 @@ class Ufunc(speedups.Call if speedups is not None else object):
         self.op = OP_OF.get(ufunc, ufunc.__name__)
         self.__name__ = ufunc.__name__
         if speedups is not None:
-            super().__init__(self.op, ufunc, functools.partial(_face_run, self.op, ufunc), True, speedups.TRACED)
+            super().__init__(self.op, ufunc, functools.partial(_face_run, self.op, ufunc), True,
+                             speedups.TRACED | speedups.DEVICE)
 
     if speedups is None:
         def __call__(self, *args, **kwargs):
@@ -102,7 +103,8 @@ def function(func, name):
     op = op or name
     if speedups is not None:
         return functools.update_wrapper(  # (not func's __dict__: a class's would shadow the Call's __reduce__)
-            speedups.Call(op, kernel, functools.partial(_face_run, op, kernel), True, speedups.TRACED, _proxied),
+            speedups.Call(op, kernel, functools.partial(_face_run, op, kernel), True, speedups.TRACED | speedups.DEVICE,
+                          _proxied),
             func, updated=())
 
     @functools.wraps(func)
