@@ -777,7 +777,7 @@ def _install_c():
                       in_place=_dispatch.IN_PLACE, prepare=_dispatch.PREPARE, recorder=_dispatch.RECORDER,
                       plans=_dispatch.PLANS, device_plan=_dispatch.device_plan, rules=_config.RULES,
                       numpy_backend=_config.NUMPY, dtypes=_DTYPES, count=_dispatch._count,
-                      device_result=_dispatch.device_result)
+                      device_result=_dispatch.device_result, tls=_dispatch._tls)
 
 
 def _conj(self):

@@ -490,7 +490,8 @@ def run_in_place(op, target, operand):
     b = dev.backend
     if not _takes_device_kernels(b):
         return False
-    entry = b.inplace_kernels().get(op)
+    plan = PLANS.get(b) or device_plan(b)
+    entry = plan[4].get(op)
     if entry is None:
         return False
     if type(operand) is MinArray:
@@ -506,9 +507,9 @@ def run_in_place(op, target, operand):
         if shape != to and shape and numpy.broadcast_shapes(to, shape) != to:
             return False
         entry[0](target._data, buf)
-    except (Decline, Invalid, ValueError, *b.errors()):
+    except (*plan[1], ValueError):
         return False
-    _count(op, COL[b], 0)
+    _count(op, plan[3], 0)
     return True
 
 
@@ -594,12 +595,13 @@ PLANS = {}  # backend -> device_plan(backend): what the device fast paths (this 
 
 
 def device_plan(b):
-    """What the device fast path needs of backend b, made once: its kernel table, the errors after which the
+    """What the device fast paths need of backend b, made once: its kernel table, the errors after which the
     engine's general path answers instead (Decline, Invalid, the library's own), its buffer test, its op_stats
-    column."""
+    column, its in-place kernel table and its writeable test."""
     plan = PLANS.get(b)
     if plan is None:
-        plan = PLANS[b] = (b.kernels(), (Decline, Invalid, *b.errors()), b.is_buffer, COL[b])
+        plan = PLANS[b] = (b.kernels(), (Decline, Invalid, *b.errors()), b.is_buffer, COL[b], b.inplace_kernels(),
+                           b.writeable)
     return plan
 
 
@@ -644,7 +646,7 @@ def _device_fast(op, args, kw, face):
     b = dev.backend
     if not _takes_device_kernels(b):
         return _MISS
-    table, errors, is_buffer, col = PLANS.get(b) or device_plan(b)
+    table, errors, is_buffer, col = (PLANS.get(b) or device_plan(b))[:4]
     entry = table.get(op)
     if entry is None or not entry[1](dts, args, kw):
         return _MISS

@@ -20,10 +20,10 @@ static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu,
     *I64;
 /* ... and for the device fast path (_dispatch._device_fast) */
 static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *rules, *numpy_backend, *dtypes_map,
-    *count_fn, *device_result;
+    *count_fn, *device_result, *tls, *one;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
-    *s_itemsize, *s_where, *s_backend, *kw_out, *buffer_types;
+    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -195,6 +195,44 @@ static int is_buffer(PyObject *test, PyObject *r) {
     return t;
 }
 
+/* backend b's plan (_dispatch.device_plan: table, errors, is_buffer, column, in-place table, writeable), borrowed
+ * from _dispatch.PLANS; NULL (maybe with an error set) where there is none */
+static PyObject *plan_of(PyObject *b) {
+    PyObject *plan = PyDict_GetItemWithError(plans, b);
+    if (plan == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        plan = PyObject_CallOneArg(device_plan, b);  /* (it keeps the plan in PLANS) */
+        if (plan == NULL) return NULL;
+        Py_DECREF(plan);
+        plan = PyDict_GetItemWithError(plans, b);
+        if (plan == NULL) return NULL;
+    }
+    return PyTuple_Check(plan) && PyTuple_GET_SIZE(plan) == 6 ? plan : NULL;
+}
+
+/* _dispatch._count(op, col) of a device kernel's run: a row of this thread's op_stats table (_tls.stats) counted
+ * here where it exists, else by the Python function (which makes it).  0, -1 on error */
+static int count_run(PyObject *op, PyObject *col) {
+    PyObject *s = PyObject_GetAttr(tls, s_stats);
+    if (s == NULL) PyErr_Clear();
+    PyObject *row = s != NULL && PyDict_CheckExact(s) ? PyDict_GetItemWithError(s, op) : NULL;
+    Py_ssize_t i = PyLong_AsSsize_t(col);
+    if (row != NULL && PyList_CheckExact(row) && i >= 0 && i < PyList_GET_SIZE(row)) {
+        PyObject *n = PyNumber_Add(PyList_GET_ITEM(row, i), one);
+        Py_DECREF(s);
+        if (n == NULL) return -1;
+        PyList_SetItem(row, i, n);  /* (steals n) */
+        return 0;
+    }
+    Py_XDECREF(s);
+    PyErr_Clear();
+    PyObject *argv[2] = {op, col};
+    PyObject *c = PyObject_Vectorcall(count_fn, argv, 2, NULL);
+    if (c == NULL) return -1;
+    Py_DECREF(c);
+    return 0;
+}
+
 static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, PyObject *face) {
     if (MinArray == NULL || plans == NULL || nargs > MAXARGS) return NULL;
     PyObject *dev = NULL;
@@ -250,16 +288,8 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
     if (b == NULL) goto fail;
     int takes = takes_kernels(b);
     if (takes <= 0) goto fail;
-    PyObject *plan = PyDict_GetItemWithError(plans, b);
-    if (plan == NULL) {
-        if (PyErr_Occurred()) goto fail;
-        plan = PyObject_CallOneArg(device_plan, b);  /* (it keeps the plan in plans) */
-        if (plan == NULL) goto fail;
-        Py_DECREF(plan);
-        plan = PyDict_GetItemWithError(plans, b);
-        if (plan == NULL) goto fail;
-    }
-    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 4) goto fail;
+    PyObject *plan = plan_of(b);
+    if (plan == NULL) goto fail;
     PyObject *entry = PyDict_GetItemWithError(PyTuple_GET_ITEM(plan, 0), op);
     if (entry == NULL) goto fail;
     if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) goto fail;
@@ -303,10 +333,7 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
         res = PyObject_Vectorcall(device_result, argv, 3, NULL);
     }
     if (res == NULL) goto error;
-    PyObject *cargv[2] = {op, PyTuple_GET_ITEM(plan, 3)};
-    PyObject *c = PyObject_Vectorcall(count_fn, cargv, 2, NULL);
-    if (c == NULL) { Py_CLEAR(res); goto error; }
-    Py_DECREF(c);
+    if (count_run(op, PyTuple_GET_ITEM(plan, 3)) < 0) { Py_CLEAR(res); goto error; }
     if (traced) {
         PyObject *argv[4] = {op, t, k, res};
         Py_SETREF(res, PyObject_Vectorcall(PyList_GET_ITEM(recorder_l, 0), argv, 4, NULL));
@@ -892,10 +919,87 @@ slow_path:;
     return PyObject_Vectorcall(slow, sargs, 2, NULL);
 }
 
-/* x op= y: NumPy's kernel writing into x's buffer (the Python method _in_place's), or the Python method */
+/* x op= y on a device, untraced: the Python method's path (_iop, _iop_device: x's buffer writeable, then
+ * _dispatch.run_in_place) where the backend's in-place kernel writes into x's buffer, y an array of x's shape on x's
+ * device or a scalar; 1 done, 0 where the Python method answers, -1 on error */
+static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
+    Base *x = A(v);
+    if (MinArray == NULL || plans == NULL || Py_TYPE(x->data) == (PyTypeObject *)ndarray_t) return 0;
+    if (IS_ARRAY(w) ? (A(w)->node != Py_None || A(w)->device != x->device)
+                    : (PyList_Check(w) || PyTuple_Check(w)))
+        return 0;
+    PyObject *b = PyObject_GetAttr(x->device, s_backend), *dts = NULL, *t = NULL, *k = NULL, *buf = NULL;
+    int done = 0;
+    if (b == NULL || takes_kernels(b) <= 0) goto out;
+    PyObject *plan = plan_of(b);
+    if (plan == NULL) goto out;
+    PyObject *entry = PyDict_GetItemWithError(PyTuple_GET_ITEM(plan, 4), op);
+    if (entry == NULL || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) goto out;
+    PyObject *wr = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 5), x->data);
+    int ok = wr != NULL ? PyObject_IsTrue(wr) : -1;
+    Py_XDECREF(wr);
+    if (ok <= 0) goto out;  /* (read-only: the Python method raises NumPy's error) */
+    if (IS_ARRAY(w)) {  /* an operand of another shape: the Python method's broadcasting rules */
+        PyObject *xs = PyObject_GetAttr(x->data, s_shape), *ws = PyObject_GetAttr(A(w)->data, s_shape);
+        ok = xs != NULL && ws != NULL ? PyObject_RichCompareBool(xs, ws, Py_EQ) : -1;
+        Py_XDECREF(xs);
+        Py_XDECREF(ws);
+        if (ok <= 0) goto out;
+    }
+    Py_INCREF(entry);  /* (the guard runs Python code) */
+    dts = PyList_New(0);
+    t = PyTuple_Pack(2, v, w);
+    k = PyDict_New();
+    if (dts == NULL || t == NULL || k == NULL) goto entry_out;
+    for (int i = 0; i < (IS_ARRAY(w) ? 2 : 1); i++) {
+        PyObject *dt = array_dtype(i ? w : v);
+        if (dt == NULL || PyList_Append(dts, dt) < 0) { Py_XDECREF(dt); goto entry_out; }
+        Py_DECREF(dt);
+    }
+    PyObject *gargv[3] = {dts, t, k};
+    PyObject *g = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 1), gargv, 3, NULL);
+    ok = g != NULL ? PyObject_IsTrue(g) : -1;
+    Py_XDECREF(g);
+    if (ok <= 0) goto entry_out;
+    PyObject *argv[2] = {x->data, IS_ARRAY(w) ? A(w)->data : w};
+    buf = argv[0];
+    Py_INCREF(buf);  /* (held: another thread may rebind x's _data while the kernel runs) */
+    Py_INCREF(argv[1]);
+    PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), argv, 2, NULL);
+    Py_DECREF(argv[1]);
+    Py_DECREF(entry);
+    if (r == NULL) {
+        /* (the Python method answers: run_in_place declines after these, and the engine computes and stores) */
+        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(plan, 1)) || PyErr_ExceptionMatches(PyExc_ValueError)) goto out;
+        done = -1;
+        goto keep_error;
+    }
+    Py_DECREF(r);
+    done = count_run(op, PyTuple_GET_ITEM(plan, 3)) < 0 ? -1 : 1;
+    goto keep_error;
+entry_out:
+    Py_DECREF(entry);
+out:
+    PyErr_Clear();
+keep_error:
+    Py_XDECREF(b);
+    Py_XDECREF(dts);
+    Py_XDECREF(t);
+    Py_XDECREF(k);
+    Py_XDECREF(buf);
+    return done;
+}
+
+/* x op= y: NumPy's kernel writing into x's buffer (the Python method _in_place's), a device's in-place kernel
+ * (device_in_place), or the Python method */
 static PyObject *in_place(int s, PyObject *v, PyObject *w) {
     Slot *sl = &slots[s];
     Base *x = A(v);
+    if (sl->op != NULL && x->node == Py_None && x->device != CPU && s != POW) {
+        int done = device_in_place(sl->op, v, w);
+        if (done < 0) return NULL;
+        if (done) { Py_INCREF(v); return v; }
+    }
     if (sl->op != NULL && x->node == Py_None && x->device == CPU && (!IS_ARRAY(w) || A(w)->node == Py_None)) {
         PyObject *d = x->data;
         PyObject *o = host_operand(d, w);
@@ -1200,11 +1304,11 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
                                   "host_counter", "default_device", "host_result", "lent_call", "here", "miss",
                                   "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "in_place",
                                   "prepare", "recorder", "plans", "device_plan", "rules", "numpy_backend", "dtypes",
-                                  "count", "device_result"};
+                                  "count", "device_result", "tls"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
                         &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
                         &plain_key, &F64, &F32, &I64, &in_place_ops, &prepare_l, &recorder_l, &plans, &device_plan,
-                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result};
+                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
@@ -1219,7 +1323,7 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
         v[i] = PyDict_GetItemString(kw, names[i]);
         if (v[i] == NULL) return PyErr_Format(PyExc_TypeError, "install: missing %s", names[i]);
     }
-    PyObject *prepare = v[N - 9], *recorder = v[N - 8];
+    PyObject *prepare = v[N - 10], *recorder = v[N - 9];
     if (!PyList_CheckExact(prepare) || PyList_GET_SIZE(prepare) != 1 || !PyList_CheckExact(recorder) ||
         PyList_GET_SIZE(recorder) != 1) {
         PyErr_SetString(PyExc_TypeError, "install: prepare and recorder are one-item lists (the engine's hooks)");
@@ -1252,16 +1356,17 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
-                          "where", "backend"};
+                          "where", "backend", "stats", "shape"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
-                        &s_itemsize, &s_where, &s_backend};
-    for (int i = 0; i < 12; i++) {
+                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape};
+    for (int i = 0; i < 14; i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;
     }
     kw_out = PyTuple_Pack(1, s_out);
     buffer_types = PyDict_New();
-    if (kw_out == NULL || buffer_types == NULL) return NULL;
+    one = PyLong_FromLong(1);
+    if (kw_out == NULL || buffer_types == NULL || one == NULL) return NULL;
     Py_INCREF(&BaseType);
     Py_INCREF(&CallType);
     Py_INCREF(&MethodType);

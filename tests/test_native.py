@@ -178,7 +178,16 @@ def _device_cases(arrays):
     for (xn, x), (name, f) in itertools.product(arrays.items(), UNARY.items()):
         yield f"{name} {xn}", lambda x=x, f=f: f(x())
     for xn, x in arrays.items():
-        yield f"{xn} -= 0.5", lambda x=x: operator.isub(x(), 0.5)
+        for name in ("iadd", "isub", "imul", "itruediv"):
+            f = IN_PLACE[name]
+            for on in ("f", "i", "np_f32"):
+                yield f"{xn} {name}= {on}", lambda x=x, f=f, o=SCALARS[on]: (lambda a: [f(a, o) is a, a])(x())
+            yield f"{xn} {name}= itself", lambda x=x, f=f: (lambda a: [f(a, a) is a, a])(x())
+            yield f"{xn} {name}= another", lambda x=x, f=f: (lambda a: [f(a, x()) is a, a])(x())
+            yield f"{xn} {name}= a view of it", lambda x=x, f=f: (lambda a: [f(a, a.T.T) is a, a])(x())
+            yield f"broadcast {xn} {name}= 1.0", lambda x=x, f=f: f(mnp.broadcast_to(x(), (2, *x().shape)), 1.0)
+            yield f"broadcast {xn} to its shape {name}= 1.0", lambda x=x, f=f: (
+                lambda a: f(mnp.broadcast_to(a, a.shape), 1.0))(x())
         for cn in DEVICE_CALLS:
             yield f"{cn}({xn})", lambda x=x, c=_CALLS[cn]: c(x())
         if xn.startswith("float"):
@@ -250,6 +259,12 @@ def test_the_c_paths_keep_no_reference():
              lambda: x.sum(), lambda: mnp.concatenate([x, y]), lambda: mnp.zeros(3), lambda: numpy.exp(x),
              lambda: s * x, lambda: _dispatch.apply("add", x, y), lambda: x.reshape(2, 5), lambda: spec + spec,
              lambda: x + mnp.ones(3), lambda: x[20], lambda: grad(lambda a: (a * a + a[0]).sum())(x)]
+    # the device fast paths (device_call, device_in_place), on torch:cpu arrays
+    xd, yd = x.to_device("torch:cpu"), y.to_device("torch:cpu")
+    calls += [lambda: xd + yd, lambda: 2.0 * xd, lambda: -xd, lambda: xd.__isub__(0.5), lambda: xd.__iadd__(yd),
+              lambda: mnp.sum(xd, axis=0), lambda: xd.sum(), lambda: mnp.maximum(xd, 0.0), lambda: numpy.exp(xd),
+              lambda: _dispatch.apply("swapaxes", xd.reshape(2, 5), 0, 1), lambda: xd + mnp.ones(3),
+              lambda: mnp.broadcast_to(xd, (10,)).__isub__(1.0), lambda: grad(lambda a: (a * a).sum())(xd)]
     for i, f in enumerate(calls):
         def many(n):
             for _ in range(n):
