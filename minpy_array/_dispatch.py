@@ -599,9 +599,9 @@ def device_plan(b):
     engine's general path answers instead (Decline, Invalid, the library's own), its buffer test, its op_stats
     column, its in-place kernel table and its writeable test."""
     plan = PLANS.get(b)
-    if plan is None:
-        plan = PLANS[b] = (b.kernels(), (Decline, Invalid, *b.errors()), b.is_buffer, COL[b], b.inplace_kernels(),
-                           b.writeable)
+    if plan is None:  # (never replaced once made: the C path holds it without a reference of its own)
+        plan = PLANS.setdefault(b, (b.kernels(), (Decline, Invalid, *b.errors()), b.is_buffer, COL[b],
+                                    b.inplace_kernels(), b.writeable))
     return plan
 
 

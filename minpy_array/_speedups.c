@@ -176,13 +176,13 @@ static int takes_kernels(PyObject *b) {
 /* is r one of the backend's buffers?  The plan's is_buffer(r), memoised per backend and type (an isinstance test) */
 static int is_buffer(PyObject *test, PyObject *r) {
     PyObject *memo = PyDict_GetItemWithError(buffer_types, test);
-    if (memo == NULL) {
+    if (memo == NULL) {  /* (made once and never replaced, so the borrowed reference stays good) */
         if (PyErr_Occurred()) return -1;
-        memo = PyDict_New();
+        PyObject *fresh = PyDict_New();
+        if (fresh == NULL) return -1;
+        memo = PyDict_SetDefault(buffer_types, test, fresh);
+        Py_DECREF(fresh);
         if (memo == NULL) return -1;
-        int e = PyDict_SetItem(buffer_types, test, memo);
-        Py_DECREF(memo);
-        if (e < 0) return -1;
     }
     PyObject *known = PyDict_GetItemWithError(memo, (PyObject *)Py_TYPE(r));
     if (known != NULL) return known == Py_True;
@@ -196,7 +196,7 @@ static int is_buffer(PyObject *test, PyObject *r) {
 }
 
 /* backend b's plan (_dispatch.device_plan: table, errors, is_buffer, column, in-place table, writeable), borrowed
- * from _dispatch.PLANS; NULL (maybe with an error set) where there is none */
+ * from _dispatch.PLANS, which never replaces a plan; NULL (maybe with an error set) where there is none */
 static PyObject *plan_of(PyObject *b) {
     PyObject *plan = PyDict_GetItemWithError(plans, b);
     if (plan == NULL) {
@@ -928,25 +928,29 @@ static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
     if (IS_ARRAY(w) ? (A(w)->node != Py_None || A(w)->device != x->device)
                     : (PyList_Check(w) || PyTuple_Check(w)))
         return 0;
-    PyObject *b = PyObject_GetAttr(x->device, s_backend), *dts = NULL, *t = NULL, *k = NULL, *buf = NULL;
+    /* (the buffers held here: another thread may rebind an array's _data while Python code or the kernel runs) */
+    PyObject *buf = x->data, *wbuf = IS_ARRAY(w) ? A(w)->data : w;
+    Py_INCREF(buf);
+    Py_INCREF(wbuf);
+    PyObject *b = PyObject_GetAttr(x->device, s_backend), *dts = NULL, *t = NULL, *k = NULL;
     int done = 0;
     if (b == NULL || takes_kernels(b) <= 0) goto out;
     PyObject *plan = plan_of(b);
     if (plan == NULL) goto out;
     PyObject *entry = PyDict_GetItemWithError(PyTuple_GET_ITEM(plan, 4), op);
     if (entry == NULL || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) goto out;
-    PyObject *wr = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 5), x->data);
+    Py_INCREF(entry);  /* (the table may change while Python code runs below) */
+    PyObject *wr = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 5), buf);
     int ok = wr != NULL ? PyObject_IsTrue(wr) : -1;
     Py_XDECREF(wr);
-    if (ok <= 0) goto out;  /* (read-only: the Python method raises NumPy's error) */
+    if (ok <= 0) goto entry_out;  /* (read-only: the Python method raises NumPy's error) */
     if (IS_ARRAY(w)) {  /* an operand of another shape: the Python method's broadcasting rules */
-        PyObject *xs = PyObject_GetAttr(x->data, s_shape), *ws = PyObject_GetAttr(A(w)->data, s_shape);
+        PyObject *xs = PyObject_GetAttr(buf, s_shape), *ws = PyObject_GetAttr(wbuf, s_shape);
         ok = xs != NULL && ws != NULL ? PyObject_RichCompareBool(xs, ws, Py_EQ) : -1;
         Py_XDECREF(xs);
         Py_XDECREF(ws);
-        if (ok <= 0) goto out;
+        if (ok <= 0) goto entry_out;
     }
-    Py_INCREF(entry);  /* (the guard runs Python code) */
     dts = PyList_New(0);
     t = PyTuple_Pack(2, v, w);
     k = PyDict_New();
@@ -961,12 +965,8 @@ static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
     ok = g != NULL ? PyObject_IsTrue(g) : -1;
     Py_XDECREF(g);
     if (ok <= 0) goto entry_out;
-    PyObject *argv[2] = {x->data, IS_ARRAY(w) ? A(w)->data : w};
-    buf = argv[0];
-    Py_INCREF(buf);  /* (held: another thread may rebind x's _data while the kernel runs) */
-    Py_INCREF(argv[1]);
+    PyObject *argv[2] = {buf, wbuf};
     PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), argv, 2, NULL);
-    Py_DECREF(argv[1]);
     Py_DECREF(entry);
     if (r == NULL) {
         /* (the Python method answers: run_in_place declines after these, and the engine computes and stores) */
@@ -986,7 +986,8 @@ keep_error:
     Py_XDECREF(dts);
     Py_XDECREF(t);
     Py_XDECREF(k);
-    Py_XDECREF(buf);
+    Py_DECREF(buf);
+    Py_DECREF(wbuf);
     return done;
 }
 
