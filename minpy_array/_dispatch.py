@@ -490,7 +490,7 @@ def run_in_place(op, target, operand):
     b = dev.backend
     if not _takes_device_kernels(b):
         return False
-    plan = PLANS.get(b) or device_plan(b)
+    plan = device_plan(b)
     entry = plan[4].get(op)
     if entry is None:
         return False
@@ -646,7 +646,7 @@ def _device_fast(op, args, kw, face):
     b = dev.backend
     if not _takes_device_kernels(b):
         return _MISS
-    table, errors, is_buffer, col = (PLANS.get(b) or device_plan(b))[:4]
+    table, errors, is_buffer, col = device_plan(b)[:4]
     entry = table.get(op)
     if entry is None or not entry[1](dts, args, kw):
         return _MISS

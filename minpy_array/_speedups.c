@@ -233,6 +233,25 @@ static int count_run(PyObject *op, PyObject *col) {
     return 0;
 }
 
+/* does the kernel's guard admit the call: guard(dtypes of the arrays in args, args, kw)?  1, 0, -1 on error */
+static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
+    PyObject *dts = PyList_New(0);
+    if (dts == NULL) return -1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t); i++) {
+        if (!IS_ARRAY(PyTuple_GET_ITEM(t, i))) continue;
+        PyObject *dt = array_dtype(PyTuple_GET_ITEM(t, i));
+        int e = dt != NULL ? PyList_Append(dts, dt) : -1;
+        Py_XDECREF(dt);
+        if (e < 0) { Py_DECREF(dts); return -1; }
+    }
+    PyObject *argv[3] = {dts, t, k};
+    PyObject *ok = PyObject_Vectorcall(guard, argv, 3, NULL);
+    Py_DECREF(dts);
+    int admitted = ok != NULL ? PyObject_IsTrue(ok) : -1;
+    Py_XDECREF(ok);
+    return admitted;
+}
+
 static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, PyObject *face) {
     if (MinArray == NULL || plans == NULL || nargs > MAXARGS) return NULL;
     PyObject *dev = NULL;
@@ -267,7 +286,7 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
         }
         if (PyErr_Occurred()) { PyErr_Clear(); return NULL; }
     }
-    PyObject *t = NULL, *k = NULL, *b = NULL, *dts = NULL, *res = NULL, *r = NULL;
+    PyObject *t = NULL, *k = NULL, *b = NULL, *res = NULL, *r = NULL;
     PyObject *bufs[MAXARGS];
     int nbufs = 0;
     t = PyTuple_New(nargs);
@@ -294,22 +313,8 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
     if (entry == NULL) goto fail;
     if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) goto fail;
     Py_INCREF(entry);  /* (the table may change while the guard runs Python code) */
-    dts = PyList_New(0);
-    if (dts == NULL) goto entry_fail;
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        if (!IS_ARRAY(args[i])) continue;
-        PyObject *dt = array_dtype(args[i]);
-        if (dt == NULL) goto entry_error;
-        int e = PyList_Append(dts, dt);
-        Py_DECREF(dt);
-        if (e < 0) goto entry_error;
-    }
-    PyObject *gargv[3] = {dts, t, k};
-    PyObject *ok = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 1), gargv, 3, NULL);
-    if (ok == NULL) goto entry_error;  /* a guard's error: _device_fast raises it too */
-    int admitted = PyObject_IsTrue(ok);
-    Py_DECREF(ok);
-    if (admitted < 0) goto entry_error;
+    int admitted = guard_admits(PyTuple_GET_ITEM(entry, 1), t, k);
+    if (admitted < 0) goto entry_error;  /* a guard's error: _device_fast raises it too */
     if (!admitted) goto entry_miss;
     for (Py_ssize_t i = 0; i < nargs; i++) {
         /* (references held here: another thread may rebind an array's _data while the kernel runs) */
@@ -356,9 +361,6 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
 entry_miss:
     Py_DECREF(entry);
     goto miss;
-entry_fail:
-    Py_DECREF(entry);
-    goto fail;
 entry_error:
     Py_DECREF(entry);
     goto error;
@@ -375,7 +377,6 @@ done:
     Py_XDECREF(t);
     Py_XDECREF(k);
     Py_XDECREF(b);
-    Py_XDECREF(dts);
     return res;
 }
 
@@ -932,7 +933,7 @@ static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
     PyObject *buf = x->data, *wbuf = IS_ARRAY(w) ? A(w)->data : w;
     Py_INCREF(buf);
     Py_INCREF(wbuf);
-    PyObject *b = PyObject_GetAttr(x->device, s_backend), *dts = NULL, *t = NULL, *k = NULL;
+    PyObject *b = PyObject_GetAttr(x->device, s_backend), *t = NULL, *k = NULL;
     int done = 0;
     if (b == NULL || takes_kernels(b) <= 0) goto out;
     PyObject *plan = plan_of(b);
@@ -951,20 +952,9 @@ static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
         Py_XDECREF(ws);
         if (ok <= 0) goto entry_out;
     }
-    dts = PyList_New(0);
     t = PyTuple_Pack(2, v, w);
     k = PyDict_New();
-    if (dts == NULL || t == NULL || k == NULL) goto entry_out;
-    for (int i = 0; i < (IS_ARRAY(w) ? 2 : 1); i++) {
-        PyObject *dt = array_dtype(i ? w : v);
-        if (dt == NULL || PyList_Append(dts, dt) < 0) { Py_XDECREF(dt); goto entry_out; }
-        Py_DECREF(dt);
-    }
-    PyObject *gargv[3] = {dts, t, k};
-    PyObject *g = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 1), gargv, 3, NULL);
-    ok = g != NULL ? PyObject_IsTrue(g) : -1;
-    Py_XDECREF(g);
-    if (ok <= 0) goto entry_out;
+    if (t == NULL || k == NULL || guard_admits(PyTuple_GET_ITEM(entry, 1), t, k) <= 0) goto entry_out;
     PyObject *argv[2] = {buf, wbuf};
     PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), argv, 2, NULL);
     Py_DECREF(entry);
@@ -983,7 +973,6 @@ out:
     PyErr_Clear();
 keep_error:
     Py_XDECREF(b);
-    Py_XDECREF(dts);
     Py_XDECREF(t);
     Py_XDECREF(k);
     Py_DECREF(buf);
@@ -1324,7 +1313,7 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
         v[i] = PyDict_GetItemString(kw, names[i]);
         if (v[i] == NULL) return PyErr_Format(PyExc_TypeError, "install: missing %s", names[i]);
     }
-    PyObject *prepare = v[N - 10], *recorder = v[N - 9];
+    PyObject *prepare = PyDict_GetItemString(kw, "prepare"), *recorder = PyDict_GetItemString(kw, "recorder");
     if (!PyList_CheckExact(prepare) || PyList_GET_SIZE(prepare) != 1 || !PyList_CheckExact(recorder) ||
         PyList_GET_SIZE(recorder) != 1) {
         PyErr_SetString(PyExc_TypeError, "install: prepare and recorder are one-item lists (the engine's hooks)");
@@ -1360,7 +1349,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
                           "where", "backend", "stats", "shape"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
                         &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape};
-    for (int i = 0; i < 14; i++) {
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;
     }
