@@ -112,17 +112,20 @@ EXTREME = ("axis", "out", "keepdims")           # max, min
 def reduction(dtypes, names=REDUCE, nonempty=False):
     """A reduction f(x, axis, ...) given with no dtype or out, keepdims a bool; `names`: its positional order."""
     def guard(dts, args, kw):
-        if len(dts) != 1 or dts[0] not in dtypes or not is_array(args[0]):
+        if len(dts) != 1 or dts[0] not in dtypes or type(args[0]) is not ARRAY:
             return False
-        p = bind(args, kw, names)
-        if p is None or p.get("dtype") is not None or p.get("out") is not None:
-            return False
-        if type(p.get("keepdims", False)) is not builtins.bool:
-            return False
+        if len(args) == 2 and not kw:  # f(x, axis): the backward pass's own reductions
+            axis = args[1]
+        else:
+            p = bind(args, kw, names)
+            if p is None or p.get("dtype") is not None or p.get("out") is not None:
+                return False
+            if type(p.get("keepdims", False)) is not builtins.bool:
+                return False
+            axis = p.get("axis")
         x = args[0]
-        ax = axes(p.get("axis"), x.ndim)
         # Note: axis=() reduces nothing in NumPy, everything in torch and MXNet: NumPy answers it
-        return not (ax is None or (nonempty and x.size == 0) or p.get("axis") == ())
+        return not (axes(axis, x.ndim) is None or axis == () or (nonempty and x.size == 0))
     return guard
 
 
@@ -162,8 +165,8 @@ def select(dts, args, kw):
     numbers, all of one float dtype, wins numpy.greater or numpy.less."""
     if kw or len(args) != 4 or args[3] not in (numpy.greater, numpy.less) or not is_array(args[0]):
         return False
-    if not dts or dts[0] not in FLOATS or not builtins.all(d == dts[0] for d in dts):
+    if not dts or dts[0] not in FLOATS or dts.count(dts[0]) != len(dts):
         return False
-    operands = args[1:3]
-    return builtins.all(is_array(v) or type(v) in SCALARS for v in operands) and len(dts) == 1 + builtins.sum(
-        is_array(v) for v in operands)
+    x, y = type(args[1]), type(args[2])
+    return ((x is ARRAY or x in SCALARS) and (y is ARRAY or y in SCALARS)
+            and len(dts) == 1 + (x is ARRAY) + (y is ARRAY))

@@ -158,8 +158,10 @@ def writeable(buf):
 def overlapping(t):
     """Is t a broadcast view (read-only, as NumPy's broadcast_to results are)?  A stretched axis (a zero stride over
     2+ elements) or the mark torch_ops' broadcast_to leaves where there is none."""
-    return hasattr(t, "read_only_broadcast") or (
-        t.numel() > 1 and any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape, strict=True)))
+    st = t.stride()
+    if 0 in st and t.numel() > 1 and any(s == 0 and n > 1 for s, n in zip(st, t.shape, strict=True)):
+        return True
+    return "read_only_broadcast" in t.__dict__
 
 
 def dlpack(buf, stream=None, max_version=None, copy=None):

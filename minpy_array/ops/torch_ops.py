@@ -31,7 +31,6 @@ from ._guards import (
     binary,
     bind,
     is_array,
-    reduce_args,
     reduction,
     scalar_keeps,
     select,
@@ -85,8 +84,10 @@ def _minimum(a, b):
 
 def _pick(a, b, better):
     torch = _torch.load()
-    if is_tensor(a) and not is_tensor(b) and a.is_floating_point():
-        b = float(_np_dtype(a).type(b))  # the bound as the array's dtype holds it (a tiny float32 bound is -0.0)
+    tensor = torch.Tensor
+    if isinstance(a, tensor) and not isinstance(b, tensor) and a.is_floating_point():
+        # the bound as the array's dtype holds it (a tiny float32 bound is -0.0); a zero is itself
+        b = float(b) if b == 0 else float(_np_dtype(a).type(b))
         if b == b and not (b == 0 and math.copysign(1.0, b) < 0):
             # x against a number (ReLU's maximum(x, 0.0)): NumPy gives the bound where x equals it, which only a
             # zero's sign tells apart, and keeps NaN.  maximum: threshold's `b if x <= b else x`, one kernel;
@@ -95,7 +96,7 @@ def _pick(a, b, better):
                 return torch.threshold(a, b, b)
             r = a.clamp_max(_const(b, a))
             return r.add_(_const(0.0, a)) if b == 0 else r
-    if not is_tensor(a):
+    if not isinstance(a, tensor):
         if a != a:
             return torch.full_like(b, a)
         return torch.where(better(a, b), a, b)
@@ -117,20 +118,17 @@ def _sign(x):
 def _extremum(pick):
     """max/min (amax/amin).  Note: over a slice whose extremes are +0.0 and -0.0, which zero NumPy returns depends on
     its loop and the array's layout (a strided view can give the other one), so it is not compared (README)."""
-    def run(*args, **kw):
-        x, axis, keepdims = reduce_args(args, kw, EXTREME)
+    def run(x, axis=None, out=None, keepdims=False):  # EXTREME's order; the guard admitted the call
         return (_torch.load().amax if pick == "max" else _torch.load().amin)(
             x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)
     return run
 
 
-def _sum(*args, **kw):
-    x, axis, keepdims = reduce_args(args, kw)
+def _sum(x, axis=None, dtype=None, out=None, keepdims=False):  # REDUCE's order; the guard admitted the call
     return _torch.load().sum(x, dim=axis, keepdim=keepdims)
 
 
-def _mean(*args, **kw):
-    x, axis, keepdims = reduce_args(args, kw)
+def _mean(x, axis=None, dtype=None, out=None, keepdims=False):
     return _torch.load().mean(x, dim=axis, keepdim=keepdims)
 
 
@@ -507,8 +505,13 @@ def _transpose_ok(x, p):
 
 
 def _swapaxes_ok(x, p):
-    return ("axis1" in p and "axis2" in p and axes((p["axis1"],), x.ndim) is not None
-            and axes((p["axis2"],), x.ndim) is not None)
+    n = x.ndim
+    return _axis_ok(p.get("axis1"), n) and _axis_ok(p.get("axis2"), n)
+
+
+def _axis_ok(a, ndim):
+    """One axis as axes() takes it (a Python int in range); None (absent) is not one."""
+    return type(a) is builtins.int and -ndim <= a < ndim
 
 
 def _moveaxis_ok(x, p):
@@ -586,9 +589,8 @@ def argreduce_guard(dts, args, kw):
             and (p.get("axis") is None or axes((p["axis"],), args[0].ndim) is not None))
 
 
-def sum_guard(dts, args, kw):
-    # Note: NumPy sums small signed integers and booleans into int64 as torch does; uint8 goes to uint64 there
-    return reduction(FLOATS | SIGNED | {BOOL})(dts, args, kw)
+# Note: NumPy sums small signed integers and booleans into int64 as torch does; uint8 goes to uint64 there
+sum_guard = reduction(FLOATS | SIGNED | {BOOL})
 
 
 def _arrays_guard(name_axis_ok):
