@@ -221,45 +221,58 @@ def contenders(has_mxnet, has_torch):
     return rows
 
 
-def split(n, h, rounds=40):
-    """The torch:cpu step against torch eager's, alternating, with the step's kernels timed one by one (the torch
-    backend's kernel table wrapped for the run): how much of the gap is kernels, how much dispatch and tape."""
-    from minpy_array.ops import torch_ops
+def direct_setup(layers, X, y, onehot):
+    """The torch:cpu step's layer kernels called straight from Python, no engine and no tape: forward as minpy_array
+    runs it (matmul, bias add, ReLU as `threshold`), ReLU's backward in its four-kernel form (torch_ops._step, then
+    a product), the weights' and inputs' gradients through transposed views, the bias gradient a sum, the update
+    `w.sub_(LR * gw)`; only the loss's gradient is written in closed form (a few (64, 10) kernels fewer)."""
+    from minpy_array.ops import _torch
 
+    torch = _torch.load()
+    params = [(torch.tensor(w), torch.tensor(b)) for w, b in layers]
+    Xt, Ot = torch.from_numpy(X), torch.from_numpy(onehot)
+    half = torch.full((), 0.5)
+
+    def step():
+        acts, zs, h = [Xt], [], Xt
+        for w, b in params[:-1]:
+            z = torch.matmul(h, w) + b
+            h = torch.threshold(z, 0.0, 0.0)
+            zs.append(z)
+            acts.append(h)
+        w, b = params[-1]
+        s = torch.matmul(h, w) + b
+        s = s - torch.amax(s, dim=1, keepdim=True)
+        e = torch.exp(s)
+        se = torch.sum(e, dim=1, keepdim=True)
+        loss = -torch.sum((s - torch.log(se)) * Ot) / BATCH
+        g = (e / se - Ot) / BATCH
+        for i in range(len(params) - 1, -1, -1):
+            w, b = params[i]
+            gw, gb = torch.matmul(acts[i].transpose(-1, -2), g), torch.sum(g, dim=(0,))
+            if i:
+                g = torch.matmul(g, w.transpose(-1, -2))
+                g = torch.add(half, zs[i - 1].nan_to_num(-1.0).sign_(), alpha=0.5).mul_(g)
+            w.sub_(LR * gw)
+            b.sub_(LR * gb)
+        return loss.item()
+
+    return step
+
+
+def split(n, h, rounds=60):
+    """Where the torch:cpu step's time goes: the step against the same kernels called directly (direct_setup) and
+    against torch eager's step, alternating in shuffled rounds: the step less the direct calls is what dispatch,
+    guards, kernel wrappers and the tape cost."""
     X, y, onehot = data()
-    step = minpy_setup(init_params(n, h), X, y, onehot, "auto", "torch:cpu")
-    eager = torch_setup(init_params(n, h), X, y, onehot)
-    for _ in range(5):
-        step(), eager()
-    table, spent = torch_ops.kernels(), [0.0]
-    saved = dict(table)
-
-    def timed(kernel):
-        def run(*args, **kw):
-            t = time.process_time()
-            try:
-                return kernel(*args, **kw)
-            finally:
-                spent[0] += time.process_time() - t
-        return run
-
-    table.update({op: (timed(k), g) for op, (k, g) in saved.items()})
-    try:
-        ours, kernels, theirs = [], [], []
-        for _ in range(rounds):
-            spent[0], t = 0.0, time.process_time()
-            step()
-            ours.append(time.process_time() - t)
-            kernels.append(spent[0])
-            t = time.process_time()
-            eager()
-            theirs.append(time.process_time() - t)
-    finally:
-        table.update(saved)
-    a, k, e = (statistics.median(v) * 1e3 for v in (ours, kernels, theirs))
-    print(f"N={n} H={h}: torch:cpu step {a:.2f} ms, of which its kernels {k:.2f} ms and dispatch and tape "
-          f"{a - k:.2f} ms; torch eager {e:.2f} ms; kernels {k / e:.2f}x and the step {a / e:.2f}x torch eager's step "
-          f"(process CPU time, median of {rounds} alternating rounds)")
+    steps = [minpy_setup(init_params(n, h), X, y, onehot, "auto", "torch:cpu"),
+             direct_setup(init_params(n, h), X, y, onehot), torch_setup(init_params(n, h), X, y, onehot)]
+    ms, first = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds)
+    a, d, e = ms
+    print(f"N={n} H={h}: torch:cpu step {a:.2f} ms; its kernels called directly {d:.2f} ms ({d / e:.2f}x torch "
+          f"eager), so dispatch, guards, kernel wrappers and tape {a - d:.2f} ms; torch eager {e:.2f} ms; the step "
+          f"{a / e:.2f}x torch eager's (process CPU time, median of {rounds} shuffled rounds; first losses "
+          + ", ".join(f"{v:.5f}" for v in first) + ")")
 
 
 def main(argv=None):
@@ -272,8 +285,8 @@ def main(argv=None):
                     help="time wall-clock (default: this process's CPU time, which load from other processes on a "
                          "shared machine does not inflate; single-threaded runs only)")
     ap.add_argument("--split", action="store_true",
-                    help="instead: where the torch:cpu step's time goes (its kernels, timed one by one inside the "
-                         "step, against torch eager's whole step, alternating)")
+                    help="instead: where the torch:cpu step's time goes (the step against the same kernels called "
+                         "directly and against torch eager's step, alternating)")
     args = ap.parse_args(argv)
     configs = [(2, 256)] if args.quick else [(10, 256), (10, 1024)] if args.split else \
         [(n, h) for h in (256, 1024) for n in (2, 10, 50)]
@@ -284,7 +297,7 @@ def main(argv=None):
             split(n, h)
         return None
     import minpy_array as mp
-    from minpy_array import NoKernelError
+    from minpy_array import NoKernelError, _memory
     from minpy_array.ops import _mxnet, _numpy, _torch
 
     has_mxnet, has_torch = _mxnet.installed(), _torch.installed()
@@ -327,6 +340,7 @@ def main(argv=None):
             vs_torch = f", {r / t:.2f}x torch" if isinstance(t, float) and not isinstance(r, str) else ""
             cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x{vs_torch})")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print(f"\nglibc heap (minpy_array/_memory.py, process-wide from the first gradient on): {_memory.state()}")
     print(f"\n{mp.calibration()}")
     return results, losses
 

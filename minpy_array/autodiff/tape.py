@@ -12,7 +12,7 @@ the VJPs that run during level L2's backward pass are themselves recorded at lev
 import itertools
 import math
 
-from .. import _dispatch
+from .. import _dispatch, _memory
 from .._array import MinArray, _wrap, with_face
 
 _levels = itertools.count(1)
@@ -265,6 +265,7 @@ def backward(roots, retain=False):
     """Run the VJPs from roots [(node, cotangent)] down to the leaves, which keep their cotangents in `.g`.
 
     Without `retain`, each record drops its inputs, output and edges once its VJP has run."""
+    _memory.tune()  # (once: keeps the memory a step frees mapped for the next one)
     for n, g in roots:
         accumulate(n, g)
     order = _toposort([n.head or n for n, _ in roots])
