@@ -22,6 +22,11 @@ import statistics
 import sys
 import time
 
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+
 if __name__ == "__main__":  # run as a script: set the thread counts and engine before NumPy and MXNet load
     import _threads
 
@@ -188,23 +193,30 @@ def mxnet_setup(layers, X, y, onehot):
 
 
 # ---------------------------------------------------------------- harness
+def _page_faults():
+    """This process's minor page faults so far (0 where the platform does not count them)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
+
+
 def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30):
     """Median ms per step of each step function, timed in rounds (one step of each per round, in a shuffled
     order) so that load from other processes falls on all of them alike; also the loss of each one's first,
-    untimed warm-up step."""
+    untimed warm-up step, and the median minor page faults of each one's timed steps (memory the step takes
+    back from the system)."""
     first = [step() for step in steps]  # warm-up: binds executors, fills caches
-    times = [[] for _ in steps]
+    times, faults = [[] for _ in steps], [[] for _ in steps]
     order = list(range(len(steps)))
     rng = random.Random(0)
     start, rounds = time.perf_counter(), 0
     while rounds < max_rounds and (rounds < min_rounds or time.perf_counter() - start < min_seconds):
         rng.shuffle(order)
         for i in order:
-            t = clock()
+            f, t = _page_faults(), clock()
             steps[i]()
             times[i].append(clock() - t)
+            faults[i].append(_page_faults() - f)
         rounds += 1
-    return [statistics.median(t) * 1e3 for t in times], first
+    return [statistics.median(t) * 1e3 for t in times], first, [statistics.median(f) for f in faults]
 
 
 def contenders(has_mxnet, has_torch):
@@ -267,7 +279,7 @@ def split(n, h, rounds=60):
     X, y, onehot = data()
     steps = [minpy_setup(init_params(n, h), X, y, onehot, "auto", "torch:cpu"),
              direct_setup(init_params(n, h), X, y, onehot), torch_setup(init_params(n, h), X, y, onehot)]
-    ms, first = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds)
+    ms, first, _ = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds)
     a, d, e = ms
     print(f"N={n} H={h}: torch:cpu step {a:.2f} ms; its kernels called directly {d:.2f} ms ({d / e:.2f}x torch "
           f"eager), so dispatch, guards, kernel wrappers and tape {a - d:.2f} ms; torch eager {e:.2f} ms; the step "
@@ -304,7 +316,7 @@ def main(argv=None):
     min_steps, min_seconds = (1, 0.0) if args.quick else (5, 3.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet, has_torch)]
-    results, losses = {}, {}
+    results, losses, faults = {}, {}, {}
     for n, h in configs:
         steps, names_here = [], []
         for name, setup in contenders(has_mxnet, has_torch):
@@ -317,9 +329,9 @@ def main(argv=None):
             steps.append(step)
             names_here.append(name)
         clock = time.perf_counter if args.wall or args.threads != "1" else time.process_time
-        ms, first = time_interleaved(steps, min_steps, min_seconds, clock)
-        for name, t, f in zip(names_here, ms, first, strict=True):
-            results[name, n, h], losses[name, n, h] = t, f
+        ms, first, pf = time_interleaved(steps, min_steps, min_seconds, clock)
+        for name, t, f, p in zip(names_here, ms, first, pf, strict=True):
+            results[name, n, h], losses[name, n, h], faults[name, n, h] = t, f, p
         print(f"  N={n:<3} H={h:<5} " + ", ".join(f"{k}: {v:.1f} ms" for k, v in zip(names_here, ms, strict=True)),
               file=sys.stderr, flush=True)
     clock = "wall-clock" if args.wall or args.threads != "1" else "process CPU time"
@@ -340,7 +352,10 @@ def main(argv=None):
             vs_torch = f", {r / t:.2f}x torch" if isinstance(t, float) and not isinstance(r, str) else ""
             cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x{vs_torch})")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print(f"\nglibc heap (minpy_array/_memory.py, process-wide from the first gradient on): {_memory.state()}")
+    print("\nMinor page faults per step (median of the timed steps): " + "; ".join(
+        f"N={n} H={h}: " + ", ".join(f"{name} {faults[name, n, h]:.0f}" for name in names if (name, n, h) in faults)
+        for n, h in configs))
+    print(f"glibc heap (minpy_array/_memory.py, process-wide from the first gradient on): {_memory.state()}")
     print(f"\n{mp.calibration()}")
     return results, losses
 

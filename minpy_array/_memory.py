@@ -3,7 +3,7 @@
 A gradient step keeps its tape and then every gradient alive to its end and frees them all together: tens of MiB at
 the top of the heap, which glibc returns to the system once more than its trim threshold is free there, and which
 the next step then takes back one page fault at a time.  Measured with benchmarks/mlp.py's step at N=10 H=1024:
-4,300-7,200 page faults and 12-20 ms of system time per step (11-15% of it) under every policy, where hand-written
+2,900-7,200 page faults and 5-20 ms of system time per step (5-15% of it) under every policy, where hand-written
 NumPy and torch eager, whose gradients live one layer at a time or across steps, take 0-600.
 
 `tune()` sets the two thresholds where glibc's own rule puts them once a program has freed a large array (the mmap
