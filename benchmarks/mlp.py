@@ -238,12 +238,11 @@ def direct_setup(layers, X, y, onehot):
     runs it (matmul, bias add, ReLU as `threshold`), ReLU's backward in its four-kernel form (torch_ops._step, then
     a product), the weights' and inputs' gradients through transposed views, the bias gradient a sum, the update
     `w.sub_(LR * gw)`; only the loss's gradient is written in closed form (a few (64, 10) kernels fewer)."""
-    from minpy_array.ops import _torch
+    from minpy_array.ops import _torch, torch_ops
 
     torch = _torch.load()
     params = [(torch.tensor(w), torch.tensor(b)) for w, b in layers]
     Xt, Ot = torch.from_numpy(X), torch.from_numpy(onehot)
-    half = torch.full((), 0.5)
 
     def step():
         acts, zs, h = [Xt], [], Xt
@@ -264,7 +263,7 @@ def direct_setup(layers, X, y, onehot):
             gw, gb = torch.matmul(acts[i].transpose(-1, -2), g), torch.sum(g, dim=(0,))
             if i:
                 g = torch.matmul(g, w.transpose(-1, -2))
-                g = torch.add(half, zs[i - 1].nan_to_num(-1.0).sign_(), alpha=0.5).mul_(g)
+                g = torch_ops._step(zs[i - 1], True).mul_(g)
             w.sub_(LR * gw)
             b.sub_(LR * gb)
         return loss.item()
