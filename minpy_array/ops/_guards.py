@@ -50,10 +50,15 @@ def axes(axis, ndim):
     items = axis if type(axis) is tuple else (axis,)
     out = []
     for a in items:
-        if type(a) is not INT or not -ndim <= a < ndim:
+        if not axis_ok(a, ndim):
             return None
         out.append(a % ndim)
     return tuple(out) if len(set(out)) == len(out) else None
+
+
+def axis_ok(a, ndim):
+    """Is `a` one axis as axes() takes it (a Python int in range)?  None (absent) is not one."""
+    return type(a) is INT and -ndim <= a < ndim
 
 
 def scalar_keeps(s, a, dt):

@@ -24,6 +24,7 @@ from ._guards import (
     I64,
     ON_HOST,
     axes,
+    axis_ok,
     binary,
     bind,
     is_array,
@@ -126,7 +127,7 @@ def transpose_guard(dts, args, kw):
 
 def swapaxes_guard(dts, args, kw):
     return (len(dts) == 1 and is_array(args[0]) and dts[0] in EXACT and not kw and len(args) == 3
-            and axes((args[1],), args[0].ndim) is not None and axes((args[2],), args[0].ndim) is not None)
+            and axis_ok(args[1], args[0].ndim) and axis_ok(args[2], args[0].ndim))
 
 
 def broadcast_to_guard(dts, args, kw):
@@ -158,7 +159,7 @@ def argreduce_guard(dts, args, kw):
     if not (len(dts) == 1 and dts[0] in EXACT and is_array(args[0]) and args[0].size > 0):
         return False
     p = bind(args, kw, ("axis",))
-    return p is not None and (p.get("axis") is None or axes((p["axis"],), args[0].ndim) is not None)
+    return p is not None and (p.get("axis") is None or axis_ok(p["axis"], args[0].ndim))
 
 
 def concat_guard(dts, args, kw):

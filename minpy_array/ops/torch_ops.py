@@ -28,6 +28,7 @@ from ._guards import (
     ON_HOST,
     U8,
     axes,
+    axis_ok,
     binary,
     bind,
     is_array,
@@ -506,12 +507,7 @@ def _transpose_ok(x, p):
 
 def _swapaxes_ok(x, p):
     n = x.ndim
-    return _axis_ok(p.get("axis1"), n) and _axis_ok(p.get("axis2"), n)
-
-
-def _axis_ok(a, ndim):
-    """One axis as axes() takes it (a Python int in range); None (absent) is not one."""
-    return type(a) is builtins.int and -ndim <= a < ndim
+    return axis_ok(p.get("axis1"), n) and axis_ok(p.get("axis2"), n)
 
 
 def _moveaxis_ok(x, p):
@@ -586,7 +582,7 @@ def argreduce_guard(dts, args, kw):
         return False
     p = bind(args, {k: v for k, v in kw.items() if k != "keepdims"}, ("axis", "out"))
     return (p is not None and p.get("out") is None and type(kw.get("keepdims", False)) is builtins.bool
-            and (p.get("axis") is None or axes((p["axis"],), args[0].ndim) is not None))
+            and (p.get("axis") is None or axis_ok(p["axis"], args[0].ndim)))
 
 
 # Note: NumPy sums small signed integers and booleans into int64 as torch does; uint8 goes to uint64 there
