@@ -777,7 +777,11 @@ def _install_c():
                       in_place=_dispatch.IN_PLACE, prepare=_dispatch.PREPARE, recorder=_dispatch.RECORDER,
                       plans=_dispatch.PLANS, device_plan=_dispatch.device_plan, rules=_config.RULES,
                       numpy_backend=_config.NUMPY, dtypes=_DTYPES, count=_dispatch._count,
-                      device_result=_dispatch.device_result, tls=_dispatch._tls)
+                      device_result=_dispatch.device_result, tls=_dispatch._tls,
+                      dtype_slow=MinArray.dtype.fget)
+    for name in ("shape", "dtype", "ndim"):  # the getters in C (the Python ones stay their definition)
+        p = MinArray.__dict__[name]
+        setattr(MinArray, name, property(getattr(_speedups, f"{name}_of"), p.fset, None, p.__doc__))
 
 
 def _conj(self):

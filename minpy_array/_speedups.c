@@ -20,7 +20,7 @@ static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu,
     *I64;
 /* ... and for the device fast path (_dispatch._device_fast) */
 static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *rules, *numpy_backend, *dtypes_map,
-    *count_fn, *device_result, *tls, *one;
+    *count_fn, *device_result, *tls, *one, *dtype_slow;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *kw_out, *buffer_types;
@@ -1259,6 +1259,414 @@ static PyTypeObject BaseType = {
     .tp_hash = PyObject_HashNotImplemented,
 };
 
+/* ------------------------------------------------------------ the tape (autodiff/tape.py, which stays its definition)
+ * Node, _record_one_level and the backward pass's loop (_run_order: _run_vjp, fit, accumulate), for the common case
+ * of each; every other case calls the Python function it stands in for.  Why C: a training step records and runs
+ * back through ~40 ops per layer stack, and the Python loop cost ~1.5 us per record and cotangent. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *level, *lower, *vjp, *ans, *args, *kw, *parents, *head, *index, *g, *op;
+    PyObject *weakrefs;
+} Node;
+
+static PyTypeObject NodeType;
+static PyObject *meta_t, *shape_only, *no_ans, *py_fit, *py_accumulate, *py_run_vjp, *py_no_vjp, *py_gather,
+    *s_add, *zero;
+#define IS_NODE(o) (Py_TYPE(o) == &NodeType)
+#define N(o) ((Node *)(o))
+
+/* a Node with every field given (new references taken) */
+static PyObject *node_new(PyObject *level, PyObject *lower, PyObject *op, PyObject *vjp, PyObject *ans,
+                          PyObject *args, PyObject *kw, PyObject *parents) {
+    Node *n = PyObject_GC_New(Node, &NodeType);
+    if (n == NULL) return NULL;
+    PyObject *v[] = {level, lower, vjp, ans, args, kw, parents, Py_None, zero, Py_None, op};
+    PyObject **f[] = {&n->level, &n->lower, &n->vjp, &n->ans, &n->args, &n->kw, &n->parents, &n->head, &n->index,
+                      &n->g, &n->op};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) { Py_INCREF(v[i]); *f[i] = v[i]; }
+    n->weakrefs = NULL;
+    PyObject_GC_Track(n);
+    return (PyObject *)n;
+}
+
+static PyObject *node_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    static char *names[] = {"level", "lower", "op", "vjp", "ans", "args", "kw", "parents", NULL};
+    PyObject *level, *lower, *op = Py_None, *vjp = Py_None, *ans = Py_None, *a = Py_None, *k = Py_None;
+    PyObject *parents = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOO:Node", names, &level, &lower, &op, &vjp, &ans, &a, &k,
+                                     &parents))
+        return NULL;
+    if (parents == NULL) {
+        parents = PyTuple_New(0);
+        if (parents == NULL) return NULL;
+    } else {
+        Py_INCREF(parents);
+    }
+    PyObject *n = node_new(level, lower, op, vjp, ans, a, k, parents);
+    Py_DECREF(parents);
+    return n;
+}
+
+static int node_traverse(PyObject *self, visitproc visit, void *arg) {
+    Node *n = N(self);
+    Py_VISIT(n->level); Py_VISIT(n->lower); Py_VISIT(n->vjp); Py_VISIT(n->ans); Py_VISIT(n->args); Py_VISIT(n->kw);
+    Py_VISIT(n->parents); Py_VISIT(n->head); Py_VISIT(n->index); Py_VISIT(n->g); Py_VISIT(n->op);
+    return 0;
+}
+
+static int node_clear(PyObject *self) {
+    Node *n = N(self);
+    Py_CLEAR(n->level); Py_CLEAR(n->lower); Py_CLEAR(n->vjp); Py_CLEAR(n->ans); Py_CLEAR(n->args); Py_CLEAR(n->kw);
+    Py_CLEAR(n->parents); Py_CLEAR(n->head); Py_CLEAR(n->index); Py_CLEAR(n->g); Py_CLEAR(n->op);
+    return 0;
+}
+
+static void node_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    Py_TRASHCAN_BEGIN(self, node_dealloc)  /* (a long chain of records frees without deep recursion) */
+    if (N(self)->weakrefs != NULL) PyObject_ClearWeakRefs(self);
+    node_clear(self);
+    PyObject_GC_Del(self);
+    Py_TRASHCAN_END
+}
+
+#define NODE_FIELD(name) {#name, T_OBJECT, offsetof(Node, name), 0, NULL}
+static PyMemberDef node_members[] = {
+    NODE_FIELD(level), NODE_FIELD(lower), NODE_FIELD(vjp), NODE_FIELD(ans), NODE_FIELD(args), NODE_FIELD(kw),
+    NODE_FIELD(parents), NODE_FIELD(head), NODE_FIELD(index), NODE_FIELD(g), NODE_FIELD(op),
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(Node, weakrefs), READONLY, NULL},
+    {NULL}
+};
+
+static PyTypeObject NodeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minpy_array._speedups.Node",
+    .tp_doc = "One traced value at one level: tape.Node's fields (its docstring says what each holds).",
+    .tp_basicsize = sizeof(Node),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = node_tp_new,
+    .tp_traverse = node_traverse,
+    .tp_clear = node_clear,
+    .tp_dealloc = node_dealloc,
+    .tp_weaklistoffset = offsetof(Node, weakrefs),
+    .tp_members = node_members,
+};
+
+/* does sequence v (a list or tuple, nested) hold a traced MinArray?  1, 0 */
+static int has_traced(PyObject *v) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+    PyObject **items = PySequence_Fast_ITEMS(v);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *e = items[i];
+        if (IS_ARRAY(e)) {
+            if (A(e)->node != Py_None) return 1;
+        } else if ((PyList_CheckExact(e) || PyTuple_CheckExact(e)) && has_traced(e)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* record_one(op, vjp, args, result): tape._record_one_level */
+static PyObject *record_one(PyObject *self, PyObject *const *argv, Py_ssize_t nargv) {
+    if (nargv != 4 || !IS_ARRAY(argv[3]) || meta_t == NULL) {
+        PyErr_SetString(PyExc_TypeError, "record_one(op, vjp, args, result: MinArray) after install_tape()");
+        return NULL;
+    }
+    PyObject *op = argv[0], *vjp = argv[1], *result = argv[3];
+    PyObject *args = PySequence_Tuple(argv[2]);
+    if (args == NULL) return NULL;
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    PyObject *lower = PyTuple_New(nargs), *parents = PyList_New(0), *out = NULL, *level = NULL;
+    if (lower == NULL || parents == NULL) goto done;
+    int light = PySet_Contains(shape_only, op);
+    if (light < 0) goto done;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i), *low;
+        if (IS_ARRAY(a)) {
+            PyObject *n = A(a)->node;
+            if (n == Py_None) goto keep;
+            if (!IS_NODE(n)) goto python;
+            if (level != NULL) {
+                int ne = PyObject_RichCompareBool(N(n)->level, level, Py_NE);
+                if (ne < 0) goto done;
+                if (ne) goto python;
+            }
+            low = N(n)->lower;
+            if (low == Py_None) {
+                low = light ? PyObject_CallOneArg(meta_t, a) : wrap_new(A(a)->data, A(a)->device, Py_False);
+            } else if (!IS_ARRAY(low) || A(low)->node != Py_None) {
+                goto python;
+            } else if (light) {
+                low = PyObject_CallOneArg(meta_t, low);
+            } else {
+                Py_INCREF(low);
+            }
+            if (low == NULL) goto done;
+            PyTuple_SET_ITEM(lower, i, low);
+            level = N(n)->level;
+            PyObject *p = Py_BuildValue("(n()O)", i, n);
+            if (p == NULL || PyList_Append(parents, p) < 0) { Py_XDECREF(p); goto done; }
+            Py_DECREF(p);
+            continue;
+        } else if ((PyList_CheckExact(a) || PyTuple_CheckExact(a)) && has_traced(a)) {
+            goto python;
+        }
+    keep:
+        Py_INCREF(a);
+        PyTuple_SET_ITEM(lower, i, a);
+    }
+    int drop = light;
+    if (!drop) {
+        drop = PySet_Contains(no_ans, op);
+        if (drop < 0) goto done;
+    }
+    PyObject *pt = PyList_AsTuple(parents);
+    if (pt == NULL) goto done;
+    PyObject *node = node_new(level != NULL ? level : zero, Py_None, op, vjp, drop ? Py_None : result, lower,
+                              Py_None, pt);
+    Py_DECREF(pt);
+    if (node == NULL) goto done;
+    out = wrap_new(A(result)->data, A(result)->device, A(result)->face);
+    if (out == NULL) { Py_DECREF(node); goto done; }
+    Py_SETREF(A(out)->node, node);
+    goto done;
+python:
+    out = Py_None;
+    Py_INCREF(out);
+done:
+    Py_DECREF(args);
+    Py_XDECREF(lower);
+    Py_XDECREF(parents);
+    return out;
+}
+
+/* the shape, dtype and ndim properties' getters: the buffer's (a NumPy dtype for a device buffer's own) */
+static PyObject *shape_of(PyObject *self, PyObject *a) {
+    if (!PyObject_TypeCheck(a, &BaseType)) return PyErr_Format(PyExc_TypeError, "shape_of: not a MinArray");
+    PyObject *s = PyObject_GetAttr(A(a)->data, s_shape);
+    if (s == NULL || PyTuple_CheckExact(s)) return s;
+    Py_SETREF(s, PySequence_Tuple(s));
+    return s;
+}
+
+static PyObject *dtype_of(PyObject *self, PyObject *a) {
+    if (!PyObject_TypeCheck(a, &BaseType)) return PyErr_Format(PyExc_TypeError, "dtype_of: not a MinArray");
+    PyObject *d = A(a)->data, *bdt = PyObject_GetAttr(d, s_dtype);
+    if (bdt == NULL || Py_TYPE(d) == (PyTypeObject *)ndarray_t) return bdt;
+    PyObject *dt = dtypes_map != NULL ? PyDict_GetItemWithError(dtypes_map, bdt) : NULL;
+    Py_DECREF(bdt);
+    if (dt != NULL) { Py_INCREF(dt); return dt; }
+    if (PyErr_Occurred()) return NULL;
+    if (dtype_slow == NULL) return PyErr_Format(PyExc_RuntimeError, "dtype_of: install_tape() has not run");
+    return PyObject_CallOneArg(dtype_slow, a);
+}
+
+static PyObject *ndim_of(PyObject *self, PyObject *a) {
+    if (!PyObject_TypeCheck(a, &BaseType)) return PyErr_Format(PyExc_TypeError, "ndim_of: not a MinArray");
+    return PyObject_GetAttr(A(a)->data, s_ndim);
+}
+
+/* fit(ct, like): tape.fit; as it is where ct is a MinArray of the array face with like's shape and dtype */
+static PyObject *fit(PyObject *ct, PyObject *like) {
+    if (IS_ARRAY(ct) && A(ct)->face == Py_False && (IS_ARRAY(like) || Py_TYPE(like) == (PyTypeObject *)meta_t)) {
+        PyObject *s1 = NULL, *s2 = NULL, *d1 = NULL, *d2 = NULL;
+        int same = 0;
+        if (IS_ARRAY(like) && Py_TYPE(A(ct)->data) == Py_TYPE(A(like)->data)) {  /* the buffers' own */
+            s1 = PyObject_GetAttr(A(ct)->data, s_shape);
+            s2 = PyObject_GetAttr(A(like)->data, s_shape);
+            d1 = PyObject_GetAttr(A(ct)->data, s_dtype);
+            d2 = PyObject_GetAttr(A(like)->data, s_dtype);
+        } else {
+            s1 = shape_of(NULL, ct);
+            d1 = dtype_of(NULL, ct);
+            s2 = PyObject_GetAttr(like, s_shape);
+            d2 = PyObject_GetAttr(like, s_dtype);
+        }
+        if (s1 != NULL && s2 != NULL && d1 != NULL && d2 != NULL) {
+            same = PyObject_RichCompareBool(s1, s2, Py_EQ);
+            if (same > 0) same = PyObject_RichCompareBool(d1, d2, Py_EQ);
+        } else {
+            same = -1;
+        }
+        Py_XDECREF(s1); Py_XDECREF(s2); Py_XDECREF(d1); Py_XDECREF(d2);
+        if (same < 0) return NULL;
+        if (same) { Py_INCREF(ct); return ct; }
+    }
+    PyObject *argv[2] = {ct, like};
+    return PyObject_Vectorcall(py_fit, argv, 2, NULL);
+}
+
+/* accumulate(node, g): tape.accumulate (stealing g); 0, -1 on error */
+static int accumulate(PyObject *node, PyObject *g) {
+    PyObject *r;
+    if (IS_NODE(node) && N(node)->head == Py_None) {
+        if (N(node)->g == Py_None) {
+            Py_SETREF(N(node)->g, g);
+            return 0;
+        }
+        PyObject *old = N(node)->g;
+        Py_INCREF(old);
+        PyObject *argv[3] = {s_add, old, g};
+        r = apply(NULL, argv, 3, NULL);
+        Py_DECREF(old);
+        Py_DECREF(g);
+        if (r == NULL) return -1;
+        Py_SETREF(N(node)->g, r);
+        return 0;
+    }
+    PyObject *argv[2] = {node, g};
+    r = PyObject_Vectorcall(py_accumulate, argv, 2, NULL);
+    Py_DECREF(g);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+#define MAXPOS 16  /* the most positional arguments a record's VJP runs here (more: tape._run_vjp) */
+
+/* tape._run_vjp(rec, g) for a record of kind 0 (one VJP maker per argument); 0, -1 on error */
+static int run_vjp(PyObject *rec, PyObject *g) {
+    Node *n = N(rec);
+    PyObject *vjp = n->vjp, *args = n->args, *parents = n->parents;
+    if (!PyTuple_CheckExact(vjp) || PyTuple_GET_SIZE(vjp) != 2 || PyTuple_GET_ITEM(vjp, 0) != zero ||
+        !PyTuple_CheckExact(PyTuple_GET_ITEM(vjp, 1)) || !PyTuple_CheckExact(args) || PyTuple_GET_SIZE(args) > MAXPOS ||
+        !PyTuple_CheckExact(parents) || !(n->kw == Py_None || PyDict_CheckExact(n->kw))) {
+        PyObject *argv[2] = {rec, g};
+        PyObject *r = PyObject_Vectorcall(py_run_vjp, argv, 2, NULL);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parents); i++) {  /* (made by record: (pos, path, node)) */
+        PyObject *e = PyTuple_GET_ITEM(parents, i);
+        if (!PyTuple_CheckExact(e) || PyTuple_GET_SIZE(e) != 3 || !PyLong_CheckExact(PyTuple_GET_ITEM(e, 0)) ||
+            !PyTuple_CheckExact(PyTuple_GET_ITEM(e, 1))) {
+            PyErr_SetString(PyExc_TypeError, "a record's parents are (position, path, node) triples");
+            return -1;
+        }
+    }
+    PyObject *makers = PyTuple_GET_ITEM(vjp, 1), *ans = n->ans, *kw = n->kw == Py_None ? NULL : n->kw;
+    PyObject *done[MAXPOS] = {NULL}, *callv[MAXPOS + 1];
+    int status = -1;
+    Py_INCREF(args); Py_INCREF(parents); Py_INCREF(ans); Py_XINCREF(kw);  /* (the record's, while Python runs) */
+    callv[0] = ans;
+    for (Py_ssize_t i = 0; i < nargs; i++) callv[i + 1] = PyTuple_GET_ITEM(args, i);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parents); i++) {
+        PyObject *e = PyTuple_GET_ITEM(parents, i), *path = PyTuple_GET_ITEM(e, 1), *p = PyTuple_GET_ITEM(e, 2);
+        Py_ssize_t pos = PyLong_AsSsize_t(PyTuple_GET_ITEM(e, 0));
+        if (pos < 0 || pos >= nargs) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "a record's parent position");
+            goto done;
+        }
+        if (done[pos] == NULL) {
+            PyObject *ct;
+            if (pos >= PyTuple_GET_SIZE(makers)) {
+                PyObject *pv = PyTuple_GET_ITEM(e, 0);
+                PyObject *argv[2] = {rec, pv};
+                PyObject *r = PyObject_Vectorcall(py_no_vjp, argv, 2, NULL);  /* (raises) */
+                Py_XDECREF(r);
+                if (r != NULL) PyErr_SetString(PyExc_TypeError, "no VJP for a traced argument");
+                goto done;
+            }
+            PyObject *m = PyTuple_GET_ITEM(makers, pos);
+            if (m == Py_None) {
+                ct = Py_None;
+                Py_INCREF(ct);
+            } else {
+                PyObject *f = PyObject_VectorcallDict(m, callv, nargs + 1, kw);
+                if (f == NULL) goto done;
+                ct = PyObject_CallOneArg(f, g);
+                Py_DECREF(f);
+                if (ct == NULL) goto done;
+            }
+            done[pos] = ct;
+        }
+        PyObject *ct = done[pos];
+        if (ct == Py_None) continue;  /* None by declaration: no gradient flows through this argument */
+        PyObject *a = PyTuple_GET_ITEM(args, pos);
+        Py_INCREF(ct);
+        Py_INCREF(a);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(path); j++) {
+            PyObject *k = PyTuple_GET_ITEM(path, j);
+            Py_SETREF(ct, PyObject_GetItem(ct, k));
+            if (ct == NULL) { Py_DECREF(a); goto done; }
+            Py_SETREF(a, PyObject_GetItem(a, k));
+            if (a == NULL) { Py_DECREF(ct); goto done; }
+        }
+        if (ct == Py_None) { Py_DECREF(ct); Py_DECREF(a); continue; }
+        PyObject *fitted = fit(ct, a);
+        Py_DECREF(ct);
+        Py_DECREF(a);
+        if (fitted == NULL || accumulate(p, fitted) < 0) goto done;
+    }
+    status = 0;
+done:
+    for (Py_ssize_t i = 0; i < MAXPOS; i++) Py_XDECREF(done[i]);
+    Py_DECREF(args); Py_DECREF(parents); Py_DECREF(ans); Py_XDECREF(kw);
+    return status;
+}
+
+/* run_order(order, retain): the loop of tape.backward over the records in order (tape._run_order) */
+static PyObject *run_order(PyObject *self, PyObject *const *argv, Py_ssize_t nargv) {
+    if (nargv != 2 || !PyList_CheckExact(argv[0]) || py_gather == NULL) {
+        PyErr_SetString(PyExc_TypeError, "run_order(order: list, retain) after install_tape()");
+        return NULL;
+    }
+    PyObject *order = argv[0];
+    int retain = PyObject_IsTrue(argv[1]);
+    if (retain < 0) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(order); i++) {
+        PyObject *rec = PyList_GET_ITEM(order, i);
+        if (!IS_NODE(rec)) {
+            PyErr_SetString(PyExc_TypeError, "run_order: the tape's records are Nodes");
+            return NULL;
+        }
+        Py_INCREF(rec);
+        Node *n = N(rec);
+        if (n->vjp == Py_None) { Py_DECREF(rec); continue; }  /* a leaf: keeps its g for the caller */
+        PyObject *g = n->g;
+        n->g = Py_None;
+        Py_INCREF(Py_None);
+        if (PyList_CheckExact(g)) {
+            PyObject *gv[3] = {rec, g, retain ? Py_True : Py_False};
+            Py_SETREF(g, PyObject_Vectorcall(py_gather, gv, 3, NULL));
+            if (g == NULL) { Py_DECREF(rec); return NULL; }
+        }
+        int err = g != Py_None && PyTuple_Check(n->parents) && PyTuple_GET_SIZE(n->parents) ? run_vjp(rec, g) : 0;
+        Py_DECREF(g);
+        if (err < 0) { Py_DECREF(rec); return NULL; }
+        if (!retain) {
+            PyObject *empty = PyTuple_New(0);
+            if (empty == NULL) { Py_DECREF(rec); return NULL; }
+            Py_INCREF(Py_None); Py_SETREF(n->ans, Py_None);
+            Py_INCREF(Py_None); Py_SETREF(n->args, Py_None);
+            Py_INCREF(Py_None); Py_SETREF(n->kw, Py_None);
+            Py_INCREF(Py_None); Py_SETREF(n->lower, Py_None);
+            Py_SETREF(n->parents, empty);
+        }
+        Py_DECREF(rec);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *install_tape(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"meta", "shape_only", "no_ans", "fit", "accumulate", "run_vjp", "no_vjp", "gather",
+                            NULL};
+    PyObject *v[8];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOOOOOO:install_tape", names, &v[0], &v[1], &v[2], &v[3], &v[4],
+                                     &v[5], &v[6], &v[7]))
+        return NULL;
+    if (!PyType_Check(v[0]) || !PySet_Check(v[1]) || !PySet_Check(v[2])) {
+        PyErr_SetString(PyExc_TypeError, "install_tape: meta is a class, shape_only and no_ans are sets");
+        return NULL;
+    }
+    PyObject **dst[] = {&meta_t, &shape_only, &no_ans, &py_fit, &py_accumulate, &py_run_vjp, &py_no_vjp,
+                        &py_gather};
+    for (int i = 0; i < 8; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------ module functions */
 static PyObject *wrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 2 || nargs > 3) {
@@ -1294,11 +1702,11 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
                                   "host_counter", "default_device", "host_result", "lent_call", "here", "miss",
                                   "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "in_place",
                                   "prepare", "recorder", "plans", "device_plan", "rules", "numpy_backend", "dtypes",
-                                  "count", "device_result", "tls"};
+                                  "count", "device_result", "tls", "dtype_slow"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
                         &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
                         &plain_key, &F64, &F32, &I64, &in_place_ops, &prepare_l, &recorder_l, &plans, &device_plan,
-                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls};
+                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls, &dtype_slow};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
@@ -1336,19 +1744,30 @@ static PyMethodDef module_methods[] = {
      "apply(op, *args, **kw): _dispatch.apply, its host fast path in C"},
     {"set_slot", set_slot, METH_VARARGS, "set_slot(name, op, kernel, slow, rslow=None, islow=None)"},
     {"install", (PyCFunction)(void (*)(void))install, METH_VARARGS | METH_KEYWORDS, "install(**the engine's parts)"},
+    {"shape_of", shape_of, METH_O, "MinArray.shape's getter"},
+    {"dtype_of", dtype_of, METH_O, "MinArray.dtype's getter"},
+    {"ndim_of", ndim_of, METH_O, "MinArray.ndim's getter"},
+    {"record_one", (PyCFunction)(void (*)(void))record_one, METH_FASTCALL,
+     "record_one(op, vjp, args, result): tape._record_one_level"},
+    {"run_order", (PyCFunction)(void (*)(void))run_order, METH_FASTCALL,
+     "run_order(order, retain): tape._run_order, the backward pass's loop"},
+    {"install_tape", (PyCFunction)(void (*)(void))install_tape, METH_VARARGS | METH_KEYWORDS,
+     "install_tape(**the tape's parts)"},
     {NULL}
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, module_methods};
 
 PyMODINIT_FUNC PyInit__speedups(void) {
-    if (PyType_Ready(&BaseType) < 0 || PyType_Ready(&CallType) < 0 || PyType_Ready(&MethodType) < 0) return NULL;
+    if (PyType_Ready(&BaseType) < 0 || PyType_Ready(&CallType) < 0 || PyType_Ready(&MethodType) < 0 ||
+        PyType_Ready(&NodeType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
-                          "where", "backend", "stats", "shape"};
+                          "where", "backend", "stats", "shape", "add"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
-                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape};
+                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;
@@ -1356,13 +1775,16 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     kw_out = PyTuple_Pack(1, s_out);
     buffer_types = PyDict_New();
     one = PyLong_FromLong(1);
-    if (kw_out == NULL || buffer_types == NULL || one == NULL) return NULL;
+    zero = PyLong_FromLong(0);
+    if (kw_out == NULL || buffer_types == NULL || one == NULL || zero == NULL) return NULL;
     Py_INCREF(&BaseType);
     Py_INCREF(&CallType);
     Py_INCREF(&MethodType);
+    Py_INCREF(&NodeType);
     if (PyModule_AddObject(m, "Base", (PyObject *)&BaseType) < 0 ||
         PyModule_AddObject(m, "Call", (PyObject *)&CallType) < 0 ||
         PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||
+        PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0 ||
         PyModule_AddIntConstant(m, "STRICT", STRICT) < 0 || PyModule_AddIntConstant(m, "NOKW", NOKW) < 0 ||
         PyModule_AddIntConstant(m, "SELFFACE", SELFFACE) < 0 || PyModule_AddIntConstant(m, "UFUNC", UFUNC) < 0 ||
         PyModule_AddIntConstant(m, "TRACED", TRACED) < 0 || PyModule_AddIntConstant(m, "DEVICE", DEVICE) < 0)

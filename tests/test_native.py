@@ -154,7 +154,10 @@ _CALLS = {"sum": lambda a: mnp.sum(a), "sum_axis": lambda a: mnp.sum(a, axis=0),
 GRADS = {"operators": lambda a: (a * a + 2.0 * a - a / 3.0 + a ** 2).sum(),
          "indexing": lambda a: a[0] * a[-1] + a[..., 0].sum() + a[(0,) * a.ndim],
          "face": lambda a: mnp.sum(mnp.exp(a) * mnp.maximum(a, 1.5)) + mnp.dot(a.ravel(), a.ravel()),
-         "numpy": lambda a: numpy.sum(numpy.tanh(a) * a), "loop": _loop}
+         "numpy": lambda a: numpy.sum(numpy.tanh(a) * a), "loop": _loop,
+         # the tape's paths: a list argument, a multi-output op with one VJP for all, a cast, a nested gradient
+         "tape": lambda a: (mnp.stack([a, a * 2.0]).sum() + mnp.array_split(a.ravel(), 2)[0].sum()
+                            + a.astype("float32").sum() + grad(lambda b: (b ** 3).sum())(a).sum())}
 
 
 DEVICE_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "pow", "and", "matmul", "eq", "lt", "ge")
@@ -192,7 +195,7 @@ def _device_cases(arrays):
             yield f"{cn}({xn})", lambda x=x, c=_CALLS[cn]: c(x())
         if xn.startswith("float"):
             for gn, g in GRADS.items():
-                if gn in ("operators", "face"):
+                if gn in ("operators", "face", "tape"):
                     yield f"grad {gn}({xn})", lambda x=x, g=g: grad(g)(x())
 
 

@@ -14,6 +14,7 @@ import math
 
 from .. import _dispatch, _memory
 from .._array import MinArray, _wrap, with_face
+from .._native import speedups as _speedups
 
 _levels = itertools.count(1)
 
@@ -269,27 +270,38 @@ def backward(roots, retain=False):
     for n, g in roots:
         accumulate(n, g)
     order = _toposort([n.head or n for n, _ in roots])
+    _run_order(order, retain)
+    return order
+
+
+def _run_order(order, retain):
+    """The backward pass proper: each record's VJP, in order."""
     for rec in order:
         if rec.vjp is None:  # a leaf: keeps its g for the caller
             continue
         g = rec.g
         rec.g = None
         if type(g) is list:
-            if all(v is None for v in g):
-                g = None
-            else:
-                ans = rec.ans
-                g = tuple(v if v is not None else _zeros(o) for v, o in zip(g, ans, strict=False))
-                if hasattr(ans, "_fields"):
-                    g = type(ans)(*g)
-            if retain:
-                rec.g = [None] * len(rec.ans)
+            g = _gather(rec, g, retain)
         if g is not None and rec.parents:
             _run_vjp(rec, g)
         if not retain:
             rec.ans = rec.args = rec.kw = rec.lower = None
             rec.parents = ()
-    return order
+
+
+def _gather(rec, g, retain):
+    """A multi-output record's cotangents as one value of its output's type (zeros where none came), or None."""
+    if all(v is None for v in g):
+        g = None
+    else:
+        ans = rec.ans
+        g = tuple(v if v is not None else _zeros(o) for v, o in zip(g, ans, strict=False))
+        if hasattr(ans, "_fields"):
+            g = type(ans)(*g)
+    if retain:
+        rec.g = [None] * len(rec.ans)
+    return g
 
 
 def _zeros(o):
@@ -366,3 +378,11 @@ def unbroadcast(g, shape):
     if g.shape != shape:
         g = _dispatch.apply("broadcast_to", g, shape)
     return g
+
+
+if _speedups is not None:  # the C versions of the hot paths above (_speedups.c's tape section follows them)
+    Node = _speedups.Node
+    _record_one_level = _speedups.record_one
+    _run_order = _speedups.run_order
+    _speedups.install_tape(meta=Meta, shape_only=SHAPE_ONLY, no_ans=NO_ANS, fit=fit, accumulate=accumulate,
+                           run_vjp=_run_vjp, no_vjp=_no_vjp_for, gather=_gather)
