@@ -380,7 +380,20 @@ def _key_ok(key, shape, unique=False):
         return False
     if builtins.sum(p is Ellipsis for p in parts) > 1:
         return False
+    if arrays and not _advanced_placed_alike(parts):
+        return False
     return _bounds_ok(parts, shape)
+
+
+def _advanced_placed_alike(parts):
+    """Does torch put the axes of a key's index arrays where NumPy does?  Note: NumPy counts an int beside an index
+    array as one more index array (x[0, None, [0, 0]] has shape (2, 1, ...) there, (1, 2, ...) in torch) and places
+    the result's axes first where the index arrays are apart; torch drops the int's axis first: keys with an int, or
+    a None between two index arrays, stay with NumPy."""
+    at = [i for i, p in enumerate(parts) if type(p) is not slice and p is not None and p is not Ellipsis]
+    if any(type(parts[i]) is builtins.int for i in at):
+        return False
+    return not any(parts[i] is None for i in range(at[0], at[-1]))
 
 
 def _width(p):

@@ -129,6 +129,27 @@ def test_short_contractions_keep_numpys_zero_signs(backend, op):
             assert diff is None, f"{backend.NAME} {op} {sa} x {sb} of {va}, {vb} on {place}: {diff}"
 
 
+# index arrays beside ints, None and slices: where NumPy puts the axes of the index arrays' result depends on
+# whether the advanced items (ints count as such beside an array) are adjacent (the sweep found x[0, None, [0, 0]])
+MIXED_KEYS = [(0, None, [0, 0]), (0, [0, 1]), ([1, 0], 0), (0, slice(None), [1, 0]), ([0, 1], None, [1, 0]),
+              ([1, 0], slice(None), [0, 1]), (None, [0, 1]), (slice(None), [2, 0], None), (Ellipsis, 0, [1]),
+              ([0, 1], [2, 0], 1), (None, 1, slice(None), [0, 3])]
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
+@pytest.mark.parametrize("key", MIXED_KEYS, ids=repr)
+def test_index_arrays_beside_ints_and_none_place_their_axes_as_numpy(backend, key):
+    x = numpy.arange(24.0).reshape(2, 3, 4)
+    key = tuple(numpy.array(k) if type(k) is list else k for k in key)
+    place = device_for_tests(backend)
+    got, _ = _outcome("getitem", [_wrap(x, place), key], {}, f"prefer_{backend.NAME}", place)
+    assert same(got[1], x[key], "getitem", 0.0) is None, (key, got)
+    want = x.copy()
+    want[key] = -1.0
+    got, _ = _outcome("setitem_", [_wrap(x, place), key, -1.0], {}, f"prefer_{backend.NAME}", place)
+    assert same(got[1], want, "setitem_", 0.0) is None, (key, got)
+
+
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.NAME)
 def test_only_policy_refuses_what_the_guard_does_not_admit(backend):
     x = mnp.asarray(numpy.arange(6, dtype="uint64").reshape(2, 3)).to_device(device_for_tests(backend))
