@@ -35,6 +35,10 @@ typedef struct {
 #define MAXARGS 8  /* the most arguments a fast path takes */
 #define A(o) ((Base *)(o))
 
+/* the tape's hooks for a traced call (the tape section, below) */
+static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k);
+static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject *res);
+
 /* ------------------------------------------------------------ small helpers */
 
 /* the policy in force, `_policy() or _global["policy"]` (a new reference; NULL, maybe with an error set, if none) */
@@ -131,8 +135,14 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
     PyObject *out = NULL;
     if (t != NULL && k != NULL) {
         for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
-        PyObject *argv[5] = {op, t, k, r, face};
-        out = PyObject_Vectorcall(record_host, argv, 5, NULL);
+        if (Py_TYPE(r) == (PyTypeObject *)ndarray_t) {  /* (record_host's first case) */
+            PyObject *a = wrap_new(r, CPU, face);
+            out = a != NULL ? record_traced(op, t, k, a) : NULL;
+            Py_XDECREF(a);
+        } else {
+            PyObject *argv[5] = {op, t, k, r, face};
+            out = PyObject_Vectorcall(record_host, argv, 5, NULL);
+        }
     }
     Py_XDECREF(t);
     Py_XDECREF(k);
@@ -295,13 +305,15 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
     for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
     if (traced) {
         if (PyDict_Contains(in_place_ops, op) != 0) goto fail;
-        PyObject *prepare = PyList_GET_ITEM(prepare_l, 0);
-        PyObject *argv[3] = {op, t, k};
-        PyObject *p = PyObject_Vectorcall(prepare, argv, 3, NULL);
-        if (p == NULL) goto fail;
-        int same = PyTuple_Check(p) && PyTuple_GET_SIZE(p) >= 1 && PyTuple_GET_ITEM(p, 0) == t;
-        Py_DECREF(p);
-        if (!same) goto miss;
+        if (!prepared_as_is(op, t, k)) {
+            PyObject *prepare = PyList_GET_ITEM(prepare_l, 0);
+            PyObject *argv[3] = {op, t, k};
+            PyObject *p = PyObject_Vectorcall(prepare, argv, 3, NULL);
+            if (p == NULL) goto fail;
+            int same = PyTuple_Check(p) && PyTuple_GET_SIZE(p) >= 1 && PyTuple_GET_ITEM(p, 0) == t;
+            Py_DECREF(p);
+            if (!same) goto miss;
+        }
     }
     b = PyObject_GetAttr(dev, s_backend);
     if (b == NULL) goto fail;
@@ -340,8 +352,7 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
     if (res == NULL) goto error;
     if (count_run(op, PyTuple_GET_ITEM(plan, 3)) < 0) { Py_CLEAR(res); goto error; }
     if (traced) {
-        PyObject *argv[4] = {op, t, k, res};
-        Py_SETREF(res, PyObject_Vectorcall(PyList_GET_ITEM(recorder_l, 0), argv, 4, NULL));
+        Py_SETREF(res, record_traced(op, t, k, res));
     } else {
         PyObject *at = PyDict_GetItemWithError(in_place_ops, op);
         if (at != NULL) {
@@ -1441,6 +1452,71 @@ done:
     return out;
 }
 
+/* the recorder's and prepare's parts (autodiff/grad.py's _recorder, autodiff/containers.py's prepare): what
+ * install_recorder() hands over */
+static PyObject *py_recorder, *py_prepare, *vjps, *sequences;
+static PyObject *dtype_of(PyObject *self, PyObject *a);
+
+/* would PREPARE[0](op, args, kw) return args as they are?  Where prepare is grad.py's, for a call without keywords
+ * or sequences among its arguments, of an op that takes none (containers.pack_args' first test); 1, 0 */
+static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k) {
+    if (py_prepare == NULL || PyList_GET_ITEM(prepare_l, 0) != py_prepare || (k != NULL && PyDict_GET_SIZE(k)))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t); i++) {
+        PyObject *a = PyTuple_GET_ITEM(t, i);
+        if (PyList_CheckExact(a) || PyTuple_CheckExact(a)) return 0;
+    }
+    int in = PyDict_Contains(sequences, op);
+    if (in < 0) PyErr_Clear();
+    return in == 0;
+}
+
+/* RECORDER[0](op, args, kw, res) (res: the untraced result of a call with a traced argument, a new reference is
+ * returned): grad.py's _recorder for an op with a VJP, called without keywords, that returns one array (integer and
+ * boolean results carry no gradient); every other case by the recorder itself */
+static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject *res) {
+    PyObject *rec = PyList_GET_ITEM(recorder_l, 0);
+    if (py_recorder != NULL && rec == py_recorder && IS_ARRAY(res) && (k == NULL || !PyDict_GET_SIZE(k))) {
+        PyObject *entry = PyDict_GetItemWithError(vjps, op);
+        if (entry == NULL && PyErr_Occurred()) return NULL;
+        if (entry != NULL) {
+            PyObject *dt = dtype_of(NULL, res);
+            PyObject *kind = dt != NULL ? PyObject_GetAttr(dt, s_kind) : NULL;
+            Py_XDECREF(dt);
+            if (kind == NULL) return NULL;
+            int inexact = PyUnicode_CompareWithASCIIString(kind, "f") == 0 ||
+                          PyUnicode_CompareWithASCIIString(kind, "c") == 0;
+            Py_DECREF(kind);
+            if (!inexact) { Py_INCREF(res); return res; }
+            Py_INCREF(entry);
+            PyObject *argv[4] = {op, entry, t, res};
+            PyObject *out = record_one(NULL, argv, 4);
+            Py_DECREF(entry);
+            if (out != Py_None) return out;
+            Py_DECREF(out);
+        }
+    }
+    PyObject *argv[4] = {op, t, k != NULL ? k : Py_None, res};
+    Py_INCREF(rec);
+    PyObject *out = PyObject_Vectorcall(rec, argv, 4, NULL);
+    Py_DECREF(rec);
+    return out;
+}
+
+static PyObject *install_recorder(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"recorder", "prepare", "vjps", "sequences", NULL};
+    PyObject *v[4];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOO:install_recorder", names, &v[0], &v[1], &v[2], &v[3]))
+        return NULL;
+    if (!PyDict_Check(v[2]) || !PyDict_Check(v[3])) {
+        PyErr_SetString(PyExc_TypeError, "install_recorder: vjps and sequences are dicts");
+        return NULL;
+    }
+    PyObject **dst[] = {&py_recorder, &py_prepare, &vjps, &sequences};
+    for (int i = 0; i < 4; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    Py_RETURN_NONE;
+}
+
 /* the shape, dtype and ndim properties' getters: the buffer's (a NumPy dtype for a device buffer's own) */
 static PyObject *shape_of(PyObject *self, PyObject *a) {
     if (!PyObject_TypeCheck(a, &BaseType)) return PyErr_Format(PyExc_TypeError, "shape_of: not a MinArray");
@@ -1753,6 +1829,8 @@ static PyMethodDef module_methods[] = {
      "run_order(order, retain): tape._run_order, the backward pass's loop"},
     {"install_tape", (PyCFunction)(void (*)(void))install_tape, METH_VARARGS | METH_KEYWORDS,
      "install_tape(**the tape's parts)"},
+    {"install_recorder", (PyCFunction)(void (*)(void))install_recorder, METH_VARARGS | METH_KEYWORDS,
+     "install_recorder(recorder, prepare, vjps, sequences): the recorder's parts"},
     {NULL}
 };
 

@@ -11,8 +11,9 @@ import numpy
 from .. import _dispatch
 from .._array import MinArray, _wrap, asarray_like, with_face
 from .._devices import get_default_device
+from .._native import speedups as _speedups
 from . import tape
-from .containers import prepare
+from .containers import SEQUENCES, prepare
 from .vjps import ALL, CONSTANT, NONDIFF, VJPS
 
 A = _dispatch.apply
@@ -74,6 +75,8 @@ def _ufunc_keywords(op, kw):
 
 _dispatch.RECORDER[0] = _recorder
 _dispatch.PREPARE[0] = prepare
+if _speedups is not None:  # their common cases in C, for the C paths (_speedups.c: record_traced, prepared_as_is)
+    _speedups.install_recorder(recorder=_recorder, prepare=prepare, vjps=VJPS, sequences=SEQUENCES)
 
 
 # ---------------------------------------------------------------- arguments

@@ -474,13 +474,17 @@ def _axes(axis, ndim):
     return tuple(int(a) % ndim for a in axis) if ndim else ()
 
 
-def _expand(g, x, axis, keepdims):
-    """Cotangent g of a reduction over `axis` broadcast back to x's shape."""
+def _kept(g, x, axis, keepdims):
+    """Cotangent g of a reduction over `axis` with the reduced axes kept (length 1): it broadcasts against x."""
     if not keepdims and x.ndim:
         axes = _axes(axis, x.ndim)
-        shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-        g = A("reshape", g, shape)
-    return A("broadcast_to", g, x.shape)
+        g = A("reshape", g, tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+    return g
+
+
+def _expand(g, x, axis, keepdims):
+    """Cotangent g of a reduction over `axis` broadcast back to x's shape."""
+    return A("broadcast_to", _kept(g, x, axis, keepdims), x.shape)
 
 
 def _count(x, axis):
@@ -568,10 +572,10 @@ def _extremum_vjp(ans, x, axis=None, out=None, keepdims=False, initial=None, whe
     mask = _mask(x, where)
 
     def vjp(g):  # shared equally between the elements that attain the extremum (none: initial= won)
-        full = _expand(ans, x, axis, keepdims)
-        hit = _masked(A("astype", A("equal", x, full), x.dtype), mask)
+        # (ans and g with the reduced axes kept broadcast against x, whose shape the mask `hit` has)
+        hit = _masked(A("astype", A("equal", x, _kept(ans, x, axis, keepdims)), x.dtype), mask)
         n = A("sum", hit, _axes(axis, x.ndim), None, None, True)
-        return _div(_mul(_expand(g, x, axis, keepdims), hit), A("where", A("equal", n, 0.0), 1.0, n))
+        return _div(_mul(_kept(g, x, axis, keepdims), hit), A("where", A("equal", n, 0.0), 1.0, n))
     return vjp
 
 

@@ -56,6 +56,13 @@ def axes(axis, ndim):
     return tuple(out) if len(set(out)) == len(out) else None
 
 
+def broadcasts_to(shape, target):
+    """Does NumPy broadcast an array of `shape` to the tuple `target` (numpy.broadcast_shapes(shape, target) ==
+    target, without its temporary arrays)?"""
+    n = len(target) - len(shape)
+    return n >= 0 and all(a == b or a == 1 for a, b in zip(shape, target[n:], strict=True))
+
+
 def axis_ok(a, ndim):
     """Is `a` one axis as axes() takes it (a Python int in range)?  None (absent) is not one."""
     return type(a) is INT and -ndim <= a < ndim

@@ -31,6 +31,7 @@ from ._guards import (
     axis_ok,
     binary,
     bind,
+    broadcasts_to,
     is_array,
     reduction,
     scalar_keeps,
@@ -547,10 +548,7 @@ def _broadcast_ok(x, p):
         shape = (shape,)
     if type(shape) is not tuple or not builtins.all(type(d) is builtins.int and d >= 0 for d in shape):
         return False
-    try:
-        return numpy.broadcast_shapes(x.shape, shape) == shape
-    except ValueError:
-        return False
+    return broadcasts_to(x.shape, shape)
 
 
 def _order_c(x, p):
