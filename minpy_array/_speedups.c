@@ -1709,7 +1709,8 @@ static PyObject *run_order(PyObject *self, PyObject *const *argv, Py_ssize_t nar
             Py_SETREF(g, PyObject_Vectorcall(py_gather, gv, 3, NULL));
             if (g == NULL) { Py_DECREF(rec); return NULL; }
         }
-        int err = g != Py_None && PyTuple_Check(n->parents) && PyTuple_GET_SIZE(n->parents) ? run_vjp(rec, g) : 0;
+        int err = g != Py_None ? PyObject_IsTrue(n->parents) : 0;
+        if (err > 0) err = run_vjp(rec, g);
         Py_DECREF(g);
         if (err < 0) { Py_DECREF(rec); return NULL; }
         if (!retain) {

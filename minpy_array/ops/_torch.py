@@ -139,7 +139,10 @@ def tensor(arr, ctx):
 def borrow(arr):
     """A NumPy array as a CPU tensor over the same memory (no copy), for the cpu device's borrowed kernels; None
     where torch cannot alias it (read-only, negative strides, a dtype torch lacks)."""
-    if not arr.flags.writeable or arr.dtype not in DTYPES or not arr.dtype.isnative or min(arr.strides, default=0) < 0:
+    flags, dt = arr.flags, arr.dtype
+    if not flags.writeable or dt not in DTYPES or not dt.isnative:
+        return None
+    if not flags.c_contiguous and min(arr.strides, default=0) < 0:
         return None
     return load().from_numpy(arr)
 

@@ -973,11 +973,13 @@ def kernels():
 def _borrowed(kernel):
     """A kernel run on the cpu device's NumPy buffers: inputs aliased (copied where torch cannot alias them),
     the result a NumPy array over the tensor's memory."""
+    tensor = _torch.load().Tensor
+
     def run(*args, **kw):
-        r = kernel(*(_in(a) for a in args), **kw)
+        r = kernel(*[_in(a) for a in args], **kw)
         if type(r) is tuple:
             return tuple(_out(v) for v in r)
-        return _out(r)
+        return r.numpy() if isinstance(r, tensor) else r
     return run
 
 
