@@ -6,7 +6,8 @@ the cpu device and under `auto` on the `torch:cpu` device, hand-written NumPy ba
 (autograd, torch.optim.SGD), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Every contender updates
 its parameters in place: the NumPy-style ones as MinPy's own `minpy.nn.optim.sgd` (and CS231n's) does,
 `w -= learning_rate * dw`; torch.optim.SGD and MXNet's sgd_update write into the parameters too.  Prints ms per step
-(median of the timed steps, taken in shuffled rounds) and the ratios to hand-written NumPy and to torch eager,
+(median of the timed steps, taken in shuffled rounds) and the ratios to hand-written NumPy and to torch eager
+(each the median over rounds of the ratio within the round: paired_ratio),
 NumPy's BLAS as threadpoolctl reports it, and the decisions `auto`'s calibration took on this machine
 (minpy_array.calibration(): measured in this run's warm-up steps, or read from the cache of an earlier run).
 Single-threaded unless --threads is given (OMP/OpenBLAS/MKL thread counts are set before NumPy and MXNet load),
@@ -198,11 +199,11 @@ def _page_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
 
 
-def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30):
+def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30, rounds_out=None):
     """Median ms per step of each step function, timed in rounds (one step of each per round, in a shuffled
     order) so that load from other processes falls on all of them alike; also the loss of each one's first,
     untimed warm-up step, and the median minor page faults of each one's timed steps (memory the step takes
-    back from the system)."""
+    back from the system).  rounds_out, a list, receives each step's time in each round (for paired_ratio)."""
     first = [step() for step in steps]  # warm-up: binds executors, fills caches
     times, faults = [[] for _ in steps], [[] for _ in steps]
     order = list(range(len(steps)))
@@ -216,7 +217,16 @@ def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30):
             times[i].append(clock() - t)
             faults[i].append(_page_faults() - f)
         rounds += 1
+    if rounds_out is not None:
+        rounds_out[:] = times
     return [statistics.median(t) * 1e3 for t in times], first, [statistics.median(f) for f in faults]
+
+
+def paired_ratio(a, b):
+    """How many times b's step a's takes: the median over rounds of the ratio within each round, whose steps ran
+    back to back (a shared VM's speed drifts between rounds, by 1.5x within minutes on ours, and a ratio of two
+    separate medians carries that drift into it)."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def contenders(has_mxnet, has_torch):
@@ -278,11 +288,13 @@ def split(n, h, rounds=60):
     X, y, onehot = data()
     steps = [minpy_setup(init_params(n, h), X, y, onehot, "auto", "torch:cpu"),
              direct_setup(init_params(n, h), X, y, onehot), torch_setup(init_params(n, h), X, y, onehot)]
-    ms, first, _ = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds)
+    per_round = []
+    ms, first, _ = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds, rounds_out=per_round)
     a, d, e = ms
-    print(f"N={n} H={h}: torch:cpu step {a:.2f} ms; its kernels called directly {d:.2f} ms ({d / e:.2f}x torch "
-          f"eager), so dispatch, guards, kernel wrappers and tape {a - d:.2f} ms; torch eager {e:.2f} ms; the step "
-          f"{a / e:.2f}x torch eager's (process CPU time, median of {rounds} shuffled rounds; first losses "
+    print(f"N={n} H={h}: torch:cpu step {a:.2f} ms; its kernels called directly {d:.2f} ms "
+          f"({paired_ratio(per_round[1], per_round[2]):.2f}x torch eager), so dispatch, guards, kernel wrappers and "
+          f"tape {a - d:.2f} ms; torch eager {e:.2f} ms; the step {paired_ratio(per_round[0], per_round[2]):.2f}x "
+          f"torch eager's (process CPU time, medians of {rounds} shuffled rounds; first losses "
           + ", ".join(f"{v:.5f}" for v in first) + ")")
 
 
@@ -312,10 +324,10 @@ def main(argv=None):
     from minpy_array.ops import _mxnet, _numpy, _torch
 
     has_mxnet, has_torch = _mxnet.installed(), _torch.installed()
-    min_steps, min_seconds = (1, 0.0) if args.quick else (5, 3.0)
+    min_steps, min_seconds = (1, 0.0) if args.quick else (5, 6.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet, has_torch)]
-    results, losses, faults = {}, {}, {}
+    results, losses, faults, rounds, per_round = {}, {}, {}, {}, []
     for n, h in configs:
         steps, names_here = [], []
         for name, setup in contenders(has_mxnet, has_torch):
@@ -328,9 +340,9 @@ def main(argv=None):
             steps.append(step)
             names_here.append(name)
         clock = time.perf_counter if args.wall or args.threads != "1" else time.process_time
-        ms, first, pf = time_interleaved(steps, min_steps, min_seconds, clock)
-        for name, t, f, p in zip(names_here, ms, first, pf, strict=True):
-            results[name, n, h], losses[name, n, h], faults[name, n, h] = t, f, p
+        ms, first, pf = time_interleaved(steps, min_steps, min_seconds, clock, max_rounds=60, rounds_out=per_round)
+        for name, t, f, p, r in zip(names_here, ms, first, pf, per_round, strict=True):
+            results[name, n, h], losses[name, n, h], faults[name, n, h], rounds[name, n, h] = t, f, p, r
         print(f"  N={n:<3} H={h:<5} " + ", ".join(f"{k}: {v:.1f} ms" for k, v in zip(names_here, ms, strict=True)),
               file=sys.stderr, flush=True)
     clock = "wall-clock" if args.wall or args.threads != "1" else "process CPU time"
@@ -346,11 +358,16 @@ def main(argv=None):
     for name in names:
         cells = []
         for n, h in configs:
-            r, base = results[name, n, h], results[names[0], n, h]
-            t = results.get((torch_name, n, h))
-            vs_torch = f", {r / t:.2f}x torch" if isinstance(t, float) and not isinstance(r, str) else ""
-            cells.append(r if isinstance(r, str) else f"{r:.1f} ms ({r / base:.2f}x{vs_torch})")
+            r = results[name, n, h]
+            if isinstance(r, str):
+                cells.append(r)
+                continue
+            mine = rounds[name, n, h]
+            t = rounds.get((torch_name, n, h))
+            vs_torch = f", {paired_ratio(mine, t):.2f}x torch" if t is not None else ""
+            cells.append(f"{r:.1f} ms ({paired_ratio(mine, rounds[names[0], n, h]):.2f}x{vs_torch})")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print("(ms: each contender's median step; ratios: the median of the ratio within each round, paired_ratio)")
     print("\nMinor page faults per step (median of the timed steps): " + "; ".join(
         f"N={n} H={h}: " + ", ".join(f"{name} {faults[name, n, h]:.0f}" for name in names if (name, n, h) in faults)
         for n, h in configs))
