@@ -197,6 +197,30 @@ def test_auto_runs_each_borrowed_kernel_calibration_chooses(backend, op, data):
             assert not any(numpy.shares_memory(got[1]._data, i) for i in ins), f"{op}'s result aliases an input"
 
 
+PRODUCTS = [pytest.param(b, op, id=f"{b.NAME}-{op}") for b in BACKENDS for op in ("dot", "matmul")
+            if op in b.host_kernels()]
+INF, NAN = numpy.inf, numpy.nan
+
+
+@pytest.mark.filterwarnings("ignore")  # NumPy's own RuntimeWarnings on NaN and inf
+@pytest.mark.parametrize(("backend", "op"), PRODUCTS)
+@pytest.mark.parametrize(("a", "ran"), [([[1.0, 2.0], [3.0, 4.0]], 1), ([[INF, 1.0], [0.0, 1.0]], 0),
+                                        ([[NAN, 1.0], [2.0, 1.0]], 0), ([[1e20, 0.0], [0.0, 1.0]], 0)],
+                         ids=["finite", "inf", "nan", "huge"])
+def test_borrowed_products_with_non_finite_results_are_numpys(backend, op, a, ran):
+    """A product lent to a backend on the cpu whose result holds NaN or inf (OpenBLAS, which NumPy calls, can give 0
+    for 0 * inf where others give NaN), or values whose squares overflow the finiteness test's one BLAS pass, is
+    recomputed by NumPy; an ordinary one is the backend's."""
+    args = (numpy.array(a, "float32"), numpy.array([[0.0, 1.0], [1.0, 1.0]], "float32"))
+    want = reference(op, args, {})
+    cache = os.path.join(tempfile.gettempdir(), f"minpy_array_products_{os.getpid()}_{backend.NAME}")
+    with calibration(given_timings(lambda key, names: backend.NAME), min_size=0, cache_dir=cache) as cal:
+        cal.recalibrate()
+        got, stats = _outcome(op, [_wrap(x, "cpu") for x in args], {}, "auto", "cpu")
+    assert same(got[1], want[1], op, 0.0) is None, (got, want)
+    assert stats[backend.NAME] == ran and stats["fallback"] == 0, stats
+
+
 @pytest.mark.skipif(not any(b.NAME == "torch" for b in BACKENDS), reason="torch is not installed here")
 @pytest.mark.parametrize("place", ["torch:cpu", "cpu"])
 def test_positive_gives_a_new_array(place):
