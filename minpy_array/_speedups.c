@@ -35,9 +35,10 @@ typedef struct {
 #define MAXARGS 8  /* the most arguments a fast path takes */
 #define A(o) ((Base *)(o))
 
-/* the tape's hooks for a traced call (the tape section, below) */
+/* the tape's hooks for a traced call, and the array's dtype getter (the tape section, below) */
 static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k);
 static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject *res);
+static PyObject *dtype_of(PyObject *self, PyObject *a);
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -157,18 +158,6 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
  * Python path answers (it tries _device_fast again, then the engine's general path); NULL with an error set where
  * _device_fast raises (a guard's or the recorder's error, a kernel's error that is not the backend's own). */
 
-/* the NumPy dtype of device array a, as its dtype property gives it (a new reference) */
-static PyObject *array_dtype(PyObject *a) {
-    PyObject *bdt = PyObject_GetAttr(A(a)->data, s_dtype);
-    if (bdt != NULL) {
-        PyObject *dt = PyDict_GetItemWithError(dtypes_map, bdt);  /* (the property's own memo) */
-        Py_DECREF(bdt);
-        if (dt != NULL) { Py_INCREF(dt); return dt; }
-    }
-    PyErr_Clear();
-    return PyObject_GetAttr(a, s_dtype);
-}
-
 /* does the policy in force take backend b's kernels on b's devices (_dispatch._takes_device_kernels)? 1, 0, -1 */
 static int takes_kernels(PyObject *b) {
     PyObject *p = current_policy();
@@ -249,7 +238,7 @@ static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
     if (dts == NULL) return -1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t); i++) {
         if (!IS_ARRAY(PyTuple_GET_ITEM(t, i))) continue;
-        PyObject *dt = array_dtype(PyTuple_GET_ITEM(t, i));
+        PyObject *dt = dtype_of(NULL, PyTuple_GET_ITEM(t, i));
         int e = dt != NULL ? PyList_Append(dts, dt) : -1;
         Py_XDECREF(dt);
         if (e < 0) { Py_DECREF(dts); return -1; }
@@ -851,7 +840,7 @@ static int kept(PyObject *x, PyObject *other) {
     if (!PyFloat_CheckExact(other)) return 0;
     double v = PyFloat_AS_DOUBLE(other);
     if (!(-F32_MAX < v && v < F32_MAX)) return 0;
-    PyObject *dt = array_dtype(x);
+    PyObject *dt = dtype_of(NULL, x);
     PyObject *kind = dt != NULL ? PyObject_GetAttr(dt, s_kind) : NULL;
     PyObject *size = dt != NULL ? PyObject_GetAttr(dt, s_itemsize) : NULL;
     int r = -1;
@@ -1455,7 +1444,6 @@ done:
 /* the recorder's and prepare's parts (autodiff/grad.py's _recorder, autodiff/containers.py's prepare): what
  * install_recorder() hands over */
 static PyObject *py_recorder, *py_prepare, *vjps, *sequences;
-static PyObject *dtype_of(PyObject *self, PyObject *a);
 
 /* would PREPARE[0](op, args, kw) return args as they are?  Where prepare is grad.py's, for a call without keywords
  * or sequences among its arguments, of an op that takes none (containers.pack_args' first test); 1, 0 */
@@ -1534,7 +1522,7 @@ static PyObject *dtype_of(PyObject *self, PyObject *a) {
     Py_DECREF(bdt);
     if (dt != NULL) { Py_INCREF(dt); return dt; }
     if (PyErr_Occurred()) return NULL;
-    if (dtype_slow == NULL) return PyErr_Format(PyExc_RuntimeError, "dtype_of: install_tape() has not run");
+    if (dtype_slow == NULL) return PyErr_Format(PyExc_RuntimeError, "dtype_of: install() has not run");
     return PyObject_CallOneArg(dtype_slow, a);
 }
 

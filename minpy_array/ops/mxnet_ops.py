@@ -27,6 +27,7 @@ from ._guards import (
     axis_ok,
     binary,
     bind,
+    broadcasts_to,
     is_array,
     reduce_args,
     reduction,
@@ -134,10 +135,7 @@ def broadcast_to_guard(dts, args, kw):
     if not (len(dts) == 1 and is_array(args[0]) and dts[0] in EXACT and not kw and len(args) == 2
             and type(args[1]) is tuple and builtins.all(type(d) is builtins.int for d in args[1])):
         return False
-    try:
-        return numpy.broadcast_shapes(args[0].shape, args[1]) == args[1] and 0 not in args[1] and _shape_ok(args[1])
-    except ValueError:
-        return False
+    return broadcasts_to(args[0].shape, args[1]) and 0 not in args[1] and _shape_ok(args[1])
 
 
 def squeeze_guard(dts, args, kw):

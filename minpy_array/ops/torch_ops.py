@@ -978,8 +978,8 @@ def _borrowed(kernel):
     def run(*args, **kw):
         r = kernel(*[_in(a) for a in args], **kw)
         if type(r) is tuple:
-            return tuple(_out(v) for v in r)
-        return r.numpy() if isinstance(r, tensor) else r
+            return tuple(_out(v, tensor) for v in r)
+        return _out(r, tensor)
     return run
 
 
@@ -996,8 +996,8 @@ def _in(a):
     return a
 
 
-def _out(r):
-    return r.numpy() if is_tensor(r) else r
+def _out(r, tensor):
+    return r.numpy() if isinstance(r, tensor) else r
 
 
 # x op= y as torch's in-place method: the same arithmetic as the op's kernel (BINARY_EXACT, divide on floats) written
