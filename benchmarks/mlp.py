@@ -199,11 +199,11 @@ def _page_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
 
 
-def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30, rounds_out=None):
+def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30):
     """Median ms per step of each step function, timed in rounds (one step of each per round, in a shuffled
     order) so that load from other processes falls on all of them alike; also the loss of each one's first,
     untimed warm-up step, and the median minor page faults of each one's timed steps (memory the step takes
-    back from the system).  rounds_out, a list, receives each step's time in each round (for paired_ratio)."""
+    back from the system), and each one's time in each round (for paired_ratio)."""
     first = [step() for step in steps]  # warm-up: binds executors, fills caches
     times, faults = [[] for _ in steps], [[] for _ in steps]
     order = list(range(len(steps)))
@@ -217,9 +217,7 @@ def time_interleaved(steps, min_rounds, min_seconds, clock, max_rounds=30, round
             times[i].append(clock() - t)
             faults[i].append(_page_faults() - f)
         rounds += 1
-    if rounds_out is not None:
-        rounds_out[:] = times
-    return [statistics.median(t) * 1e3 for t in times], first, [statistics.median(f) for f in faults]
+    return [statistics.median(t) * 1e3 for t in times], first, [statistics.median(f) for f in faults], times
 
 
 def paired_ratio(a, b):
@@ -288,8 +286,7 @@ def split(n, h, rounds=60):
     X, y, onehot = data()
     steps = [minpy_setup(init_params(n, h), X, y, onehot, "auto", "torch:cpu"),
              direct_setup(init_params(n, h), X, y, onehot), torch_setup(init_params(n, h), X, y, onehot)]
-    per_round = []
-    ms, first, _ = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds, rounds_out=per_round)
+    ms, first, _, per_round = time_interleaved(steps, rounds, 3.0, time.process_time, max_rounds=rounds)
     a, d, e = ms
     print(f"N={n} H={h}: torch:cpu step {a:.2f} ms; its kernels called directly {d:.2f} ms "
           f"({paired_ratio(per_round[1], per_round[2]):.2f}x torch eager), so dispatch, guards, kernel wrappers and "
@@ -327,7 +324,7 @@ def main(argv=None):
     min_steps, min_seconds = (1, 0.0) if args.quick else (5, 6.0)
     X, y, onehot = data()
     names = [name for name, _ in contenders(has_mxnet, has_torch)]
-    results, losses, faults, rounds, per_round = {}, {}, {}, {}, []
+    results, losses, faults, rounds = {}, {}, {}, {}
     for n, h in configs:
         steps, names_here = [], []
         for name, setup in contenders(has_mxnet, has_torch):
@@ -340,7 +337,7 @@ def main(argv=None):
             steps.append(step)
             names_here.append(name)
         clock = time.perf_counter if args.wall or args.threads != "1" else time.process_time
-        ms, first, pf = time_interleaved(steps, min_steps, min_seconds, clock, max_rounds=60, rounds_out=per_round)
+        ms, first, pf, per_round = time_interleaved(steps, min_steps, min_seconds, clock, max_rounds=60)
         for name, t, f, p, r in zip(names_here, ms, first, pf, per_round, strict=True):
             results[name, n, h], losses[name, n, h], faults[name, n, h], rounds[name, n, h] = t, f, p, r
         print(f"  N={n:<3} H={h:<5} " + ", ".join(f"{k}: {v:.1f} ms" for k, v in zip(names_here, ms, strict=True)),
