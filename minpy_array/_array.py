@@ -778,7 +778,8 @@ def _install_c():
                       plans=_dispatch.PLANS, device_plan=_dispatch.device_plan, rules=_config.RULES,
                       numpy_backend=_config.NUMPY, dtypes=_DTYPES, count=_dispatch._count,
                       device_result=_dispatch.device_result, tls=_dispatch._tls,
-                      dtype_slow=MinArray.dtype.fget)
+                      dtype_slow=MinArray.dtype.fget, by_signature=_guards.BY_SIGNATURE,
+                      key_types=(numpy.dtype, numpy.ufunc))
     for name in ("shape", "dtype", "ndim"):  # the getters in C (the Python ones stay their definition)
         p = MinArray.__dict__[name]
         setattr(MinArray, name, property(getattr(_speedups, f"{name}_of"), p.fset, None, p.__doc__))

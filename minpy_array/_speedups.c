@@ -232,8 +232,73 @@ static int count_run(PyObject *op, PyObject *col) {
     return 0;
 }
 
-/* does the kernel's guard admit the call: guard(dtypes of the arrays in args, args, kw)?  1, 0, -1 on error */
-static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
+/* The verdicts of guards that read a call only through its signature (_guards.by_signature): the arrays' devices,
+ * dtypes and shapes, the other arguments' types and values.  A key holds, per argument, an array's (device, dtype,
+ * shape) or another value's (type, value), then each keyword's (name, type, value); a call with any other value
+ * (a list, a tuple of non-ints, an array inside a sequence, a NumPy scalar, NaN) has no key and asks its guard.
+ * A float zero is keyed by its sign (0.0 == -0.0 as keys otherwise). */
+#define VERDICTS_MAX 4096  /* (cleared when full: keys of many shapes or values) */
+#define KEY_MAX 32
+static PyObject *by_signature, *verdicts, *key_types, *pos_zero, *neg_zero;
+
+/* append value a's key items to items[*n..] (new references); 1, 0 where it has no key, -1 on error */
+static int key_items(PyObject *a, PyObject **items, int *n) {
+    PyTypeObject *t = Py_TYPE(a);
+    if (*n + 3 > KEY_MAX) return 0;
+    if (t == MinArray) {
+        PyObject *dt = dtype_of(NULL, a);
+        if (dt == NULL) return -1;
+        PyObject *sh = PyObject_GetAttr(A(a)->data, s_shape);
+        if (sh == NULL) { Py_DECREF(dt); return -1; }
+        Py_INCREF(A(a)->device);
+        items[(*n)++] = A(a)->device;
+        items[(*n)++] = dt;
+        items[(*n)++] = sh;
+        return 1;
+    }
+    PyObject *v = a;
+    if (t == &PyFloat_Type) {
+        double d = PyFloat_AS_DOUBLE(a);
+        if (d != d) return 0;
+        if (d == 0) v = copysign(1.0, d) < 0 ? neg_zero : pos_zero;
+    } else if (t == &PyTuple_Type) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(a); i++)
+            if (!PyLong_CheckExact(PyTuple_GET_ITEM(a, i))) return 0;
+    } else if (!(t == &PyLong_Type || t == &PyBool_Type || a == Py_None || t == &PyUnicode_Type ||
+                 PyType_IsSubtype(t, (PyTypeObject *)PyTuple_GET_ITEM(key_types, 0)) ||
+                 PyType_IsSubtype(t, (PyTypeObject *)PyTuple_GET_ITEM(key_types, 1)))) {
+        return 0;
+    }
+    Py_INCREF(t);
+    Py_INCREF(v);
+    items[(*n)++] = (PyObject *)t;
+    items[(*n)++] = v;
+    return 1;
+}
+
+/* the verdict key of guard(.., t, k): a new reference, NULL with no error set where the call has none */
+static PyObject *verdict_key(PyObject *guard, PyObject *t, PyObject *k) {
+    PyObject *items[KEY_MAX];
+    int n = 0, ok = 1;
+    items[n++] = (Py_INCREF(guard), guard);
+    for (Py_ssize_t i = 0; ok == 1 && i < PyTuple_GET_SIZE(t); i++) ok = key_items(PyTuple_GET_ITEM(t, i), items, &n);
+    Py_ssize_t pos = 0;
+    PyObject *name, *v;
+    while (ok == 1 && k != NULL && PyDict_Next(k, &pos, &name, &v)) {
+        if (n + 4 > KEY_MAX) { ok = 0; break; }
+        items[n++] = (Py_INCREF(name), name);
+        ok = key_items(v, items, &n);
+    }
+    PyObject *key = ok == 1 ? PyTuple_New(n) : NULL;
+    for (int i = 0; i < n; i++) {
+        if (key != NULL) PyTuple_SET_ITEM(key, i, items[i]);  /* (steals) */
+        else Py_DECREF(items[i]);
+    }
+    return key;
+}
+
+/* guard(dtypes of the arrays in args, args, kw), uncached: 1, 0, -1 on error */
+static int guard_call(PyObject *guard, PyObject *t, PyObject *k) {
     PyObject *dts = PyList_New(0);
     if (dts == NULL) return -1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t); i++) {
@@ -249,6 +314,35 @@ static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
     int admitted = ok != NULL ? PyObject_IsTrue(ok) : -1;
     Py_XDECREF(ok);
     return admitted;
+}
+
+/* does the kernel's guard admit the call: guard(dtypes of the arrays in args, args, kw), its verdict remembered
+ * where the guard reads only the call's signature?  1, 0, -1 on error (an error is never remembered) */
+static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
+    int sig = by_signature != NULL ? PySet_Contains(by_signature, guard) : 0;
+    if (sig <= 0) return sig < 0 ? -1 : guard_call(guard, t, k);
+    PyObject *key = verdict_key(guard, t, k);
+    if (key == NULL) return PyErr_Occurred() ? -1 : guard_call(guard, t, k);
+    PyObject *known = PyDict_GetItemWithError(verdicts, key);
+    if (known != NULL || PyErr_Occurred()) {
+        Py_DECREF(key);
+        return known == NULL ? -1 : known == Py_True;
+    }
+    int admitted = guard_call(guard, t, k);
+    if (admitted >= 0) {
+        if (PyDict_GET_SIZE(verdicts) >= VERDICTS_MAX) PyDict_Clear(verdicts);
+        if (PyDict_SetItem(verdicts, key, admitted ? Py_True : Py_False) < 0) admitted = -1;
+    }
+    Py_DECREF(key);
+    return admitted;
+}
+
+/* admits(guard, args, kw): guard_admits, for the Python paths and the tests */
+static PyObject *admits(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyTuple_CheckExact(args[1]) || !PyDict_CheckExact(args[2]))
+        return PyErr_Format(PyExc_TypeError, "admits(guard, args: tuple, kw: dict)");
+    int a = guard_admits(args[0], args[1], args[2]);
+    return a < 0 ? NULL : PyBool_FromLong(a);
 }
 
 static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, PyObject *face) {
@@ -1767,11 +1861,12 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
                                   "host_counter", "default_device", "host_result", "lent_call", "here", "miss",
                                   "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "in_place",
                                   "prepare", "recorder", "plans", "device_plan", "rules", "numpy_backend", "dtypes",
-                                  "count", "device_result", "tls", "dtype_slow"};
+                                  "count", "device_result", "tls", "dtype_slow", "by_signature", "key_types"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
                         &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
                         &plain_key, &F64, &F32, &I64, &in_place_ops, &prepare_l, &recorder_l, &plans, &device_plan,
-                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls, &dtype_slow};
+                        &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls, &dtype_slow,
+                        &by_signature, &key_types};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
@@ -1792,6 +1887,12 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_TypeError, "install: prepare and recorder are one-item lists (the engine's hooks)");
         return NULL;
     }
+    PyObject *sig = PyDict_GetItemString(kw, "by_signature"), *kt = PyDict_GetItemString(kw, "key_types");
+    if (!PySet_Check(sig) || !PyTuple_CheckExact(kt) || PyTuple_GET_SIZE(kt) != 2 || !PyType_Check(PyTuple_GET_ITEM(kt, 0))
+        || !PyType_Check(PyTuple_GET_ITEM(kt, 1))) {
+        PyErr_SetString(PyExc_TypeError, "install: by_signature is a set, key_types (numpy.dtype, numpy.ufunc)");
+        return NULL;
+    }
     double limit = PyFloat_AsDouble(f32_max);
     if (limit == -1.0 && PyErr_Occurred()) return NULL;
     F32_MAX = limit;
@@ -1809,6 +1910,8 @@ static PyMethodDef module_methods[] = {
      "apply(op, *args, **kw): _dispatch.apply, its host fast path in C"},
     {"set_slot", set_slot, METH_VARARGS, "set_slot(name, op, kernel, slow, rslow=None, islow=None)"},
     {"install", (PyCFunction)(void (*)(void))install, METH_VARARGS | METH_KEYWORDS, "install(**the engine's parts)"},
+    {"admits", (PyCFunction)(void (*)(void))admits, METH_FASTCALL,
+     "admits(guard, args, kw): does the guard admit the call (its verdict remembered: _guards.by_signature)"},
     {"shape_of", shape_of, METH_O, "MinArray.shape's getter"},
     {"dtype_of", dtype_of, METH_O, "MinArray.dtype's getter"},
     {"ndim_of", ndim_of, METH_O, "MinArray.ndim's getter"},
@@ -1843,6 +1946,10 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     buffer_types = PyDict_New();
     one = PyLong_FromLong(1);
     zero = PyLong_FromLong(0);
+    verdicts = PyDict_New();
+    pos_zero = PyUnicode_InternFromString("+0.0");
+    neg_zero = PyUnicode_InternFromString("-0.0");
+    if (verdicts == NULL || pos_zero == NULL || neg_zero == NULL) return NULL;
     if (kw_out == NULL || buffer_types == NULL || one == NULL || zero == NULL) return NULL;
     Py_INCREF(&BaseType);
     Py_INCREF(&CallType);

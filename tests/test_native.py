@@ -7,6 +7,7 @@ the same result (type, face, dtype, shape, values, bytes), the same error, the s
 Run as a script, this file prints the sweep's outcomes as JSON (what the test reads from the Python-only process)."""
 import itertools
 import json
+import math
 import operator
 import os
 import subprocess
@@ -246,6 +247,75 @@ def test_with_and_without_the_c_accelerator_every_outcome_is_the_same():
     assert not differ, f"{len(differ)} of {len(ours)} outcomes differ:\n" + "\n".join(differ[:8]) + "\n" + \
         "\n".join(d.split(":\n")[0] for d in differ[8:200])
     assert len(ours) > 10000
+
+
+def _signatures():
+    """(args, kw) calls of many signatures: arrays of several dtypes and shapes on torch:cpu, beside Python numbers
+    that compare equal across types and signs (1, 1.0, True; 0.0, -0.0), NaN, huge values, axes and NumPy
+    scalars, dtypes and ufuncs, with and without keywords."""
+    arrays = [mnp.asarray(numpy.ones(shape, dt)).to_device("torch:cpu")
+              for dt in ("float32", "float64", "int64", "bool") for shape in ((), (3,), (2, 3), (1, 3), (2, 1, 3))]
+    others = [0.0, -0.0, 1, 1.0, True, False, -1, 2, float("nan"), 1e39, 2 ** 70, None, (0,), (1, 0), (), "C",
+              numpy.float32(1), numpy.dtype("float32"), numpy.greater, numpy.less, [0, 1]]
+    for a in arrays:
+        yield (a,), {}
+        yield (a,), {"keepdims": True}
+        for o in others:
+            yield (a, o), {}
+            yield (o, a), {}
+            yield (a, o), {"axis": 0}
+            yield (a, o, o), {}
+            yield (a, a, o, numpy.greater), {}
+        for b in arrays[:6]:
+            yield (a, b), {}
+            yield (b, a, 0.0, numpy.less), {}
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
+def test_remembered_guard_verdicts_are_the_guards_own():
+    # the C engine remembers the verdicts of the guards marked _guards.by_signature, keyed by the call's signature:
+    # for every such guard of the torch and MXNet tables the remembered verdict (asked twice) is the guard's own
+    from minpy_array.ops import _guards, mxnet_ops, torch_ops
+
+    admits = _native.speedups.admits
+    guards = {id(g): g for table in (torch_ops.kernels(), mxnet_ops.kernels()) for _, g in table.values()
+              if g in _guards.BY_SIGNATURE}
+    assert len(guards) >= 20
+    calls = list(_signatures())
+    checked = 0
+    for g in guards.values():
+        for args, kw in calls:
+            dts = [a.dtype for a in args if isinstance(a, MinArray)]
+            try:
+                want = bool(g(dts, args, kw))
+            except Exception as e:  # an error is the guard's own each time, never remembered
+                want = type(e)
+            for _ in range(2):
+                try:
+                    got = admits(g, args, kw)
+                except Exception as e:
+                    got = type(e)
+                assert got == want, (g.__qualname__, args, kw)
+            checked += 1
+    assert checked > 50000
+
+    # values that compare equal as dict keys are told apart: a zero's sign, a number's type
+    seen = []
+
+    @_guards.by_signature
+    def picky(dts, args, kw):
+        seen.append(args[1])
+        v = args[1]
+        return type(v) is float and math.copysign(1.0, v) > 0
+
+    try:
+        x = calls[0][0][0]
+        for v, want in ((0.0, True), (-0.0, False), (1, False), (1.0, True), (True, False), (0.0, True),
+                        (-0.0, False), (1.0, True)):
+            assert admits(picky, (x, v), {}) is want, v
+        assert len(seen) == 5  # the last three remembered
+    finally:
+        _guards.BY_SIGNATURE.discard(picky)
 
 
 def test_the_c_paths_keep_no_reference():

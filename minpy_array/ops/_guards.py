@@ -24,6 +24,15 @@ INT = builtins.int
 
 
 ARRAY = None  # MinArray, set by _array (ops never import it)
+BY_SIGNATURE = set()  # the guards by_signature marked (the C engine's install() takes the set)
+
+
+def by_signature(guard):
+    """Mark `guard` as reading a call only through its signature: which arguments are arrays, the arrays' dtypes,
+    shapes and device, and the other arguments' types and values; never an array's contents, strides or traced
+    state, nor a setting.  The C engine (_speedups.c, guard_admits) then remembers its verdict per signature."""
+    BY_SIGNATURE.add(guard)
+    return guard
 
 
 def is_array(a):
@@ -109,13 +118,13 @@ def binary(dtypes, scalars=True):
         if zero_d_like(s, dts[0]):
             return a.ndim > 0 or type(s) is not numpy.ndarray
         return scalar_keeps(s, a, dts[0])
-    return guard
+    return by_signature(guard)
 
 
 def unary(dtypes):
     def guard(dts, args, kw):
         return len(args) == 1 and not kw and len(dts) == 1 and dts[0] in dtypes and is_array(args[0])
-    return guard
+    return by_signature(guard)
 
 
 REDUCE = ("axis", "dtype", "out", "keepdims")   # sum, mean, prod: NumPy's positional order
@@ -139,7 +148,7 @@ def reduction(dtypes, names=REDUCE, nonempty=False):
         x = args[0]
         # Note: axis=() reduces nothing in NumPy, everything in torch and MXNet: NumPy answers it
         return not (axes(axis, x.ndim) is None or axis == () or (nonempty and x.size == 0))
-    return guard
+    return by_signature(guard)
 
 
 def reduce_args(args, kw, names=REDUCE):
@@ -181,6 +190,7 @@ ON_HOST = {
 }
 
 
+@by_signature
 def select(dts, args, kw):
     """_select(g, x, y, wins) of autodiff/vjps.py (the maximum/minimum VJP): g an array, x and y arrays or Python
     numbers, all of one float dtype, wins numpy.greater or numpy.less."""

@@ -32,6 +32,7 @@ from ._guards import (
     binary,
     bind,
     broadcasts_to,
+    by_signature,
     is_array,
     reduction,
     scalar_keeps,
@@ -504,7 +505,7 @@ def shape_guard(names, check=None):
             return False
         p = bind(args, kw, names)
         return p is not None and (check is None or check(args[0], p))
-    return guard
+    return by_signature(guard)
 
 
 def _reshape_ok(x, p):
@@ -559,6 +560,7 @@ def _copy_ok(x, p):
     return p.get("order", "K") in ("K", "C", "A") and not p.get("subok", False)
 
 
+@by_signature
 def matmul_guard(dts, args, kw):
     if kw or len(args) != 2 or len(dts) != 2 or dts[0] != dts[1] or dts[0] not in FLOATS:
         return False
@@ -569,11 +571,13 @@ def matmul_guard(dts, args, kw):
     return is_array(a) and is_array(b) and a.ndim >= 1 and b.ndim >= 1 and a.shape[-1] >= 2
 
 
+@by_signature
 def dot_guard(dts, args, kw):
     # Note: NumPy's dot of N-d arrays contracts differently from matmul: only 1-d and 2-d operands here
     return matmul_guard(dts, args, {} if kw == {"out": None} else kw) and args[0].ndim <= 2 and args[1].ndim <= 2
 
 
+@by_signature
 def where_guard(dts, args, kw):
     if kw or len(args) != 3 or not is_array(args[0]) or dts[0] != BOOL:
         return False
@@ -584,10 +588,12 @@ def where_guard(dts, args, kw):
     return len(dts) == 2 and is_array(a) and dts[1] in FLOATS and scalar_keeps(s, a, dts[1])
 
 
+@by_signature
 def tie_mask_guard(dts, args, kw):
     return not kw and len(args) == 3 and len(dts) == 3 and dts[0] in FLOATS and dts[0] == dts[1] == dts[2]
 
 
+@by_signature
 def argreduce_guard(dts, args, kw):
     if not (_one(dts, EXACT) and is_array(args[0]) and args[0].size > 0):
         return False
@@ -633,6 +639,7 @@ def _stack_axis_ok(arrays, axis):
             and builtins.all(a.shape == arrays[0].shape for a in arrays))
 
 
+@by_signature
 def astype_guard(dts, args, kw):
     # Note: float -> integer casts of NaN, inf and out-of-range values are undefined in C: those stay with NumPy
     if len(args) != 2 or len(dts) != 1 or not is_array(args[0]) or set(kw) - {"copy"}:
@@ -728,6 +735,7 @@ def arange_guard(dts, args, kw):
             and dt in SIGNED | {F32, F64})
 
 
+@by_signature
 def like_guard(dts, args, kw):
     if len(dts) != 1 or not is_array(args[0]) or dts[0] not in HELD:
         return False
