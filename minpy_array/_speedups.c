@@ -23,7 +23,7 @@ static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *r
     *count_fn, *device_result, *tls, *one, *dtype_slow;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
-    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *kw_out, *buffer_types;
+    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -233,8 +233,8 @@ static int count_run(PyObject *op, PyObject *col) {
 }
 
 /* The verdicts of guards that read a call only through its signature (_guards.by_signature): the arrays' devices,
- * dtypes and shapes, the other arguments' types and values.  A key holds, per argument, an array's (device, dtype,
- * shape) or another value's (type, value), then each keyword's (name, type, value); a call with any other value
+ * dtypes and shapes, the other arguments' types and values.  A key holds, per argument, an array's (device kind,
+ * device index, its buffer's dtype, shape) or another value's (type, value), then each keyword's (name, type, value); a call with any other value
  * (a list, a tuple of non-ints, an array inside a sequence, a NumPy scalar, NaN) has no key and asks its guard.
  * A float zero is keyed by its sign (0.0 == -0.0 as keys otherwise). */
 #define VERDICTS_MAX 4096  /* (cleared when full: keys of many shapes or values) */
@@ -244,14 +244,23 @@ static PyObject *by_signature, *verdicts, *key_types, *pos_zero, *neg_zero;
 /* append value a's key items to items[*n..] (new references); 1, 0 where it has no key, -1 on error */
 static int key_items(PyObject *a, PyObject **items, int *n) {
     PyTypeObject *t = Py_TYPE(a);
-    if (*n + 3 > KEY_MAX) return 0;
+    if (*n + 4 > KEY_MAX) return 0;
     if (t == MinArray) {
-        PyObject *dt = dtype_of(NULL, a);
+        PyObject *dt = PyObject_GetAttr(A(a)->data, s_dtype);  /* (the buffer's own: one per array dtype) */
         if (dt == NULL) return -1;
         PyObject *sh = PyObject_GetAttr(A(a)->data, s_shape);
         if (sh == NULL) { Py_DECREF(dt); return -1; }
-        Py_INCREF(A(a)->device);
-        items[(*n)++] = A(a)->device;
+        /* (the device's kind and index: Device.__hash__ is Python code) */
+        PyObject *kind = PyObject_GetAttr(A(a)->device, s_kind), *index = PyObject_GetAttr(A(a)->device, s_index);
+        if (kind == NULL || index == NULL) {
+            Py_DECREF(dt);
+            Py_DECREF(sh);
+            Py_XDECREF(kind);
+            Py_XDECREF(index);
+            return -1;
+        }
+        items[(*n)++] = kind;
+        items[(*n)++] = index;
         items[(*n)++] = dt;
         items[(*n)++] = sh;
         return 1;
@@ -285,7 +294,7 @@ static PyObject *verdict_key(PyObject *guard, PyObject *t, PyObject *k) {
     Py_ssize_t pos = 0;
     PyObject *name, *v;
     while (ok == 1 && k != NULL && PyDict_Next(k, &pos, &name, &v)) {
-        if (n + 4 > KEY_MAX) { ok = 0; break; }
+        if (n + 5 > KEY_MAX) { ok = 0; break; }
         items[n++] = (Py_INCREF(name), name);
         ok = key_items(v, items, &n);
     }
@@ -1625,7 +1634,8 @@ static PyObject *ndim_of(PyObject *self, PyObject *a) {
     return PyObject_GetAttr(A(a)->data, s_ndim);
 }
 
-/* fit(ct, like): tape.fit; as it is where ct is a MinArray of the array face with like's shape and dtype */
+/* fit(ct, like): tape.fit; as it is where ct is a MinArray of the array face with like's shape and dtype, summed
+ * over its leading axes where broadcasting added them (unbroadcast's first step, which is then its only one) */
 static PyObject *fit(PyObject *ct, PyObject *like) {
     if (IS_ARRAY(ct) && A(ct)->face == Py_False && (IS_ARRAY(like) || Py_TYPE(like) == (PyTypeObject *)meta_t)) {
         PyObject *s1 = NULL, *s2 = NULL, *d1 = NULL, *d2 = NULL;
@@ -1641,15 +1651,37 @@ static PyObject *fit(PyObject *ct, PyObject *like) {
             s2 = PyObject_GetAttr(like, s_shape);
             d2 = PyObject_GetAttr(like, s_dtype);
         }
+        Py_ssize_t extra = 0;  /* (leading axes that broadcasting added: unbroadcast's first sum) */
         if (s1 != NULL && s2 != NULL && d1 != NULL && d2 != NULL) {
-            same = PyObject_RichCompareBool(s1, s2, Py_EQ);
-            if (same > 0) same = PyObject_RichCompareBool(d1, d2, Py_EQ);
+            same = PyObject_RichCompareBool(d1, d2, Py_EQ);
+            if (same > 0) same = PyObject_RichCompareBool(s1, s2, Py_EQ);
+            if (same == 0 && PyTuple_Check(s1) && PyTuple_Check(s2) && PyTuple_GET_SIZE(s1) > PyTuple_GET_SIZE(s2) &&
+                PyObject_RichCompareBool(d1, d2, Py_EQ) > 0) {
+                extra = PyTuple_GET_SIZE(s1) - PyTuple_GET_SIZE(s2);
+                for (Py_ssize_t i = 0; extra && i < PyTuple_GET_SIZE(s2); i++) {
+                    int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(s1, extra + i), PyTuple_GET_ITEM(s2, i), Py_EQ);
+                    if (eq < 0) same = -1;
+                    if (eq <= 0) extra = 0;
+                }
+            }
         } else {
             same = -1;
         }
         Py_XDECREF(s1); Py_XDECREF(s2); Py_XDECREF(d1); Py_XDECREF(d2);
         if (same < 0) return NULL;
         if (same) { Py_INCREF(ct); return ct; }
+        if (extra) {  /* the sum over the added axes (unbroadcast's), then fit as ever (a sum may change the dtype) */
+            PyObject *axes = PyTuple_New(extra);
+            if (axes == NULL) return NULL;
+            for (Py_ssize_t i = 0; i < extra; i++) PyTuple_SET_ITEM(axes, i, PyLong_FromSsize_t(i));
+            PyObject *argv[3] = {s_sum, ct, axes};
+            PyObject *r = apply(NULL, argv, 3, NULL);
+            Py_DECREF(axes);
+            if (r == NULL) return NULL;
+            PyObject *f = fit(r, like);
+            Py_DECREF(r);
+            return f;
+        }
     }
     PyObject *argv[2] = {ct, like};
     return PyObject_Vectorcall(py_fit, argv, 2, NULL);
@@ -1935,9 +1967,9 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
-                          "where", "backend", "stats", "shape", "add"};
+                          "where", "backend", "stats", "shape", "add", "index", "sum"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
-                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add};
+                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;
