@@ -1103,6 +1103,8 @@ def _matmul_vjp_a(ans, a, b, **k):
             return _mul(A("expand_dims", g, -1), b)
         if a.ndim == 1:
             return A("squeeze", A("matmul", A("expand_dims", g, -2), _mT(b)), -2)
+        if a.ndim == 2 and b.ndim == 2:
+            return A("_matmul_t", g, b, False, True)
         return A("matmul", g, _mT(b))
     return vjp
 
@@ -1116,11 +1118,24 @@ def _matmul_vjp_b(ans, a, b, **k):
             return _mul(A("expand_dims", a, -1), gg) if b.ndim > 1 else _mul(a, g)
         if b.ndim == 1:
             return A("squeeze", A("matmul", _mT(a), A("expand_dims", g, -1)), -1)
+        if a.ndim == 2 and b.ndim == 2:
+            return A("_matmul_t", a, g, True, False)
         return A("matmul", _mT(a), g)
     return vjp
 
 
 defvjp("matmul", _matmul_vjp_a, _matmul_vjp_b)
+# _matmul_t(a, b, ta, tb) = op(a) @ op(b), op a transpose where its flag says: with G = g, the cotangent of op(a) is
+# G @ op(b)^T and that of op(b) is op(a)^T @ G, each transposed back where its flag is set
+def _matmul_t_vjp_a(ans, a, b, ta, tb):
+    return lambda g: A("_matmul_t", b, g, tb, True) if ta else A("_matmul_t", g, b, False, not tb)
+
+
+def _matmul_t_vjp_b(ans, a, b, ta, tb):
+    return lambda g: A("_matmul_t", g, a, True, ta) if tb else A("_matmul_t", a, g, not ta, False)
+
+
+defvjp("_matmul_t", _matmul_t_vjp_a, _matmul_t_vjp_b, None, None)
 VJPS["linalg.matmul"] = VJPS["matmul"]
 
 

@@ -183,6 +183,7 @@ ON_HOST = {
     # Note: OpenBLAS, which NumPy calls, can give 0 for 0 * inf inside a matrix product where others give NaN
     "matmul": _checked_on_host(_finite, "non-finite products"),
     "dot": _checked_on_host(_finite, "non-finite products"),
+    "_matmul_t": _checked_on_host(_finite, "non-finite products"),
     # Note: which of +0.0 and -0.0 NumPy's max/min returns when both are extreme depends on its loop and layout
     "max": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
     "min": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),

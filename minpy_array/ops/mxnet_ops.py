@@ -28,6 +28,7 @@ from ._guards import (
     binary,
     bind,
     broadcasts_to,
+    by_signature,
     is_array,
     reduce_args,
     reduction,
@@ -111,9 +112,31 @@ def _sum(kind):
 
 
 # ---------------------------------------------------------------- guards beyond the shared ones
+@by_signature
 def matmul_guard(dts, args, kw):
-    return (not kw and len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS and len(args) == 2
-            and is_array(args[0]) and is_array(args[1]) and args[0].ndim == 2 and args[1].ndim == 2)
+    return len(args) == 2 and _product_ok(dts, args[0], args[1], kw, False)
+
+
+@by_signature
+def matmul_t_guard(dts, args, kw):
+    return (len(args) == 4 and type(args[2]) is builtins.bool and type(args[3]) is builtins.bool
+            and _product_ok(dts, args[0], args[1], kw, args[2]))
+
+
+def _product_ok(dts, a, b, kw, ta):
+    # Note: a contraction over one element is a plain product, whose zero sign NumPy keeps (0 * -0.0 is -0.0)
+    # where MXNet's FullyConnected gives +0.0 (the sweep found (1, 1) @ (1, 1) on the cpu): NumPy runs it
+    return (not kw and len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS and is_array(a) and is_array(b)
+            and a.ndim == 2 and b.ndim == 2 and a.shape[0 if ta else 1] >= 2)
+
+
+def _matmul_t(a, b, ta, tb):
+    mnp = _mx().np
+    return mnp.dot(mnp.swapaxes(a, 0, 1) if ta else a, mnp.swapaxes(b, 0, 1) if tb else b)
+
+
+def _host_matmul_t(a, b, ta, tb):
+    return _host_matmul(a.T if ta else a, b.T if tb else b)
 
 
 def reshape_guard(dts, args, kw):
@@ -431,6 +454,7 @@ def _build():
     # are compared; README, limits
     table["matmul"] = (mnp.dot, matmul_guard)
     table["dot"] = (mnp.dot, matmul_guard)
+    table["_matmul_t"] = (_matmul_t, matmul_t_guard)
     table["reshape"] = (mnp.reshape, reshape_guard)
     table["transpose"] = (mnp.transpose, transpose_guard)
     table["swapaxes"] = (mnp.swapaxes, swapaxes_guard)
@@ -529,6 +553,7 @@ def host_kernels():
                  ("full", "zeros_like", "ones_like", "empty_like", "asarray", "array")}
         for op in ("matmul", "dot"):
             table[op] = (ON_HOST[op](_host_matmul), table[op][1])
+        table["_matmul_t"] = (ON_HOST["_matmul_t"](_host_matmul_t), table["_matmul_t"][1])
         _host_table.append(table)
     return _host_table[0]
 

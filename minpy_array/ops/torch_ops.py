@@ -259,6 +259,10 @@ def _matmul(a, b):
     return _torch.load().matmul(a, b)
 
 
+def _matmul_t(a, b, ta, tb):
+    return _torch.load().matmul(a.mT if ta else a, b.mT if tb else b)
+
+
 def _clip(x, a_min, a_max):
     """NumPy's clip, minimum(maximum(x, a_min), a_max) (torch.clamp keeps -0.0 at a bound of 0.0)."""
     if a_min is not None:
@@ -569,6 +573,17 @@ def matmul_guard(dts, args, kw):
     # -0.0 for 0 * -0.0) where torch's kernels give the other zero (and the reverse for an outer product through
     # matmul): NumPy runs those
     return is_array(a) and is_array(b) and a.ndim >= 1 and b.ndim >= 1 and a.shape[-1] >= 2
+
+
+@by_signature
+def matmul_t_guard(dts, args, kw):
+    if kw or len(args) != 4 or type(args[2]) is not builtins.bool or type(args[3]) is not builtins.bool:
+        return False
+    a, b = args[0], args[1]
+    if not (len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS and is_array(a) and is_array(b)):
+        return False
+    # Note: as matmul's, a contraction over one element stays with NumPy (the zero's sign)
+    return a.ndim >= 2 and b.ndim >= 2 and a.shape[-2 if args[2] else -1] >= 2
 
 
 @by_signature
@@ -885,6 +900,7 @@ def _build():
     table["argmin"] = (_argreduce("argmin"), argreduce_guard)
     table["matmul"] = (_matmul, matmul_guard)
     table["dot"] = (_matmul, dot_guard)
+    table["_matmul_t"] = (_matmul_t, matmul_t_guard)
     table["reshape"] = (_reshape, shape_guard(("shape", "order", "newshape", "copy"), _reshape_ok))
     table["transpose"] = (_transpose, shape_guard(("axes",), _transpose_ok))
     table["swapaxes"] = (_swapaxes, shape_guard(("axis1", "axis2"), _swapaxes_ok))

@@ -225,6 +225,10 @@ def cases():
     mm = [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)), ((2, 2, 3), (3, 2)), ((2, 3), (2, 3, 2))]
     for op in ("matmul", "linalg.matmul"):
         c[op] = [V(lambda a, b, op=op: A(op, a, b), mm, "r", "r")]
+    c["_matmul_t"] = [V(lambda a, b, ta=ta, tb=tb: A("_matmul_t", a, b, ta, tb),
+                        [((3, 2) if ta else (2, 3), (4, 3) if tb else (3, 4)), ((2,) + ((3, 2) if ta else (2, 3)),
+                                                                                (4, 3) if tb else (3, 4))], "r", "r")
+                      for ta in (False, True) for tb in (False, True)]
     c["dot"] = [V(lambda a, b: A("dot", a, b), [((2, 3), (3, 4)), ((3,), (3,)), ((), (3,)), ((2, 3), ()),
                                                 ((2, 2, 3), (3, 2)), ((2, 3), (2, 3, 2))], "r", "r")]
     for op in ("tensordot", "linalg.tensordot"):

@@ -13,7 +13,7 @@ import pytest
 from conftest import calibration, device_for_tests, given_timings
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parity import ALL, CALLS, COMMON, NO_ARRAY, Raw, reference, same, scale
+from parity import ALL, CALLS, COMMON, NO_ARRAY, Raw, reference, rounded_zeros, same, scale
 
 import minpy_array as mp
 import minpy_array.numpy as mnp
@@ -97,7 +97,7 @@ def test_parity(backend, op, data):
         if want[0] == "raise" or got[0] == "raise":
             assert got[0] == "raise" and want[0] == "raise" and issubclass(got[1], want[1]), (place, want, got)
             continue
-        diff = same(got[1], want[1], op, scale(op, args))
+        diff = same(got[1], want[1], op, scale(op, args), rounded_zeros(op, args))
         assert diff is None, f"{backend.NAME} {op} on {place}: {diff} (kernel ran: {ran})"
         if place != "cpu" and isinstance(got[1], mp.MinArray):
             assert got[1].device == mp.Device(place)
@@ -186,7 +186,7 @@ def test_auto_runs_each_borrowed_kernel_calibration_chooses(backend, op, data):
     if want[0] == "raise" or got[0] == "raise":
         assert got[0] == "raise" and want[0] == "raise" and issubclass(got[1], want[1]), (want, got)
         return
-    diff = same(got[1], want[1], op, scale(op, args))
+    diff = same(got[1], want[1], op, scale(op, args), rounded_zeros(op, args))
     assert diff is None, f"auto borrowing {backend.NAME} {op}: {diff} (kernel ran: {ran})"
     if ran and isinstance(got[1], mp.MinArray):
         assert type(got[1]._data) is numpy.ndarray
