@@ -75,7 +75,7 @@ HOST_VIEWS = frozenset(("getitem", "setitem_", "reshape", "transpose"))
 # ops whose work the size of their largest operand does not tell: (256,64) @ (64,10) and (256,64) @ (64,256) have
 # the same largest operand and 25x the work apart (a (64,256) @ (256,64)-class GEMM NumPy won left every GEMM of
 # 16K-element operands unmeasured); a kind NumPy won settles none of their smaller calls
-CONTRACTIONS = frozenset(("matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "conv2d"))
+CONTRACTIONS = frozenset(("matmul", "_matmul_t", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "conv2d"))
 CHOSEN = {}     # signature -> backend whose kernel runs it, or None for NumPy
 SEEN = {}       # _shape_key -> CHOSEN's entry: the fast path's memo
 PENDING = object()

@@ -452,9 +452,12 @@ def _lent(op, args, kw, face, b):
     if op in IN_PLACE or not b.available():
         return _MISS
     entry = b.host_kernels().get(op)
+    if entry is None:
+        return _MISS
     info = [None, False, [], False]
     _scan(args, info)
-    if entry is None or not entry[1](info[2], args, kw):
+    if not (_admits(entry[1], args, kw) if _admits is not None and type(args) is tuple and type(kw) is dict
+            else entry[1](info[2], args, kw)):
         return _MISS
     bufs = [a._data if type(a) is MinArray else _unwrap_np(a, [0]) for a in args]
     try:
@@ -469,6 +472,10 @@ def _lent(op, args, kw, face, b):
         if face:
             res = _as_numpy_result(res, op, kw)
     return _record(op, args, kw, res, face) if info[1] else res
+
+
+# the guard's verdict through the C engine's memory of verdicts (_guards.by_signature), where the engine is built
+_admits = speedups.admits if speedups is not None else None
 
 
 def lent_call(op, args, kw, face):
