@@ -233,10 +233,10 @@ static int count_run(PyObject *op, PyObject *col) {
 }
 
 /* The verdicts of guards that read a call only through its signature (_guards.by_signature): the arrays' devices,
- * dtypes and shapes, the other arguments' types and values.  A key holds, per argument, an array's (device kind,
- * device index, its buffer's dtype, shape) or another value's (type, value), then each keyword's (name, type, value); a call with any other value
- * (a list, a tuple of non-ints, an array inside a sequence, a NumPy scalar, NaN) has no key and asks its guard.
- * A float zero is keyed by its sign (0.0 == -0.0 as keys otherwise). */
+ * dtypes and shapes, the other arguments' types and values.  A key holds the guard, then per argument an array's
+ * (device kind, device index, its buffer's dtype, shape) or another value's (type, value), then each keyword's
+ * (name, type, value); a call with any other value (a list, a tuple of non-ints, an array inside a sequence, a
+ * NumPy scalar, NaN) has no key and asks its guard.  A float zero is keyed by its sign (0.0 == -0.0 otherwise). */
 #define VERDICTS_MAX 4096  /* (cleared when full: keys of many shapes or values) */
 #define KEY_MAX 32
 static PyObject *by_signature, *verdicts, *key_types, *pos_zero, *neg_zero;
@@ -1374,7 +1374,7 @@ typedef struct {
 
 static PyTypeObject NodeType;
 static PyObject *meta_t, *shape_only, *no_ans, *py_fit, *py_accumulate, *py_run_vjp, *py_no_vjp, *py_gather,
-    *s_add, *zero;
+    *py_toposort, *s_add, *zero;
 #define IS_NODE(o) (Py_TYPE(o) == &NodeType)
 #define N(o) ((Node *)(o))
 
@@ -1673,7 +1673,7 @@ static PyObject *fit(PyObject *ct, PyObject *like) {
         if (extra) {  /* the sum over the added axes (unbroadcast's), then fit as ever (a sum may change the dtype) */
             PyObject *axes = PyTuple_New(extra);
             if (axes == NULL) return NULL;
-            for (Py_ssize_t i = 0; i < extra; i++) PyTuple_SET_ITEM(axes, i, PyLong_FromSsize_t(i));
+            for (Py_ssize_t i = 0; i < extra; i++) PyTuple_SET_ITEM(axes, i, PyLong_FromSsize_t(i));  /* (cached) */
             PyObject *argv[3] = {s_sum, ct, axes};
             PyObject *r = apply(NULL, argv, 3, NULL);
             Py_DECREF(axes);
@@ -1797,6 +1797,64 @@ done:
     return status;
 }
 
+/* toposort(roots): tape._toposort (the records reachable from roots, each before the records it consumed), the
+ * same depth-first walk in the same order; the Python function answers where a record or edge is not the usual */
+static PyObject *toposort(PyObject *self, PyObject *roots) {
+    PyObject *seen = PySet_New(NULL), *order = PyList_New(0), *stack = PyList_New(0), *done = PyList_New(0);
+    PyObject *res = NULL;
+    if (seen == NULL || order == NULL || stack == NULL || done == NULL || !PyList_CheckExact(roots)) goto out;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(roots); i++)
+        if (PyList_Append(stack, PyList_GET_ITEM(roots, i)) < 0 || PyList_Append(done, Py_False) < 0) goto out;
+    while (PyList_GET_SIZE(stack)) {
+        Py_ssize_t top = PyList_GET_SIZE(stack) - 1;
+        PyObject *n = PyList_GET_ITEM(stack, top), *fin = PyList_GET_ITEM(done, top);
+        Py_INCREF(n);
+        if (PyList_SetSlice(stack, top, top + 1, NULL) < 0 || PyList_SetSlice(done, top, top + 1, NULL) < 0) {
+            Py_DECREF(n);
+            goto out;
+        }
+        int e = 0;
+        if (fin == Py_True) {
+            e = PyList_Append(order, n);
+        } else if (!IS_NODE(n) || !PyTuple_CheckExact(N(n)->parents)) {
+            Py_DECREF(n);
+            goto python;
+        } else {
+            int was = PySet_Contains(seen, n);
+            if (was < 0) e = -1;
+            else if (!was) {
+                e = PySet_Add(seen, n) < 0 || PyList_Append(stack, n) < 0 || PyList_Append(done, Py_True) < 0;
+                PyObject *ps = N(n)->parents;
+                for (Py_ssize_t i = 0; !e && i < PyTuple_GET_SIZE(ps); i++) {
+                    PyObject *edge = PyTuple_GET_ITEM(ps, i);
+                    if (!PyTuple_CheckExact(edge) || PyTuple_GET_SIZE(edge) != 3 ||
+                        !IS_NODE(PyTuple_GET_ITEM(edge, 2))) {
+                        Py_DECREF(n);
+                        goto python;
+                    }
+                    PyObject *p = PyTuple_GET_ITEM(edge, 2), *h = N(p)->head;
+                    PyObject *r = h != Py_None && PyObject_IsTrue(h) ? h : p;
+                    int in = PySet_Contains(seen, r);
+                    e = in < 0 || (!in && (PyList_Append(stack, r) < 0 || PyList_Append(done, Py_False) < 0));
+                }
+            }
+        }
+        Py_DECREF(n);
+        if (e) goto out;
+    }
+    if (PyList_Reverse(order) == 0) { res = order; order = NULL; }
+    goto out;
+python:
+    PyErr_Clear();
+    res = PyObject_CallOneArg(py_toposort, roots);
+out:
+    Py_XDECREF(seen);
+    Py_XDECREF(order);
+    Py_XDECREF(stack);
+    Py_XDECREF(done);
+    return res;
+}
+
 /* run_order(order, retain): the loop of tape.backward over the records in order (tape._run_order) */
 static PyObject *run_order(PyObject *self, PyObject *const *argv, Py_ssize_t nargv) {
     if (nargv != 2 || !PyList_CheckExact(argv[0]) || py_gather == NULL) {
@@ -1843,18 +1901,18 @@ static PyObject *run_order(PyObject *self, PyObject *const *argv, Py_ssize_t nar
 
 static PyObject *install_tape(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"meta", "shape_only", "no_ans", "fit", "accumulate", "run_vjp", "no_vjp", "gather",
-                            NULL};
-    PyObject *v[8];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOOOOOO:install_tape", names, &v[0], &v[1], &v[2], &v[3], &v[4],
-                                     &v[5], &v[6], &v[7]))
+                            "toposort", NULL};
+    PyObject *v[9];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOOOOOOO:install_tape", names, &v[0], &v[1], &v[2], &v[3], &v[4],
+                                     &v[5], &v[6], &v[7], &v[8]))
         return NULL;
     if (!PyType_Check(v[0]) || !PySet_Check(v[1]) || !PySet_Check(v[2])) {
         PyErr_SetString(PyExc_TypeError, "install_tape: meta is a class, shape_only and no_ans are sets");
         return NULL;
     }
     PyObject **dst[] = {&meta_t, &shape_only, &no_ans, &py_fit, &py_accumulate, &py_run_vjp, &py_no_vjp,
-                        &py_gather};
-    for (int i = 0; i < 8; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+                        &py_gather, &py_toposort};
+    for (int i = 0; i < 9; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
     Py_RETURN_NONE;
 }
 
@@ -1920,8 +1978,8 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     }
     PyObject *sig = PyDict_GetItemString(kw, "by_signature"), *kt = PyDict_GetItemString(kw, "key_types");
-    if (!PySet_Check(sig) || !PyTuple_CheckExact(kt) || PyTuple_GET_SIZE(kt) != 2 || !PyType_Check(PyTuple_GET_ITEM(kt, 0))
-        || !PyType_Check(PyTuple_GET_ITEM(kt, 1))) {
+    if (!PySet_Check(sig) || !PyTuple_CheckExact(kt) || PyTuple_GET_SIZE(kt) != 2 ||
+        !PyType_Check(PyTuple_GET_ITEM(kt, 0)) || !PyType_Check(PyTuple_GET_ITEM(kt, 1))) {
         PyErr_SetString(PyExc_TypeError, "install: by_signature is a set, key_types (numpy.dtype, numpy.ufunc)");
         return NULL;
     }
@@ -1949,6 +2007,7 @@ static PyMethodDef module_methods[] = {
     {"ndim_of", ndim_of, METH_O, "MinArray.ndim's getter"},
     {"record_one", (PyCFunction)(void (*)(void))record_one, METH_FASTCALL,
      "record_one(op, vjp, args, result): tape._record_one_level"},
+    {"toposort", toposort, METH_O, "toposort(roots): tape._toposort"},
     {"run_order", (PyCFunction)(void (*)(void))run_order, METH_FASTCALL,
      "run_order(order, retain): tape._run_order, the backward pass's loop"},
     {"install_tape", (PyCFunction)(void (*)(void))install_tape, METH_VARARGS | METH_KEYWORDS,

@@ -385,4 +385,5 @@ if _speedups is not None:  # the C versions of the hot paths above (_speedups.c'
     _record_one_level = _speedups.record_one
     _run_order = _speedups.run_order
     _speedups.install_tape(meta=Meta, shape_only=SHAPE_ONLY, no_ans=NO_ANS, fit=fit, accumulate=accumulate,
-                           run_vjp=_run_vjp, no_vjp=_no_vjp_for, gather=_gather)
+                           run_vjp=_run_vjp, no_vjp=_no_vjp_for, gather=_gather, toposort=_toposort)
+    toposort_py, _toposort = _toposort, _speedups.toposort  # (the Python one stays its definition)
