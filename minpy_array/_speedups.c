@@ -23,7 +23,7 @@ static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *r
     *count_fn, *device_result, *tls, *one, *dtype_slow;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
-    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *kw_out, *buffer_types;
+    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -35,10 +35,11 @@ typedef struct {
 #define MAXARGS 8  /* the most arguments a fast path takes */
 #define A(o) ((Base *)(o))
 
-/* the tape's hooks for a traced call, and the array's dtype getter (the tape section, below) */
+/* the tape's hooks for a traced call, and the array's dtype and shape getters (the tape section, below) */
 static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k);
 static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject *res);
 static PyObject *dtype_of(PyObject *self, PyObject *a);
+static PyObject *shape_of(PyObject *self, PyObject *a);
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -1470,6 +1471,18 @@ static int has_traced(PyObject *v) {
     return 0;
 }
 
+/* Meta(a) for a MinArray a (tape.Meta.__init__'s fields, set without its Python frame) */
+static PyObject *meta_new(PyObject *a) {
+    PyTypeObject *t = (PyTypeObject *)meta_t;
+    PyObject *m = t->tp_alloc(t, 0), *shape = shape_of(NULL, a), *dt = dtype_of(NULL, a);
+    if (m == NULL || shape == NULL || dt == NULL || PyObject_SetAttr(m, s_shape, shape) < 0 ||
+        PyObject_SetAttr(m, s_dtype, dt) < 0 || PyObject_SetAttr(m, s__device, A(a)->device) < 0)
+        Py_CLEAR(m);
+    Py_XDECREF(shape);
+    Py_XDECREF(dt);
+    return m;
+}
+
 /* record_one(op, vjp, args, result): tape._record_one_level */
 static PyObject *record_one(PyObject *self, PyObject *const *argv, Py_ssize_t nargv) {
     if (nargv != 4 || !IS_ARRAY(argv[3]) || meta_t == NULL) {
@@ -1497,11 +1510,11 @@ static PyObject *record_one(PyObject *self, PyObject *const *argv, Py_ssize_t na
             }
             low = N(n)->lower;
             if (low == Py_None) {
-                low = light ? PyObject_CallOneArg(meta_t, a) : wrap_new(A(a)->data, A(a)->device, Py_False);
+                low = light ? meta_new(a) : wrap_new(A(a)->data, A(a)->device, Py_False);
             } else if (!IS_ARRAY(low) || A(low)->node != Py_None) {
                 goto python;
             } else if (light) {
-                low = PyObject_CallOneArg(meta_t, low);
+                low = meta_new(low);
             } else {
                 Py_INCREF(low);
             }
@@ -2026,9 +2039,10 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
-                          "where", "backend", "stats", "shape", "add", "index", "sum"};
+                          "where", "backend", "stats", "shape", "add", "index", "sum", "_device"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
-                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum};
+                        &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum,
+                        &s__device};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;
