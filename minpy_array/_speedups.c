@@ -1666,10 +1666,10 @@ static PyObject *fit(PyObject *ct, PyObject *like) {
         }
         Py_ssize_t extra = 0;  /* (leading axes that broadcasting added: unbroadcast's first sum) */
         if (s1 != NULL && s2 != NULL && d1 != NULL && d2 != NULL) {
-            same = PyObject_RichCompareBool(d1, d2, Py_EQ);
-            if (same > 0) same = PyObject_RichCompareBool(s1, s2, Py_EQ);
-            if (same == 0 && PyTuple_Check(s1) && PyTuple_Check(s2) && PyTuple_GET_SIZE(s1) > PyTuple_GET_SIZE(s2) &&
-                PyObject_RichCompareBool(d1, d2, Py_EQ) > 0) {
+            int dsame = PyObject_RichCompareBool(d1, d2, Py_EQ);
+            same = dsame > 0 ? PyObject_RichCompareBool(s1, s2, Py_EQ) : dsame;
+            if (same == 0 && dsame > 0 && PyTuple_Check(s1) && PyTuple_Check(s2) &&
+                PyTuple_GET_SIZE(s1) > PyTuple_GET_SIZE(s2)) {
                 extra = PyTuple_GET_SIZE(s1) - PyTuple_GET_SIZE(s2);
                 for (Py_ssize_t i = 0; extra && i < PyTuple_GET_SIZE(s2); i++) {
                     int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(s1, extra + i), PyTuple_GET_ITEM(s2, i), Py_EQ);

@@ -566,24 +566,23 @@ def _copy_ok(x, p):
 
 @by_signature
 def matmul_guard(dts, args, kw):
-    if kw or len(args) != 2 or len(dts) != 2 or dts[0] != dts[1] or dts[0] not in FLOATS:
-        return False
-    a, b = args
-    # Note: a contraction over one element is a plain product, whose zero sign NumPy keeps (a length-1 dot gives
-    # -0.0 for 0 * -0.0) where torch's kernels give the other zero (and the reverse for an outer product through
-    # matmul): NumPy runs those
-    return is_array(a) and is_array(b) and a.ndim >= 1 and b.ndim >= 1 and a.shape[-1] >= 2
+    return len(args) == 2 and _product_ok(dts, args[0], args[1], kw, 1, False)
 
 
 @by_signature
 def matmul_t_guard(dts, args, kw):
-    if kw or len(args) != 4 or type(args[2]) is not builtins.bool or type(args[3]) is not builtins.bool:
-        return False
-    a, b = args[0], args[1]
-    if not (len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS and is_array(a) and is_array(b)):
-        return False
-    # Note: as matmul's, a contraction over one element stays with NumPy (the zero's sign)
-    return a.ndim >= 2 and b.ndim >= 2 and a.shape[-2 if args[2] else -1] >= 2
+    return (len(args) == 4 and type(args[2]) is builtins.bool and type(args[3]) is builtins.bool
+            and _product_ok(dts, args[0], args[1], kw, 2, args[2]))
+
+
+def _product_ok(dts, a, b, kw, ndim, ta):
+    """Arrays a and b of one float dtype, each of `ndim` dimensions or more, no keywords, a contraction over two
+    elements or more (a's last axis, its second-to-last where ta)."""
+    # Note: a contraction over one element is a plain product, whose zero sign NumPy keeps (a length-1 dot gives
+    # -0.0 for 0 * -0.0) where torch's kernels give the other zero (and the reverse for an outer product through
+    # matmul): NumPy runs those
+    return (not kw and len(dts) == 2 and dts[0] == dts[1] and dts[0] in FLOATS and is_array(a) and is_array(b)
+            and a.ndim >= ndim and b.ndim >= ndim and a.shape[-2 if ta else -1] >= 2)
 
 
 @by_signature
