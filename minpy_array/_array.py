@@ -19,7 +19,7 @@ import math
 
 import numpy
 
-from . import _config, _devices, _dispatch, _dtypes
+from . import _calibrate, _config, _devices, _dispatch, _dtypes
 from ._calibrate import AUTO_CPU as _AUTO_CPU
 from ._config import _global, _policy_var
 from ._devices import CPU as _CPU
@@ -779,7 +779,8 @@ def _install_c():
                       numpy_backend=_config.NUMPY, dtypes=_DTYPES, count=_dispatch._count,
                       device_result=_dispatch.device_result, tls=_dispatch._tls,
                       dtype_slow=MinArray.dtype.fget, by_signature=_guards.BY_SIGNATURE,
-                      key_types=(numpy.dtype, numpy.ufunc))
+                      key_types=(numpy.dtype, numpy.ufunc), seen=_calibrate.SEEN, lent=_dispatch.LENT,
+                      lent_result=_dispatch.lent_result)
     for name in ("shape", "dtype", "ndim"):  # the getters in C (the Python ones stay their definition)
         p = MinArray.__dict__[name]
         setattr(MinArray, name, property(getattr(_speedups, f"{name}_of"), p.fset, None, p.__doc__))

@@ -451,9 +451,12 @@ def _lent(op, args, kw, face, b):
     it does)."""
     if op in IN_PLACE or not b.available():
         return _MISS
-    entry = b.host_kernels().get(op)
+    table = b.host_kernels()
+    entry = table.get(op)
     if entry is None:
         return _MISS
+    errors = (Decline, Invalid, *b.errors())
+    LENT.setdefault(op, {})[b] = (table, entry, COL[b], errors)
     info = [None, False, [], False]
     _scan(args, info)
     if not (_admits(entry[1], args, kw) if _admits is not None and type(args) is tuple and type(kw) is dict
@@ -462,16 +465,28 @@ def _lent(op, args, kw, face, b):
     bufs = [a._data if type(a) is MinArray else _unwrap_np(a, [0]) for a in args]
     try:
         r = entry[0](*bufs, **kw) if kw else entry[0](*bufs)
-    except (Decline, Invalid, *b.errors()):
+    except errors:
         return _MISS
     _count(op, COL[b], 0)
+    return lent_result(op, args, kw, face, r, info[1])
+
+
+def lent_result(op, args, kw, face, r, traced):
+    """A lent kernel's result r as the call's: given its face, recorded where the call is traced (the C engine's
+    lending path hands over here every result but an array of one or more dimensions)."""
     if type(r) is _ndarray and r.ndim:
         res = wrap(r, CPU, face)
     else:
         res = _wrap_result(r, CPU, [0], face)
         if face:
             res = _as_numpy_result(res, op, kw)
-    return _record(op, args, kw, res, face) if info[1] else res
+    return _record(op, args, kw, res, face) if traced else res
+
+
+# op -> {backend: (its host_kernels() table, the table's (kernel, guard) entry, op_stats column, the errors after
+# which the general path reruns the call)}: the cpu's lent kernels as _lent last found them (an op that is not
+# in-place, a library that imports), for the C engine, which takes an entry while the table still holds it
+LENT = {}
 
 
 # the guard's verdict through the C engine's memory of verdicts (_guards.by_signature), where the engine is built

@@ -21,9 +21,12 @@ static PyObject *CPU, *ndarray_t, *generic_t, *policy_var, *global_d, *auto_cpu,
 /* ... and for the device fast path (_dispatch._device_fast) */
 static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *rules, *numpy_backend, *dtypes_map,
     *count_fn, *device_result, *tls, *one, *dtype_slow;
+/* ... and for the cpu's lent calls under auto (_calibrate.SEEN, _dispatch.LENT, _dispatch.lent_result) */
+static PyObject *seen, *lent, *lent_result;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
-    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *kw_out, *buffer_types;
+    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *s_strides, *kw_out,
+    *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -210,21 +213,33 @@ static PyObject *plan_of(PyObject *b) {
     return PyTuple_Check(plan) && PyTuple_GET_SIZE(plan) == 6 ? plan : NULL;
 }
 
-/* _dispatch._count(op, col) of a device kernel's run: a row of this thread's op_stats table (_tls.stats) counted
- * here where it exists, else by the Python function (which makes it).  0, -1 on error */
+/* this thread's op_stats table (_tls.stats, a borrowed reference) or NULL without an error set where the thread has
+ * none yet: read once per thread from _tls (a threading.local's lookup costs ~0.4 us) and kept in the thread state's
+ * dict, keyed by _tls itself (_dispatch never replaces a thread's table, reset_op_stats clears it) */
+static PyObject *thread_stats(void) {
+    PyObject *td = PyThreadState_GetDict();
+    if (td == NULL) return NULL;
+    PyObject *s = PyDict_GetItemWithError(td, tls);
+    if (s != NULL || PyErr_Occurred()) return s;
+    s = PyObject_GetAttr(tls, s_stats);
+    if (s == NULL) return NULL;
+    int e = PyDict_CheckExact(s) ? PyDict_SetItem(td, tls, s) : 0;
+    Py_DECREF(s);  /* (the thread state's dict and _dispatch._all_stats hold it) */
+    return e < 0 || !PyDict_CheckExact(s) ? NULL : s;
+}
+
+/* _dispatch._count(op, col) of a device kernel's run: a row of this thread's op_stats table counted here where it
+ * exists, else by the Python function (which makes it).  0, -1 on error */
 static int count_run(PyObject *op, PyObject *col) {
-    PyObject *s = PyObject_GetAttr(tls, s_stats);
-    if (s == NULL) PyErr_Clear();
-    PyObject *row = s != NULL && PyDict_CheckExact(s) ? PyDict_GetItemWithError(s, op) : NULL;
+    PyObject *s = thread_stats();
+    PyObject *row = s != NULL ? PyDict_GetItemWithError(s, op) : NULL;
     Py_ssize_t i = PyLong_AsSsize_t(col);
     if (row != NULL && PyList_CheckExact(row) && i >= 0 && i < PyList_GET_SIZE(row)) {
         PyObject *n = PyNumber_Add(PyList_GET_ITEM(row, i), one);
-        Py_DECREF(s);
         if (n == NULL) return -1;
         PyList_SetItem(row, i, n);  /* (steals n) */
         return 0;
     }
-    Py_XDECREF(s);
     PyErr_Clear();
     PyObject *argv[2] = {op, col};
     PyObject *c = PyObject_Vectorcall(count_fn, argv, 2, NULL);
@@ -240,7 +255,7 @@ static int count_run(PyObject *op, PyObject *col) {
  * NumPy scalar, NaN) has no key and asks its guard.  A float zero is keyed by its sign (0.0 == -0.0 otherwise). */
 #define VERDICTS_MAX 4096  /* (cleared when full: keys of many shapes or values) */
 #define KEY_MAX 32
-static PyObject *by_signature, *verdicts, *key_types, *pos_zero, *neg_zero;
+static PyObject *by_signature, *verdicts, *key_types, *pos_zero, *neg_zero, *last_device, *last_kind, *last_index;
 
 /* append value a's key items to items[*n..] (new references); 1, 0 where it has no key, -1 on error */
 static int key_items(PyObject *a, PyObject **items, int *n) {
@@ -251,8 +266,24 @@ static int key_items(PyObject *a, PyObject **items, int *n) {
         if (dt == NULL) return -1;
         PyObject *sh = PyObject_GetAttr(A(a)->data, s_shape);
         if (sh == NULL) { Py_DECREF(dt); return -1; }
-        /* (the device's kind and index: Device.__hash__ is Python code) */
-        PyObject *kind = PyObject_GetAttr(A(a)->device, s_kind), *index = PyObject_GetAttr(A(a)->device, s_index);
+        /* (the device's kind and index: Device.__hash__ is Python code; the last device's kept, as devices are
+         * interned and their fields never change) */
+        PyObject *dev = A(a)->device, *kind, *index;
+        if (dev == last_device) {
+            kind = (Py_INCREF(last_kind), last_kind);
+            index = (Py_INCREF(last_index), last_index);
+        } else {
+            kind = PyObject_GetAttr(dev, s_kind);
+            index = PyObject_GetAttr(dev, s_index);
+            if (kind != NULL && index != NULL) {
+                Py_INCREF(dev);
+                Py_XSETREF(last_device, dev);
+                Py_INCREF(kind);
+                Py_XSETREF(last_kind, kind);
+                Py_INCREF(index);
+                Py_XSETREF(last_index, index);
+            }
+        }
         if (kind == NULL || index == NULL) {
             Py_DECREF(dt);
             Py_DECREF(sh);
@@ -345,6 +376,136 @@ static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
     }
     Py_DECREF(key);
     return admitted;
+}
+
+/* ------------------------------------------------------------ the cpu's lent calls under auto
+ * A host call with an array of its op's settled size or more whose kind calibration has already placed: the
+ * placement read from _calibrate.SEEN under _calibrate._shape_key's key, and a lent call run as _dispatch._lent runs
+ * it with the kernel _lent found (_dispatch.LENT).  Anything else (keywords, an argument _shape_key would key
+ * otherwise, a kind not seen yet, a kernel not found yet) goes to the Python functions, which stay the definition. */
+
+/* append _calibrate._key_add's items of a to items[*n..] (new references): 1, 0 where this does not key it */
+static int lent_key_items(PyObject *a, PyObject **items, int *n, int depth) {
+    PyTypeObject *t = Py_TYPE(a);
+    if (*n + 3 > KEY_MAX) return 0;
+    if (t == MinArray) {
+        PyObject *d = A(a)->data;
+        /* (placement leaves another buffer to NumPy; an array in a sequence is unwrapped by the Python path) */
+        if (depth || Py_TYPE(d) != (PyTypeObject *)ndarray_t) return 0;
+        PyObject *dt = PyObject_GetAttr(d, s_dtype), *sh = PyObject_GetAttr(d, s_shape);
+        PyObject *st = PyObject_GetAttr(d, s_strides);
+        if (dt == NULL || sh == NULL || st == NULL) {
+            Py_XDECREF(dt);
+            Py_XDECREF(sh);
+            Py_XDECREF(st);
+            return -1;
+        }
+        items[(*n)++] = dt;
+        items[(*n)++] = sh;
+        items[(*n)++] = st;
+        return 1;
+    }
+    if (t == &PyFloat_Type) {
+        items[(*n)++] = (Py_INCREF(t), (PyObject *)t);
+        return 1;
+    }
+    if (t == &PyLong_Type || t == &PyBool_Type || a == Py_None) {
+        items[(*n)++] = (Py_INCREF(t), (PyObject *)t);
+        items[(*n)++] = (Py_INCREF(a), a);
+        return 1;
+    }
+    if ((t == &PyTuple_Type || t == &PyList_Type) && depth == 0) {
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(a);
+        PyObject **e = PySequence_Fast_ITEMS(a);
+        PyObject *l = PyLong_FromSsize_t(len);
+        if (l == NULL) return -1;
+        items[(*n)++] = (Py_INCREF(t), (PyObject *)t);
+        items[(*n)++] = l;
+        for (Py_ssize_t i = 0; i < len; i++) {
+            int ok = lent_key_items(e[i], items, n, 1);
+            if (ok <= 0) return ok;
+        }
+        return 1;
+    }
+    if (t == (PyTypeObject *)PyTuple_GET_ITEM(key_types, 1) || t == (PyTypeObject *)PyTuple_GET_ITEM(key_types, 0) ||
+        t == &PyUnicode_Type) {
+        items[(*n)++] = (Py_INCREF(a), a);
+        return 1;
+    }
+    return 0;
+}
+
+/* 0: NumPy runs the call; 1: *out is the lent kernel's result (or NULL with an error: the kernel's own); 2: the
+ * engine's general path answers (_dispatch._MISS); 3: the Python functions answer; -1 on error */
+static int lent_known(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *face, int traced,
+                      PyObject **out) {
+    PyObject *items[KEY_MAX];
+    int n = 0, ok = 1;
+    items[n++] = (Py_INCREF(op), op);
+    for (Py_ssize_t i = 0; ok == 1 && i < nargs; i++) ok = lent_key_items(args[i], items, &n, 0);
+    PyObject *key = ok == 1 ? PyTuple_New(n) : NULL;
+    for (int i = 0; i < n; i++) {
+        if (key != NULL) PyTuple_SET_ITEM(key, i, items[i]);  /* (steals) */
+        else Py_DECREF(items[i]);
+    }
+    if (key == NULL) return ok < 0 || PyErr_Occurred() ? -1 : 3;
+    PyObject *b = PyDict_GetItemWithError(seen, key);
+    Py_DECREF(key);
+    if (b == NULL) return PyErr_Occurred() ? -1 : 3;
+    if (b == Py_None) return 0;
+    PyObject *row = PyDict_GetItemWithError(lent, op);
+    PyObject *found = row != NULL && PyDict_CheckExact(row) ? PyDict_GetItemWithError(row, b) : NULL;
+    if (found == NULL || !PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 4 ||
+        !PyDict_CheckExact(PyTuple_GET_ITEM(found, 0)))
+        return PyErr_Occurred() ? -1 : 3;
+    PyObject *now = PyDict_GetItemWithError(PyTuple_GET_ITEM(found, 0), op);
+    PyObject *kernel = PyTuple_GET_ITEM(found, 1);
+    if (now != kernel || !PyTuple_CheckExact(kernel) || PyTuple_GET_SIZE(kernel) != 2)
+        return PyErr_Occurred() ? -1 : 3;  /* (the table changed since: the Python path looks again) */
+    PyObject *entry = found;
+    Py_INCREF(entry);  /* (Python code runs below) */
+    PyObject *t = PyTuple_New(nargs), *k = PyDict_New(), *r = NULL;
+    int done = -1;
+    if (t == NULL || k == NULL) goto out;
+    for (Py_ssize_t i = 0; i < nargs; i++) { Py_INCREF(args[i]); PyTuple_SET_ITEM(t, i, args[i]); }
+    int admitted = guard_admits(PyTuple_GET_ITEM(kernel, 1), t, k);
+    if (admitted <= 0) {
+        done = admitted < 0 ? -1 : 2;
+        goto out;
+    }
+    PyObject *bufs[MAXARGS];
+    for (Py_ssize_t i = 0; i < nargs; i++) bufs[i] = IS_ARRAY(args[i]) ? A(args[i])->data : args[i];
+    r = PyObject_Vectorcall(PyTuple_GET_ITEM(kernel, 0), bufs, nargs, NULL);  /* (t holds the arrays) */
+    if (r == NULL) {
+        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(entry, 3))) {
+            PyErr_Clear();
+            done = 2;
+        }
+        goto out;
+    }
+    if (count_run(op, PyTuple_GET_ITEM(entry, 2)) < 0) goto out;
+    done = 1;
+    int shaped = 0;  /* (an array of one or more dimensions) */
+    if (Py_TYPE(r) == (PyTypeObject *)ndarray_t) {
+        PyObject *nd = PyObject_GetAttr(r, s_ndim);
+        shaped = nd != NULL ? PyObject_IsTrue(nd) : -1;
+        Py_XDECREF(nd);
+        if (shaped < 0) { done = -1; goto out; }
+    }
+    if (shaped) {
+        PyObject *a = wrap_new(r, CPU, face);
+        *out = a == NULL || !traced ? a : record_traced(op, t, k, a);
+        if (traced) Py_XDECREF(a);
+    } else {
+        PyObject *argv[6] = {op, t, k, face, r, traced ? Py_True : Py_False};
+        *out = PyObject_Vectorcall(lent_result, argv, 6, NULL);
+    }
+out:
+    Py_DECREF(entry);
+    Py_XDECREF(t);
+    Py_XDECREF(k);
+    Py_XDECREF(r);
+    return done;
 }
 
 /* admits(guard, args, kw): guard_admits, for the Python paths and the tests */
@@ -606,6 +767,13 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
     }
     if (flags & SELFFACE) face = A(args[0])->face;
     else if (face == NULL || face == Py_None) face = (found && !spec) ? Py_True : Py_False;
+    if (ask && (kw == NULL || !PyDict_GET_SIZE(kw))) {  /* a kind calibration has placed */
+        int known = lent_known(op, args, nargs, face, traced, &res);
+        if (known < 0) goto fail;
+        if (known == 1) goto done;
+        if (known == 2) goto miss;
+        if (known == 0) ask = 0;
+    }
     if (ask) {  /* an array of the op's settled size or more: calibration decides, and runs a lent call (lent_call) */
         PyObject *t = PyTuple_New(nargs);
         if (t == NULL) goto fail;
@@ -1001,7 +1169,19 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
             int l = large(d, limit);
             if (l == 0 && IS_ARRAY(other)) l = large(o, limit);
             Py_DECREF(limit);
-            if (l != 0) {  /* (or an error: the Python method answers) */
+            int known = 3;
+            if (l > 0) {  /* a kind calibration has placed: NumPy's kernel below, or a lent call's result */
+                PyObject *face = (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True
+                                                                                                     : Py_False;
+                PyObject *pair[2] = {reflected ? other : self, reflected ? self : other}, *res = NULL;
+                known = lent_known(sl->op, pair, 2, face, traced, &res);
+                if (known == 1) {
+                    Py_DECREF(o);
+                    Py_DECREF(d);
+                    return res;
+                }
+            }
+            if (known != 0) {  /* (or an error: the Python method answers) */
                 PyErr_Clear();
                 Py_DECREF(o);
                 Py_DECREF(d);
@@ -1964,12 +2144,13 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
                                   "host_counter", "default_device", "host_result", "lent_call", "here", "miss",
                                   "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "in_place",
                                   "prepare", "recorder", "plans", "device_plan", "rules", "numpy_backend", "dtypes",
-                                  "count", "device_result", "tls", "dtype_slow", "by_signature", "key_types"};
+                                  "count", "device_result", "tls", "dtype_slow", "by_signature", "key_types", "seen",
+                                  "lent", "lent_result"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
                         &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
                         &plain_key, &F64, &F32, &I64, &in_place_ops, &prepare_l, &recorder_l, &plans, &device_plan,
                         &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls, &dtype_slow,
-                        &by_signature, &key_types};
+                        &by_signature, &key_types, &seen, &lent, &lent_result};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
@@ -1991,6 +2172,10 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     }
     PyObject *sig = PyDict_GetItemString(kw, "by_signature"), *kt = PyDict_GetItemString(kw, "key_types");
+    if (!PyDict_CheckExact(PyDict_GetItemString(kw, "seen")) || !PyDict_CheckExact(PyDict_GetItemString(kw, "lent"))) {
+        PyErr_SetString(PyExc_TypeError, "install: seen and lent are dicts (_calibrate.SEEN, _dispatch.LENT)");
+        return NULL;
+    }
     if (!PySet_Check(sig) || !PyTuple_CheckExact(kt) || PyTuple_GET_SIZE(kt) != 2 ||
         !PyType_Check(PyTuple_GET_ITEM(kt, 0)) || !PyType_Check(PyTuple_GET_ITEM(kt, 1))) {
         PyErr_SetString(PyExc_TypeError, "install: by_signature is a set, key_types (numpy.dtype, numpy.ufunc)");
@@ -2039,10 +2224,10 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
-                          "where", "backend", "stats", "shape", "add", "index", "sum", "_device"};
+                          "where", "backend", "stats", "shape", "add", "index", "sum", "_device", "strides"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
                         &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum,
-                        &s__device};
+                        &s__device, &s_strides};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;

@@ -17,8 +17,8 @@ from conftest import HAS_MXNET, HAS_TORCH, by_hash, calibration, given_timings, 
 
 import minpy_array as mp
 import minpy_array.numpy as np
-from minpy_array import _calibrate, _dispatch
-from minpy_array.autodiff import value_and_grad
+from minpy_array import _calibrate, _dispatch, _native
+from minpy_array.autodiff import grad, value_and_grad
 from minpy_array.ops import ACCELERATED, _mxnet, _torch
 
 pytestmark = requires_torch
@@ -447,10 +447,46 @@ def test_a_lent_call_is_the_engines_outcome(tmp_path, monkeypatch):
                                   sum(s["torch"] for s in mp.op_stats().values())))
         return found
 
-    lent = outcomes()
+    lent = outcomes()  # (the C engine's lending path, from each kind's second call on)
+    python_lent = _dispatch._lent
+
+    def python_only(*args):  # the Python lending path: the C engine finds no kernel it may take
+        try:
+            return python_lent(*args)
+        finally:
+            _dispatch.LENT.clear()
+
+    _dispatch.LENT.clear()
+    monkeypatch.setattr(_dispatch, "_lent", python_only)
+    assert lent == outcomes()
+    _dispatch.LENT.clear()
     monkeypatch.setattr(_dispatch, "_lent", lambda *args: _dispatch._MISS)  # (every fast path lends through it)
     assert lent == outcomes()
     assert all(o[-1] >= 1 for o in lent)
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="the C accelerator is not built here (make builds it)")
+def test_a_placed_kinds_lent_calls_run_in_the_c_engine(tmp_path, monkeypatch):
+    """Once calibration has placed a kind and the Python path has found its kernel, the C engine runs the kind's lent
+    calls (traced or not) without the Python functions: the borrowed kernel counted, the results NumPy's."""
+    a = numpy.linspace(-1, 1, 8192, dtype="float32").reshape(64, 128)
+    python_lent, calls = _dispatch._lent, []
+    monkeypatch.setattr(_dispatch, "_lent", lambda *args: calls.append(args[0]) or python_lent(*args))
+    with calibration(winner("torch"), min_size=0, cache_dir=tmp_path):
+        m = np.asarray(a)
+        for _ in range(2):
+            np.exp(m), m @ m.T  # placed (measured), then lent through the Python path, which keeps the placement
+        first = list(calls)
+        mp.reset_op_stats()
+        e, p = np.exp(m), m @ m.T
+        g = grad(lambda m: np.sum(np.exp(m) @ m.T))(m)
+        stats = mp.op_stats()
+    assert set(first) == {"exp", "matmul"} and "exp" not in calls[len(first):] and "matmul" not in calls[len(first):]
+    assert stats["exp"]["torch"] == 2 and stats["matmul"]["torch"] == 2
+    numpy.testing.assert_allclose(e.asnumpy(), numpy.exp(a), rtol=2e-6)
+    numpy.testing.assert_allclose(p.asnumpy(), a @ a.T, rtol=2e-5, atol=2e-5)
+    ones, ea = numpy.ones((64, 64)), numpy.exp(a.astype("float64"))  # d sum(E m^T) = (1 m) * E + 1 E
+    numpy.testing.assert_allclose(g.asnumpy(), ones @ a * ea + ones @ ea, rtol=1e-4, atol=1e-3)
 
 
 def test_borrowed_results_are_numpy_arrays_with_numpys_views(tmp_path):
