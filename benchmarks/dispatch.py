@@ -2,7 +2,7 @@
 calibration chooses on this machine.
 
     python benchmarks/dispatch.py [--only backends|per-op|calibration] [--rounds N] [--filter TEXT]
-    python benchmarks/dispatch.py --calibration     (only the GEMM and calibration sections)
+    python benchmarks/dispatch.py --calibration     (only the GEMM, calibration and lent-call sections)
 
 Section "per-op" (per_op_table): everyday NumPy operations on scalars, (10,) and (100, 100) operands, written once
 and run on NumPy and on `minpy_array.numpy` (untraced, cpu, policy auto) in alternating short rounds, single
@@ -347,6 +347,46 @@ def calibration_section():
           f"numpy_only {t_np:.2f} us, auto {t_auto:.2f} us ({t_auto - t_np:+.2f} us)")
 
 
+def lent_cost_section():
+    """What a lent call costs over the borrowed library's own call on the same buffers: every kind placed on torch
+    (calibration told so through its MEASURE hook, nothing timed), the call through minpy_array against torch's
+    call on tensors over the same NumPy memory, alternating rounds of CPU time, best of each."""
+    from minpy_array import _calibrate
+    from minpy_array.ops import _torch
+
+    if not _torch.available():
+        print("\nlent calls: torch is not installed")
+        return
+    torch = _torch.load()
+    os.environ["MINPY_ARRAY_CACHE_DIR"] = tempfile.mkdtemp(prefix="minpy_array_bench_")
+    saved = _calibrate.MEASURE[0]
+    _calibrate.MEASURE[0] = lambda op, key, args, kw, cands: {
+        "numpy": [2.0] * 4, **{b.NAME: [1.0 if b.NAME == "torch" else 3.0] * 4 for b in cands}}
+    _calibrate.reset()
+    rng = numpy.random.default_rng(0)
+    a, w = (rng.standard_normal(s).astype("float32") for s in ((64, 256), (256, 256)))
+    ta, tw = torch.from_numpy(a), torch.from_numpy(w)
+    ma, mw = mnp.asarray(a), mnp.asarray(w)
+    calls = [("exp (64,256)", lambda: mnp.exp(ma), lambda: torch.exp(ta).numpy()),
+             ("x * 0.5 (64,256)", lambda: ma * 0.5, lambda: (ta * 0.5).numpy()),
+             ("(64,256) @ (256,256)", lambda: ma @ mw, lambda: torch.matmul(ta, tw).numpy())]
+    try:
+        print("\nlent calls (every kind placed on torch), us per call, CPU time, best of 5 alternating rounds:")
+        print(f"  {'call':<28}{'minpy_array':>12}{'torch':>8}{'over':>8}")
+        for label, ours, theirs in calls:
+            for _ in range(3):
+                ours()  # placed, then lent
+            times = {"ours": [], "torch": []}
+            for _ in range(5):
+                times["ours"].append(cpu_best_us(ours, rounds=1))
+                times["torch"].append(cpu_best_us(theirs, rounds=1))
+            t_ours, t_torch = min(times["ours"]), min(times["torch"])
+            print(f"  {label:<28}{t_ours:>12.1f}{t_torch:>8.1f}{t_ours - t_torch:>+8.1f}")
+    finally:
+        _calibrate.MEASURE[0] = saved
+        _calibrate.reset()
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     section = args[args.index("--only") + 1] if "--only" in args else "all"
@@ -362,3 +402,4 @@ if __name__ == "__main__":
     if section in ("all", "calibration"):
         gemm_section()
         calibration_section()
+        lent_cost_section()
