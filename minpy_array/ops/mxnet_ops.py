@@ -534,6 +534,15 @@ def _same(kernel):
     return kernel
 
 
+def _weight_copied(conv):
+    """conv2d on NumPy buffers with a copy of the weight.  Note: MXNet's oneDNN convolution, outside training,
+    reorders its weight array in place into oneDNN's blocked layout to reuse it; borrowed, that array would be the
+    caller's NumPy buffer, so the kernel reads a copy (the weight is the small operand)."""
+    def run(x, w, b=None, stride=1, pad=0):
+        return conv(x, numpy.array(w), b, stride, pad)
+    return run
+
+
 def _in(a):
     if type(a) is numpy.ndarray:
         return _mxnet.borrow(a)
@@ -554,6 +563,7 @@ def host_kernels():
         for op in ("matmul", "dot"):
             table[op] = (ON_HOST[op](_host_matmul), table[op][1])
         table["_matmul_t"] = (ON_HOST["_matmul_t"](_host_matmul_t), table["_matmul_t"][1])
+        table["conv2d"] = (_weight_copied(table["conv2d"][0]), table["conv2d"][1])
         _host_table.append(table)
     return _host_table[0]
 

@@ -136,3 +136,22 @@ def test_mxnet_error_on_sim_device_surfaces_as_numpy_error():
     y = x + x
     assert y.device == mp.Device("sim:0")
     numpy.testing.assert_array_equal(y.asnumpy(), numpy.arange(6.0) * 2)
+
+
+def test_borrowed_convolution_leaves_its_weight_as_it_was():
+    """MXNet's oneDNN convolution, outside training, reorders its weight array in place into oneDNN's blocked layout;
+    borrowed on the cpu, that array is the caller's NumPy buffer (found through the demo's convnet: its first
+    evaluation under `auto` scored at chance, and every later call read the scrambled weight).  The borrowed
+    kernel reads a copy: the weight keeps its values and the result is NumPy's."""
+    rng = numpy.random.default_rng(0)
+    x = rng.standard_normal((20, 1, 8, 8)).astype("float32")
+    w = rng.standard_normal((32, 1, 3, 3)).astype("float32")
+    b = rng.standard_normal(32).astype("float32")
+    kept = w.copy()
+    kernel = mxnet_ops.host_kernels()["conv2d"][0]
+    for _ in range(3):
+        got = kernel(x, w, b, 1, 1)
+    assert numpy.array_equal(w, kept)
+    with mp.policy("numpy_only"):
+        want = apply("conv2d", mnp.asarray(x), mnp.asarray(kept), mnp.asarray(b), 1, 1).asnumpy()
+    numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -19,7 +19,7 @@ import minpy_array as mp
 import minpy_array.numpy as mnp
 from minpy_array._dispatch import apply
 from minpy_array.ops import ACCELERATED
-from minpy_array.ops.numpy_ops import KERNELS
+from minpy_array.ops.numpy_ops import IN_PLACE, KERNELS
 
 BACKENDS = [b for b in ACCELERATED if b.installed()]
 CASES = [pytest.param(b, op, id=f"{b.NAME}-{op}") for b in BACKENDS for op in sorted(b.kernels())]
@@ -91,9 +91,12 @@ def test_parity(backend, op, data):
         table = backend.kernels() if place != "cpu" else backend.host_kernels()
         with mp.device(place) if op in NO_ARRAY else contextlib.nullcontext():
             admitted = table[op][1](_dtypes(margs), margs, kw)
+        inputs = [a.asnumpy().tobytes() for a in _arrays_in(margs)]
         got, stats = _outcome(op, margs, kw, f"prefer_{backend.NAME}", place)
         ran = stats is not None and stats[backend.NAME] == 1
         assert ran <= admitted, f"{op} ran {backend.NAME}'s kernel outside its guard"
+        if op not in IN_PLACE:  # (a borrowed kernel reads the caller's own buffers)
+            assert [a.asnumpy().tobytes() for a in _arrays_in(margs)] == inputs, f"{op} on {place} wrote its inputs"
         if want[0] == "raise" or got[0] == "raise":
             assert got[0] == "raise" and want[0] == "raise" and issubclass(got[1], want[1]), (place, want, got)
             continue
