@@ -462,8 +462,7 @@ static int lent_known(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     PyObject *kernel = PyTuple_GET_ITEM(found, 1);
     if (now != kernel || !PyTuple_CheckExact(kernel) || PyTuple_GET_SIZE(kernel) != 2)
         return PyErr_Occurred() ? -1 : 3;  /* (the table changed since: the Python path looks again) */
-    PyObject *entry = found;
-    Py_INCREF(entry);  /* (Python code runs below) */
+    Py_INCREF(found);  /* (Python code runs below) */
     PyObject *t = PyTuple_New(nargs), *k = PyDict_New(), *r = NULL;
     int done = -1;
     if (t == NULL || k == NULL) goto out;
@@ -477,13 +476,13 @@ static int lent_known(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     for (Py_ssize_t i = 0; i < nargs; i++) bufs[i] = IS_ARRAY(args[i]) ? A(args[i])->data : args[i];
     r = PyObject_Vectorcall(PyTuple_GET_ITEM(kernel, 0), bufs, nargs, NULL);  /* (t holds the arrays) */
     if (r == NULL) {
-        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(entry, 3))) {
+        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(found, 3))) {
             PyErr_Clear();
             done = 2;
         }
         goto out;
     }
-    if (count_run(op, PyTuple_GET_ITEM(entry, 2)) < 0) goto out;
+    if (count_run(op, PyTuple_GET_ITEM(found, 2)) < 0) goto out;
     done = 1;
     int shaped = 0;  /* (an array of one or more dimensions) */
     if (Py_TYPE(r) == (PyTypeObject *)ndarray_t) {
@@ -501,7 +500,7 @@ static int lent_known(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
         *out = PyObject_Vectorcall(lent_result, argv, 6, NULL);
     }
 out:
-    Py_DECREF(entry);
+    Py_DECREF(found);
     Py_XDECREF(t);
     Py_XDECREF(k);
     Py_XDECREF(r);
@@ -1161,6 +1160,7 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     PyObject *o = host_operand(d, other);
     if (o == NULL) { PyErr_Clear(); goto slow_path; }
     Py_INCREF(d);
+    PyObject *face = (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True : Py_False;
     if (pk == 1) {
         int err = 0;
         PyObject *limit = limit_of(sl->op, &err);
@@ -1171,8 +1171,6 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
             Py_DECREF(limit);
             int known = 3;
             if (l > 0) {  /* a kind calibration has placed: NumPy's kernel below, or a lent call's result */
-                PyObject *face = (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True
-                                                                                                     : Py_False;
                 PyObject *pair[2] = {reflected ? other : self, reflected ? self : other}, *res = NULL;
                 known = lent_known(sl->op, pair, 2, face, traced, &res);
                 if (known == 1) {
@@ -1195,7 +1193,6 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     Py_DECREF(d);
     if (r == NULL) return NULL;
     if (count(sl->op) < 0) { Py_DECREF(r); return NULL; }
-    PyObject *face = (x->face == Py_True && (!IS_ARRAY(other) || A(other)->face == Py_True)) ? Py_True : Py_False;
     if (!traced) return finish(r, face);
     PyObject *pair[2] = {reflected ? other : self, reflected ? self : other};
     return record(sl->op, pair, 2, NULL, r, face);
