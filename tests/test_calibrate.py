@@ -489,6 +489,25 @@ def test_a_placed_kinds_lent_calls_run_in_the_c_engine(tmp_path, monkeypatch):
     numpy.testing.assert_allclose(g.asnumpy(), ones @ a * ea + ones @ ea, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.skipif(_native.speedups is None, reason="the C accelerator is not built here (make builds it)")
+def test_operators_below_an_ops_settled_size_run_numpy_in_the_c_engine(tmp_path, monkeypatch):
+    """Under auto, an operator call under the size its op settled on (AUTO_CPU) runs NumPy's kernel in C, as under
+    numpy_only: the Python method is not called (a mended regression sent every such call there)."""
+    from minpy_array import _array
+
+    python_operand, calls = _array._host_operand, []
+    monkeypatch.setattr(_array, "_host_operand", lambda *a: calls.append(a) or python_operand(*a))
+    big, small = numpy.ones((64, 128), "float32"), numpy.linspace(-1, 1, 64, dtype="float32")
+    with calibration(winner("numpy"), min_size=0, cache_dir=tmp_path):
+        mb, ms = np.asarray(big), np.asarray(small)
+        mb * 0.5, mb + mb  # placed: NumPy won, which settles the ops' smaller calls on NumPy
+        assert _calibrate.AUTO_CPU["multiply"] > small.size and _calibrate.AUTO_CPU["add"] > small.size
+        calls.clear()
+        r, s, t = 0.5 * ms, ms + ms, grad(lambda x: np.sum(x * 0.5 + x))(ms)
+    assert not calls
+    assert (r.asnumpy() == 0.5 * small).all() and (s.asnumpy() == small + small).all() and (t.asnumpy() == 1.5).all()
+
+
 def test_borrowed_results_are_numpy_arrays_with_numpys_views(tmp_path):
     """No copies, no surprises: the borrowed kernel aliases the input, its result is a NumPy array over the other
     library's memory, writable, and views of it are NumPy views that writes go through."""

@@ -384,3 +384,29 @@ def test_the_c_paths_keep_no_reference():
 
 if __name__ == "__main__":
     json.dump(outcomes(), sys.stdout)
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "complex128"])
+def test_all_finite_is_numpys_isfinite_all(dtype):
+    """_speedups.all_finite (the borrowed products' check, ops/_guards._finite) answers numpy.isfinite(a).all() for
+    every size around its blocks of 4096 values and a non-finite value anywhere (either part of a complex one), and
+    None where it does not read the buffer (not C-contiguous, not a float)."""
+    check = _native.speedups.all_finite
+    rng = numpy.random.default_rng(0)
+    info = numpy.finfo(dtype)
+    for n in (0, 1, 7, 4095, 4096, 4097, 8192 + 5):
+        base = (rng.standard_normal(n) * 3).astype(dtype)
+        base[:min(n, 3)] = (info.max, info.tiny, -0.0)[:min(n, 3)]  # the extremes of the finite values
+        assert check(base) is True and check(base.reshape(1, n)) is True
+        for pos in sorted({0, n // 2, 4095, 4096, n - 1} & set(range(n))):
+            for bad in (numpy.inf, -numpy.inf, numpy.nan, 1j * numpy.inf, complex(numpy.nan, 0)):
+                if numpy.iscomplexobj(bad) and not numpy.iscomplexobj(base):
+                    continue
+                a = base.copy()
+                a[pos] = bad
+                assert check(a) is bool(numpy.isfinite(a).all()) is False, (n, pos, bad)
+    a = numpy.ones((8, 8), dtype)
+    a[1, 2] = numpy.nan
+    for other in (a.T, a[:, ::2], numpy.arange(5), numpy.ones(3, bool), b"abc", 1.5):
+        assert check(other) is None

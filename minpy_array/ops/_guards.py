@@ -11,6 +11,7 @@ import math
 import numpy
 
 from .._dtypes import F32_VALUE_CAST_LIMIT
+from .._native import speedups as _speedups
 from . import Decline
 
 D = numpy.dtype
@@ -169,12 +170,18 @@ def _checked_on_host(ok, why):
     return wrap
 
 
+_all_finite = getattr(_speedups, "all_finite", None)
+
+
 def _finite(r):
-    """Is every value of a float result finite?  One BLAS pass, without isfinite's boolean array: the sum of the
-    squares is finite exactly when every value is and none is so large that the sum overflows (beyond ~1e19 in
-    float32); such a result goes back to NumPy as a non-finite one does (the same answer, only slower)."""
+    """Is every value of a float result finite?  In C, one pass over the values' exponent bits (_speedups.all_finite);
+    else one BLAS pass, without isfinite's boolean array: the sum of the squares is finite when every value is, and
+    only where it is not (a non-finite value, or values beyond ~1e19 in float32) does isfinite look."""
+    ok = _all_finite(r) if _all_finite is not None else None
+    if ok is not None:
+        return ok
     v = numpy.ravel(r)
-    return math.isfinite(numpy.dot(v, v))
+    return math.isfinite(numpy.dot(v, v)) or bool(numpy.isfinite(v).all())
 
 
 # borrowed kernels of the cpu device whose result NumPy recomputes where it could differ from NumPy's own answer
