@@ -241,8 +241,11 @@ def gemm_section():
     torch = _torch.load() if _torch.installed() else None
     mx = _mxnet.load() if _mxnet.installed() else None
     rng = numpy.random.default_rng(0)
-    for m, k, n in ((1024, 1024, 1024), (64, 512, 512), (64, 1024, 1024)):
-        a, b = rng.random((m, k), dtype="float32"), rng.random((k, n), dtype="float32")
+    # (the last two: benchmarks/mlp.py's products at H=256, a layer's forward one and its weight gradient's a^T @ g)
+    for m, k, n, at in ((1024, 1024, 1024, False), (64, 512, 512, False), (64, 1024, 1024, False),
+                        (64, 256, 256, False), (256, 64, 256, True)):
+        a = rng.random((k, m), dtype="float32").T if at else rng.random((m, k), dtype="float32")
+        b = rng.random((k, n), dtype="float32")
         fns = {"numpy": lambda: a @ b}
         if torch is not None:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
@@ -255,8 +258,8 @@ def gemm_section():
         for _ in range(5):
             for name, fn in fns.items():
                 best[name] = min(best[name], cpu_best_us(fn, rounds=1, batch=0.02))
-        print(f"  ({m},{k}) @ ({k},{n}): " + ", ".join(f"{name} {t:.0f} us = {2 * m * k * n / t / 1e3:.0f} GFLOP/s"
-                                                       for name, t in best.items()))
+        rates = ", ".join(f"{name} {t:.0f} us = {2 * m * k * n / t / 1e3:.0f} GFLOP/s" for name, t in best.items())
+        print(f"  ({m},{k}){' (F)' if at else ''} @ ({k},{n}): {rates}")
 
 
 def calibration_calls():

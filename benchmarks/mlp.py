@@ -2,7 +2,8 @@
 cross-entropy, batch 64, float32, for N in {2, 10, 50} and H in {256, 1024}.
 
 Contenders, all in this one process: minpy_array (`grad` over plain minpy_array.numpy code) under each policy on
-the cpu device and under `auto` on the `torch:cpu` device, hand-written NumPy backprop (the baseline), PyTorch eager
+the cpu device and under `auto` on the `torch:cpu` device, hand-written NumPy backprop (the baseline; and the same
+with every product through torch.matmul on its buffers, where torch is installed), PyTorch eager
 (autograd, torch.optim.SGD), HIPS autograd, and MXNet symbolic (a simple_bind executor).  Every contender updates
 its parameters in place: the NumPy-style ones as MinPy's own `minpy.nn.optim.sgd` (and CS231n's) does,
 `w -= learning_rate * dw`; torch.optim.SGD and MXNet's sgd_update write into the parameters too.  Prints ms per step
@@ -56,13 +57,14 @@ def data(seed=1):
 
 
 # ---------------------------------------------------------------- hand-written NumPy backprop
-def numpy_step(layers, X, y, onehot):
+def numpy_step(layers, X, y, onehot, matmul=numpy.matmul):
+    """`matmul`: every product's kernel (torch_products: torch's, on the same NumPy buffers)."""
     acts, h = [X], X
     for w, b in layers[:-1]:
-        h = numpy.maximum(h @ w + b, 0)
+        h = numpy.maximum(matmul(h, w) + b, 0)
         acts.append(h)
     w, b = layers[-1]
-    s = h @ w + b
+    s = matmul(h, w) + b
     s = s - s.max(axis=1, keepdims=True)
     p = numpy.exp(s)
     p /= p.sum(axis=1, keepdims=True)
@@ -71,12 +73,22 @@ def numpy_step(layers, X, y, onehot):
     for i in range(len(layers) - 1, -1, -1):
         w, b = layers[i]
         a = acts[i]
-        gw, gb = a.T @ g, g.sum(axis=0)
+        gw, gb = matmul(a.T, g), g.sum(axis=0)
         if i:
-            g = (g @ w.T) * (a > 0)
+            g = matmul(g, w.T) * (a > 0)
         w -= LR * gw  # MinPy's optim.sgd (and CS231n's): in place
         b -= LR * gb
     return loss
+
+
+def torch_products():
+    """torch.matmul on NumPy buffers, the result a NumPy array over the tensor's memory: what hand-written NumPy's
+    step gives with this machine's other product kernels (no engine, no checks)."""
+    from minpy_array.ops import _torch
+
+    torch = _torch.load()
+    t, mm = torch.from_numpy, torch.matmul
+    return lambda a, b: mm(t(a), t(b)).numpy()
 
 
 # ---------------------------------------------------------------- minpy_array: grad over NumPy-style code
@@ -232,6 +244,8 @@ def contenders(has_mxnet, has_torch):
     policies = ["auto", "numpy_only"] + (["prefer_mxnet", "mxnet_only"] if has_mxnet else [])
     rows += [(f"minpy_array {p}", lambda L, X, y, o, p=p: minpy_setup(L, X, y, o, p)) for p in policies]
     if has_torch:
+        rows.append(("numpy, products on torch", lambda L, X, y, o: (lambda mm=torch_products():
+                                                                      numpy_step(L, X, y, o, mm))))
         rows.append(("minpy_array auto on torch:cpu",
                      lambda L, X, y, o: minpy_setup(L, X, y, o, "auto", device="torch:cpu")))
         rows.append(("torch eager", torch_setup))
