@@ -2228,7 +2228,7 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
         PyBuffer_Release(&view);
         Py_RETURN_NONE;
     }
-    Py_ssize_t n = view.len / (complex ? view.itemsize / 2 : view.itemsize);
+    Py_ssize_t n = view.len / size;  /* (values, or the parts of complex ones) */
     PyThreadState *ts = n >= (1 << 16) ? PyEval_SaveThread() : NULL; /* (a long pass lets other threads run) */
     int ok = c == 'e' ? all_finite_uint16_t(view.buf, n) : c == 'f' ? all_finite_uint32_t(view.buf, n)
                                                                    : all_finite_uint64_t(view.buf, n);
