@@ -275,3 +275,32 @@ def test_an_in_place_update_on_a_torch_device_writes_its_own_buffer():
     w -= step
     assert w._data is buf and mp.op_stats()["subtract"]["torch"] == 1
     numpy.testing.assert_array_equal(view.asnumpy(), numpy.zeros((2, 32), "float32"))
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # NumPy 1.26's own, for the empty result
+@pytest.mark.parametrize("policy", ["auto", "prefer_torch"])
+@pytest.mark.parametrize("key", [(Ellipsis, slice(None, 0), [3]), (slice(0, 0), [3]), (slice(None), [-4]),
+                                 (Ellipsis, [0, 2])])
+def test_an_out_of_range_index_array_on_a_torch_device_is_numpys_error(policy, key):
+    """A device index array with an index out of range: NumPy's outcome (IndexError in NumPy 2; NumPy 1.26 warns and
+    gives the empty result where the key selects no element), not torch's cpu kernel's, which skips the check where
+    the result is empty (found by the parity sweep in the NumPy 2 environment)."""
+    host = numpy.arange(6.0).reshape(2, 3)
+    key = tuple(numpy.array(k) if type(k) is list else k for k in key)
+    x = mnp.asarray(host).to_device("torch:cpu")
+    dkey = tuple(mnp.asarray(k).to_device("torch:cpu") if type(k) is numpy.ndarray else k for k in key)
+    try:
+        want = host[key]
+    except IndexError:
+        want = IndexError
+    with mp.policy(policy):
+        if want is IndexError:
+            with pytest.raises(IndexError):
+                x[dkey]
+            with pytest.raises(IndexError):
+                x[dkey] = 1.0
+        else:
+            got = x[dkey]
+            assert got.device == x.device and got.shape == want.shape
+            numpy.testing.assert_array_equal(got.asnumpy(), want)
