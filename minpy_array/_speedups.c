@@ -257,15 +257,25 @@ static int count_run(PyObject *op, PyObject *col) {
 #define KEY_MAX 32
 static PyObject *by_signature, *verdicts, *key_types, *pos_zero, *neg_zero, *last_device, *last_kind, *last_index;
 
-/* append value a's key items to items[*n..] (new references); 1, 0 where it has no key, -1 on error */
+/* append the attributes names[0..k) of o to items[*n..] (new references): 1, or -1 with none of them appended */
+static int attrs_into(PyObject *o, PyObject *const *names, int k, PyObject **items, int *n) {
+    for (int i = 0; i < k; i++) {
+        PyObject *v = PyObject_GetAttr(o, names[i]);
+        if (v == NULL) {
+            while (i--) Py_DECREF(items[--*n]);
+            return -1;
+        }
+        items[(*n)++] = v;
+    }
+    return 1;
+}
+
+/* append value a's key items to items[*n..] (new references); 1, 0 where it has no key, -1 on error (the items
+ * appended so far are the caller's to release) */
 static int key_items(PyObject *a, PyObject **items, int *n) {
     PyTypeObject *t = Py_TYPE(a);
     if (*n + 4 > KEY_MAX) return 0;
     if (t == MinArray) {
-        PyObject *dt = PyObject_GetAttr(A(a)->data, s_dtype);  /* (the buffer's own: one per array dtype) */
-        if (dt == NULL) return -1;
-        PyObject *sh = PyObject_GetAttr(A(a)->data, s_shape);
-        if (sh == NULL) { Py_DECREF(dt); return -1; }
         /* (the device's kind and index: Device.__hash__ is Python code; the last device's kept, as devices are
          * interned and their fields never change) */
         PyObject *dev = A(a)->device, *kind, *index;
@@ -285,17 +295,14 @@ static int key_items(PyObject *a, PyObject **items, int *n) {
             }
         }
         if (kind == NULL || index == NULL) {
-            Py_DECREF(dt);
-            Py_DECREF(sh);
             Py_XDECREF(kind);
             Py_XDECREF(index);
             return -1;
         }
         items[(*n)++] = kind;
         items[(*n)++] = index;
-        items[(*n)++] = dt;
-        items[(*n)++] = sh;
-        return 1;
+        PyObject *names[2] = {s_dtype, s_shape};  /* (the buffer's own dtype: one per array dtype) */
+        return attrs_into(A(a)->data, names, 2, items, n);
     }
     PyObject *v = a;
     if (t == &PyFloat_Type) {
@@ -384,7 +391,8 @@ static int guard_admits(PyObject *guard, PyObject *t, PyObject *k) {
  * it with the kernel _lent found (_dispatch.LENT).  Anything else (keywords, an argument _shape_key would key
  * otherwise, a kind not seen yet, a kernel not found yet) goes to the Python functions, which stay the definition. */
 
-/* append _calibrate._key_add's items of a to items[*n..] (new references): 1, 0 where this does not key it */
+/* append _calibrate._key_add's items of a to items[*n..] (new references): 1, 0 where this does not key it, -1 on
+ * error (the items appended so far are the caller's to release) */
 static int lent_key_items(PyObject *a, PyObject **items, int *n, int depth) {
     PyTypeObject *t = Py_TYPE(a);
     if (*n + 3 > KEY_MAX) return 0;
@@ -392,18 +400,8 @@ static int lent_key_items(PyObject *a, PyObject **items, int *n, int depth) {
         PyObject *d = A(a)->data;
         /* (placement leaves another buffer to NumPy; an array in a sequence is unwrapped by the Python path) */
         if (depth || Py_TYPE(d) != (PyTypeObject *)ndarray_t) return 0;
-        PyObject *dt = PyObject_GetAttr(d, s_dtype), *sh = PyObject_GetAttr(d, s_shape);
-        PyObject *st = PyObject_GetAttr(d, s_strides);
-        if (dt == NULL || sh == NULL || st == NULL) {
-            Py_XDECREF(dt);
-            Py_XDECREF(sh);
-            Py_XDECREF(st);
-            return -1;
-        }
-        items[(*n)++] = dt;
-        items[(*n)++] = sh;
-        items[(*n)++] = st;
-        return 1;
+        PyObject *names[3] = {s_dtype, s_shape, s_strides};
+        return attrs_into(d, names, 3, items, n);
     }
     if (t == &PyFloat_Type) {
         items[(*n)++] = (Py_INCREF(t), (PyObject *)t);
