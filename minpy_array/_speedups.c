@@ -12,6 +12,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <float.h>
+#include <math.h>
 
 /* ------------------------------------------------------------ what install() hands over */
 static PyTypeObject *MinArray;          /* the Python class, a subclass of Base */
@@ -2235,6 +2237,239 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(ok);
 }
 
+/* ------------------------------------------------------------ a backend's kernel lent to the cpu's NumPy buffers
+ * Lent(kernel, alias, convert, back, library_type, check=None, decline=None): ops/_lend.lent's callable in C (the
+ * Python function stays the definition, tests/test_native.py holds the two to the same outcomes): each positional
+ * argument that is a NumPy array is handed to the kernel as alias(a) (the library's object over the same memory)
+ * where NumPy lends a writable buffer and alias accepts it, else as convert(a) (which copies where it must);
+ * every other argument as convert(a); keywords as they are.  A result (or each item of a tuple result) of
+ * library_type comes back as back(r); where check(result) is false, decline() is raised. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *kernel, *alias, *convert, *back, *lib_type, *check, *decline;
+    vectorcallfunc vectorcall;
+} Lent;
+
+static PyObject *lent_in(Lent *l, PyObject *a) {
+    if (ndarray_t != NULL && Py_TYPE(a) == (PyTypeObject *)ndarray_t) {
+        Py_buffer v;
+        if (PyObject_GetBuffer(a, &v, PyBUF_STRIDES | PyBUF_WRITABLE) == 0) {
+            PyBuffer_Release(&v);
+            PyObject *t = PyObject_CallOneArg(l->alias, a);
+            if (t != NULL) return t;
+        }
+        PyErr_Clear();  /* (read-only, or a layout or dtype alias refuses: convert answers, or raises its error) */
+    }
+    return PyObject_CallOneArg(l->convert, a);
+}
+
+static PyObject *lent_out(Lent *l, PyObject *r) {
+    int is = PyObject_IsInstance(r, l->lib_type);
+    if (is < 0) { Py_DECREF(r); return NULL; }
+    if (!is) return r;
+    PyObject *n = PyObject_CallOneArg(l->back, r);
+    Py_DECREF(r);
+    return n;
+}
+
+static PyObject *lent_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Lent *l = (Lent *)self;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw > 16) return PyErr_Format(PyExc_TypeError, "a lent kernel takes at most 16 arguments");
+    PyObject *conv[16] = {NULL};
+    Py_ssize_t done = 0;
+    PyObject *r = NULL;
+    for (; done < nargs; done++) {
+        PyObject *a = args[done];
+        int plain = a == Py_None || PyFloat_CheckExact(a) || PyLong_CheckExact(a) || PyBool_Check(a) ||
+                    PyUnicode_CheckExact(a) || PyCallable_Check(a);
+        conv[done] = plain ? (Py_INCREF(a), a) : lent_in(l, a);
+        if (conv[done] == NULL) goto out;
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++) conv[nargs + i] = args[nargs + i];  /* (borrowed: keywords as given) */
+    r = PyObject_Vectorcall(l->kernel, conv, nargs, kwnames);
+    if (r == NULL) goto out;
+    if (PyTuple_CheckExact(r)) {
+        Py_ssize_t n = PyTuple_GET_SIZE(r);
+        PyObject *t = PyTuple_New(n);
+        for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
+            PyObject *v = PyTuple_GET_ITEM(r, i);
+            Py_INCREF(v);
+            v = lent_out(l, v);
+            if (v == NULL) Py_CLEAR(t);
+            else PyTuple_SET_ITEM(t, i, v);
+        }
+        Py_SETREF(r, t);
+    } else {
+        r = lent_out(l, r);
+    }
+    if (r != NULL && l->check != Py_None) {
+        PyObject *ok = PyObject_CallOneArg(l->check, r);
+        int t = ok == NULL ? -1 : PyObject_IsTrue(ok);
+        Py_XDECREF(ok);
+        if (t <= 0) {
+            Py_CLEAR(r);
+            if (t == 0) {
+                PyObject *e = PyObject_CallNoArgs(l->decline);
+                if (e != NULL) {
+                    PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+                    Py_DECREF(e);
+                }
+            }
+        }
+    }
+out:
+    for (Py_ssize_t i = 0; i < done; i++) Py_DECREF(conv[i]);
+    return r;
+}
+
+static PyObject *lent_call_py(PyObject *self, PyObject *args, PyObject *kw) {
+    return PyVectorcall_Call(self, args, kw);
+}
+
+static int lent_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    Lent *l = (Lent *)self;
+    PyObject *kernel, *alias, *convert, *back, *lib_type, *check = Py_None, *decline = Py_None;
+    static char *names[] = {"kernel", "alias", "convert", "back", "library_type", "check", "decline", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO|OO", names, &kernel, &alias, &convert, &back, &lib_type,
+                                     &check, &decline))
+        return -1;
+    if (check != Py_None && !PyCallable_Check(decline)) {
+        PyErr_SetString(PyExc_TypeError, "Lent: a check needs a decline to raise");
+        return -1;
+    }
+    PyObject *v[7] = {kernel, alias, convert, back, lib_type, check, decline};
+    PyObject **dst[7] = {&l->kernel, &l->alias, &l->convert, &l->back, &l->lib_type, &l->check, &l->decline};
+    for (int i = 0; i < 7; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    l->vectorcall = lent_vectorcall;
+    return 0;
+}
+
+static int lent_traverse(PyObject *self, visitproc visit, void *arg) {
+    Lent *l = (Lent *)self;
+    Py_VISIT(l->kernel); Py_VISIT(l->alias); Py_VISIT(l->convert); Py_VISIT(l->back); Py_VISIT(l->lib_type);
+    Py_VISIT(l->check); Py_VISIT(l->decline);
+    return 0;
+}
+
+static int lent_clear(PyObject *self) {
+    Lent *l = (Lent *)self;
+    Py_CLEAR(l->kernel); Py_CLEAR(l->alias); Py_CLEAR(l->convert); Py_CLEAR(l->back); Py_CLEAR(l->lib_type);
+    Py_CLEAR(l->check); Py_CLEAR(l->decline);
+    return 0;
+}
+
+static void lent_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    lent_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMemberDef lent_members[] = {
+    {"kernel", T_OBJECT, offsetof(Lent, kernel), READONLY, NULL},
+    {"check", T_OBJECT, offsetof(Lent, check), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Lent, vectorcall), READONLY, NULL},
+    {NULL}
+};
+
+static PyTypeObject LentType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minpy_array._speedups.Lent",
+    .tp_doc = "Lent(kernel, alias, convert, back, library_type, check=None, decline=None): ops/_lend.lent in C",
+    .tp_basicsize = sizeof(Lent),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = lent_init,
+    .tp_call = lent_call_py,
+    .tp_vectorcall_offset = offsetof(Lent, vectorcall),
+    .tp_traverse = lent_traverse,
+    .tp_clear = lent_clear,
+    .tp_dealloc = lent_dealloc,
+    .tp_members = lent_members,
+};
+
+/* ------------------------------------------------------------ the maximum/minimum VJP in one pass
+ * numpy_ops._select's answer (g where x wins over y, g / 2 where they tie, else 0, each as g times 1, 1/2 or 0 in g's
+ * dtype, so NaN and inf in g and signed zeros come out as NumPy's multiply gives them) written into out, for
+ * C-contiguous float32/float64 buffers of one dtype and shape (y a number exactly of that dtype, or an array of one
+ * element or of the shape); False for anything else (the Python composition answers). */
+#define SELECT_LOOP(T)                                                                                                \
+    static void select_##T(T *o, const T *g, const T *x, const T *y, Py_ssize_t yn, T ys, int greater,              \
+                           Py_ssize_t n) {                                                                           \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                                         \
+            T a = x[i], b = yn > 1 ? y[i] : ys;                                                                      \
+            T m = (greater ? a > b : a < b) ? (T)1 : a == b ? (T)0.5 : (T)0;                                          \
+            o[i] = g[i] * m;                                                                                         \
+        }                                                                                                            \
+    }
+SELECT_LOOP(float)
+SELECT_LOOP(double)
+
+static char float_code(Py_buffer *v) {  /* 'f' or 'd' for a native float32/float64 buffer, else 0 */
+    const char *f = v->format ? v->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@') f++;
+    if (f[0] == '\0' || f[1] != '\0') return 0;
+    return (f[0] == 'f' && v->itemsize == 4) || (f[0] == 'd' && v->itemsize == 8) ? f[0] : 0;
+}
+
+static int same_shape(Py_buffer *a, Py_buffer *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+static PyObject *select_into(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) return PyErr_Format(PyExc_TypeError, "select_into(out, g, x, y, greater)");
+    int greater = PyObject_IsTrue(args[4]);
+    if (greater < 0) return NULL;
+    Py_buffer v[4];
+    int got = 0, ok = 0;
+    int flags[4] = {PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT,
+                    PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT};
+    PyObject *y = args[3];
+    int scalar = PyFloat_CheckExact(y) || PyLong_CheckExact(y);
+    for (; got < (scalar ? 3 : 4); got++)
+        if (PyObject_GetBuffer(args[got], &v[got], flags[got]) < 0) {
+            PyErr_Clear();
+            goto out;
+        }
+    char c = float_code(&v[0]);
+    if (!c || float_code(&v[1]) != c || float_code(&v[2]) != c || !same_shape(&v[0], &v[1]) ||
+        !same_shape(&v[0], &v[2]))
+        goto out;
+    double ys = 0.0;
+    Py_ssize_t yn = 1;
+    if (scalar) {
+        ys = PyFloat_CheckExact(y) ? PyFloat_AS_DOUBLE(y) : PyLong_AsDouble(y);
+        if (ys == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            goto out;
+        }
+        /* (a number NumPy would compare in another precision, or round first, is left to NumPy) */
+        double limit = c == 'f' ? 16777216.0 : 9007199254740992.0;
+        if (PyFloat_CheckExact(y) ? !(fabs(ys) <= (c == 'f' ? FLT_MAX : DBL_MAX)) || (c == 'f' && (double)(float)ys != ys)
+                                  : !(fabs(ys) < limit))
+            goto out;
+    } else {
+        yn = v[3].len / v[3].itemsize;
+        if (float_code(&v[3]) != c || !(same_shape(&v[0], &v[3]) || (yn == 1 && v[3].ndim <= v[0].ndim))) goto out;
+        if (yn == 1) ys = c == 'f' ? *(float *)v[3].buf : *(double *)v[3].buf;
+    }
+    Py_ssize_t n = v[0].len / v[0].itemsize;
+    const void *yb = scalar ? NULL : v[3].buf;
+    PyThreadState *ts = n >= (1 << 16) ? PyEval_SaveThread() : NULL;
+    if (c == 'f')
+        select_float(v[0].buf, v[1].buf, v[2].buf, yb, yn, (float)ys, greater, n);
+    else
+        select_double(v[0].buf, v[1].buf, v[2].buf, yb, yn, ys, greater, n);
+    if (ts != NULL) PyEval_RestoreThread(ts);
+    ok = 1;
+out:
+    for (int i = 0; i < got; i++) PyBuffer_Release(&v[i]);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef module_methods[] = {
     {"wrap", (PyCFunction)(void (*)(void))wrap, METH_FASTCALL, "wrap(data, device, face=False): a MinArray"},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL,
@@ -2257,6 +2492,8 @@ static PyMethodDef module_methods[] = {
      "install_tape(**the tape's parts)"},
     {"all_finite", all_finite, METH_O,
      "all_finite(buffer): is every value of a C-contiguous float16/32/64 (or complex) buffer finite; None otherwise"},
+    {"select_into", (PyCFunction)(void (*)(void))select_into, METH_FASTCALL,
+     "select_into(out, g, x, y, greater): numpy_ops._select written into out in one pass; False where it does not"},
     {"install_recorder", (PyCFunction)(void (*)(void))install_recorder, METH_VARARGS | METH_KEYWORDS,
      "install_recorder(recorder, prepare, vjps, sequences): the recorder's parts"},
     {NULL}
@@ -2266,7 +2503,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1
 
 PyMODINIT_FUNC PyInit__speedups(void) {
     if (PyType_Ready(&BaseType) < 0 || PyType_Ready(&CallType) < 0 || PyType_Ready(&MethodType) < 0 ||
-        PyType_Ready(&NodeType) < 0)
+        PyType_Ready(&NodeType) < 0 || PyType_Ready(&LentType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
@@ -2292,6 +2529,8 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     Py_INCREF(&CallType);
     Py_INCREF(&MethodType);
     Py_INCREF(&NodeType);
+    Py_INCREF(&LentType);
+    if (PyModule_AddObject(m, "Lent", (PyObject *)&LentType) < 0) return NULL;
     if (PyModule_AddObject(m, "Base", (PyObject *)&BaseType) < 0 ||
         PyModule_AddObject(m, "Call", (PyObject *)&CallType) < 0 ||
         PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||

@@ -410,3 +410,111 @@ def test_all_finite_is_numpys_isfinite_all(dtype):
     a[1, 2] = numpy.nan
     for other in (a.T, a[:, ::2], numpy.arange(5), numpy.ones(3, bool), b"abc", 1.5):
         assert check(other) is None
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
+def test_select_in_one_pass_is_the_composition(monkeypatch):
+    """numpy_ops._select (the maximum/minimum VJP) through _speedups.select_into gives the NumPy composition's
+    array bit for bit (dtype, NaN and inf in g, NaN and ties in x, signed zeros) for every y it takes (a number
+    exact in the dtype, an array of one element or of g's shape), on both sides of the size where it lets other
+    threads run; and where it declines (other dtypes, layouts, shapes, numbers NumPy would round) the composition
+    answers."""
+    from minpy_array.ops import numpy_ops
+
+    into = numpy_ops._select_into
+
+    def both(g, x, y, wins):
+        fused = numpy_ops._select(g, x, y, wins)
+        with monkeypatch.context() as m:
+            m.setattr(numpy_ops, "_select_into", None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # (inf * 0 in the composition)
+                plain = numpy_ops._select(g, x, y, wins)
+        assert fused.dtype == plain.dtype and fused.shape == plain.shape
+        assert fused.tobytes() == plain.tobytes() or (
+            numpy.array_equal(fused, plain, equal_nan=True)
+            and (numpy.signbit(fused) == numpy.signbit(plain)).all()), (g.dtype, y, wins)
+        return fused
+
+    rng = numpy.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        for n in (1, 7, (1 << 16) + 3):
+            g = rng.standard_normal(n).astype(dtype)
+            x = rng.choice([-1.0, 0.0, -0.0, 0.5, 2.0, numpy.nan], n).astype(dtype)
+            g[:min(n, 4)] = (numpy.inf, -numpy.inf, numpy.nan, -0.0)[:min(n, 4)]
+            for y in (0.0, -0.0, 0.5, 2, -3, numpy.asarray(0.5, dtype), numpy.ones(1, dtype),
+                      numpy.dtype(dtype).type(2), x[::-1].copy()):
+                for wins in (numpy.greater, numpy.less):
+                    out = numpy.empty_like(g)
+                    assert into(out, g, x, y, wins is numpy.greater) is True, (dtype, n, y)
+                    both(g, x, y, wins)
+            assert into(numpy.empty((1, n), dtype), g.reshape(1, n), x.reshape(1, n), 0.0, True) is True
+    g = numpy.ones((4, 6), "float32")
+    x = numpy.arange(24, dtype="float32").reshape(4, 6) - 12
+    declined = [(g, x, 0.1), (g, x, 1e300), (g, x, 2 ** 25 + 1), (g, x, True), (g, x, 1 + 0j), (g, x, numpy.nan),
+                (g, x.astype("float64"), 0.0), (g.astype("float16"), x.astype("float16"), 0.0),
+                (g, x, numpy.zeros(6, "float32")), (g, x, numpy.zeros((1, 1, 1), "float32")),
+                (g, x[:, :1].copy(), 0.0), (g, x.T.copy().T, 0.0), (g.T.copy().T, x, 0.0),
+                (g, x, numpy.float64(0.0)), (g, x, numpy.zeros(24, "float64").reshape(4, 6)),
+                (g.astype("complex64"), x, 0.0)]
+    for gg, xx, y in declined:
+        assert into(numpy.empty_like(gg, order="C"), gg, xx, y, True) is False, (gg.dtype, xx.shape, y)
+        both(gg, xx, y, numpy.greater)
+    assert into(numpy.empty((4, 6), "float32")[:, :3], g[:, :3], x[:, :3], 0.0, True) is False
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
+def test_a_lent_kernel_in_c_is_its_python_definition(monkeypatch):
+    """ops/_lend.lent in C (_speedups.Lent, which aliases writable NumPy arrays itself) gives what its Python
+    definition gives on torch's kernels: the same result (type, dtype, values, memory shared with the input or not)
+    or the same error, for writable, read-only, reversed, Fortran-ordered, byte-swapped and unaliasable arrays,
+    sequences of arrays, numbers, ufuncs and keywords, tuple results, and a check that declines."""
+    from minpy_array.ops import Decline, _lend, _torch, torch_ops
+
+    torch = _torch.load()
+    table = torch_ops.kernels()
+
+    def build(op, check=None):
+        args = (table[op][0], torch.from_numpy, torch_ops._in, torch.Tensor.numpy, torch.Tensor, check)
+        c = _lend.lent(*args)
+        with monkeypatch.context() as m:
+            m.setattr(_lend, "_Lent", None)
+            py = _lend.lent(*args)
+        assert type(c) is _native.speedups.Lent and type(py) is not _native.speedups.Lent
+        return c, py
+
+    def outcome(f, args, kw):
+        try:
+            r = f(*args, **kw)
+        except Exception as e:  # noqa: BLE001 (the error is the outcome compared)
+            return ("error", type(e))
+        items = r if type(r) is tuple else (r,)
+        return (type(r), tuple((type(v), getattr(v, "dtype", None), numpy.asarray(v).tolist(),
+                                any(numpy.shares_memory(v, a) for a in args if isinstance(a, numpy.ndarray)))
+                               for v in items))
+
+    a = numpy.arange(12, dtype="float32").reshape(3, 4)
+    ro = a.copy()
+    ro.flags.writeable = False
+    arrays = {"writable": a, "read-only": ro, "reversed": a[::-1], "fortran": numpy.asfortranarray(a),
+              "byte-swapped": a.astype(">f4"), "uint16": a.astype("uint16"), "object": a.astype(object),
+              "0-d": numpy.asarray(2.0, "float32")}
+    calls = [("negative", (x,), {}) for x in arrays.values()]
+    calls += [("add", (x, 1.5), {}) for x in arrays.values()] + [("add", (a, ro), {}), ("add", (a, 1), {})]
+    calls += [("concat", ([a, ro, a[::-1]],), {}), ("concat", ((a, a),), {"axis": 1}), ("stack", ([a, a],), {}),
+              ("_select", (a, a - 5, 0.0, numpy.greater), {}), ("sum", (a,), {"axis": 0, "keepdims": True})]
+    for op, args, kw in calls:
+        c, py = build(op)
+        assert outcome(c, args, kw) == outcome(py, args, kw), (op, args, kw)
+    for check in (lambda r: True, lambda r: False, lambda r: (r != 0).all()):
+        c, py = build("matmul", check)
+        for args in ((a, a.T), (ro, a.T), (a, ro.T)):
+            assert outcome(c, args, {}) == outcome(py, args, {})
+    c, _ = build("matmul", lambda r: False)
+    with pytest.raises(Decline):
+        c(a, a.T)
+    c, py = build("matmul", lambda r: 1 / 0)
+    assert outcome(c, (a, a.T), {}) == outcome(py, (a, a.T), {}) == ("error", ZeroDivisionError)
+    pair = _lend.lent(lambda x: (x, x + 1, "tag"), torch.from_numpy, torch_ops._in, torch.Tensor.numpy, torch.Tensor)
+    r = pair(a)
+    assert type(r) is tuple and numpy.shares_memory(r[0], a) and r[1].tolist() == (a + 1).tolist() and r[2] == "tag"

@@ -158,14 +158,14 @@ def reduce_args(args, kw, names=REDUCE):
     return args[0], p.get("axis"), p.get("keepdims", False)
 
 
-def _checked_on_host(ok, why):
+def checked_on_host(check):
+    """kernel -> the kernel, raising Decline where check(its result) is false (ON_HOST's checks)."""
     def wrap(kernel):
         def run(*args, **kw):
             r = kernel(*args, **kw)
-            if not ok(r):
+            if not check(r):
                 raise Decline
             return r
-        run.__doc__ = why
         return run
     return wrap
 
@@ -184,17 +184,18 @@ def _finite(r):
     return math.isfinite(numpy.dot(v, v)) or bool(numpy.isfinite(v).all())
 
 
-# borrowed kernels of the cpu device whose result NumPy recomputes where it could differ from NumPy's own answer
-# (reading host memory waits for no device; on accelerators these results stand, as the README's limits say)
+def _no_zeros(r):
+    return (r != 0).all()
+
+
+# op -> the check of a borrowed kernel's result on the cpu device: where it fails (the result could differ from NumPy's
+# own answer), the kernel declines and NumPy recomputes (reading host memory waits for no device; on accelerators
+# these results stand, as the README's limits say)
 ON_HOST = {
     # Note: OpenBLAS, which NumPy calls, can give 0 for 0 * inf inside a matrix product where others give NaN
-    "matmul": _checked_on_host(_finite, "non-finite products"),
-    "dot": _checked_on_host(_finite, "non-finite products"),
-    "_matmul_t": _checked_on_host(_finite, "non-finite products"),
+    "matmul": _finite, "dot": _finite, "_matmul_t": _finite,
     # Note: which of +0.0 and -0.0 NumPy's max/min returns when both are extreme depends on its loop and layout
-    "max": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
-    "min": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
-    "max_pool2d": _checked_on_host(lambda r: (r != 0).all(), "zero extremes"),
+    "max": _no_zeros, "min": _no_zeros, "max_pool2d": _no_zeros,
 }
 
 

@@ -29,6 +29,7 @@ from ._guards import (
     bind,
     broadcasts_to,
     by_signature,
+    checked_on_host,
     is_array,
     reduce_args,
     reduction,
@@ -530,8 +531,9 @@ def _host_matmul(a, b):
         return _mxnet.lend(r)
 
 
-def _same(kernel):
-    return kernel
+def _checked(op, kernel):
+    check = ON_HOST.get(op)
+    return kernel if check is None else checked_on_host(check)(kernel)
 
 
 def _weight_copied(conv):
@@ -557,12 +559,12 @@ _host_table = []
 def host_kernels():
     """The table for the cpu device: compute kernels only (the host's shape ops are NumPy views)."""
     if not _host_table:
-        table = {op: (ON_HOST.get(op, _same)(_borrowed(k)), g) for op, (k, g) in kernels().items()
+        table = {op: (_checked(op, _borrowed(k)), g) for op, (k, g) in kernels().items()
                  if op not in SHAPE_OPS and op not in CREATION and op not in
                  ("full", "zeros_like", "ones_like", "empty_like", "asarray", "array")}
         for op in ("matmul", "dot"):
-            table[op] = (ON_HOST[op](_host_matmul), table[op][1])
-        table["_matmul_t"] = (ON_HOST["_matmul_t"](_host_matmul_t), table["_matmul_t"][1])
+            table[op] = (_checked(op, _host_matmul), table[op][1])
+        table["_matmul_t"] = (_checked("_matmul_t", _host_matmul_t), table["_matmul_t"][1])
         table["conv2d"] = (_weight_copied(table["conv2d"][0]), table["conv2d"][1])
         _host_table.append(table)
     return _host_table[0]

@@ -39,6 +39,7 @@ from ._guards import (
     select,
     unary,
 )
+from ._lend import lent
 
 INTS = frozenset((I8, I16, I32, I64, U8))
 SIGNED = frozenset((I8, I16, I32, I64))
@@ -996,34 +997,15 @@ def kernels():
     return _table[0]
 
 
-def _borrowed(kernel):
-    """A kernel run on the cpu device's NumPy buffers: inputs aliased (copied where torch cannot alias them),
-    the result a NumPy array over the tensor's memory."""
-    tensor = _torch.load().Tensor
-
-    def run(*args, **kw):
-        r = kernel(*[_in(a) for a in args], **kw)
-        if type(r) is tuple:
-            return tuple(_out(v, tensor) for v in r)
-        return _out(r, tensor)
-    return run
-
-
-def _same(kernel):
-    return kernel
-
-
 def _in(a):
+    """A lent kernel's argument on the cpu device as torch's: a NumPy array as a tensor over its memory (a copy where
+    torch cannot alias it), each item of a list or tuple so, anything else as it is."""
     if type(a) is numpy.ndarray:
         t = _torch.borrow(a)
         return t if t is not None else _torch.load().from_numpy(numpy.array(a))
     if type(a) is list or type(a) is tuple:
         return type(a)(_in(v) for v in a)
     return a
-
-
-def _out(r, tensor):
-    return r.numpy() if isinstance(r, tensor) else r
 
 
 # x op= y as torch's in-place method: the same arithmetic as the op's kernel (BINARY_EXACT, divide on floats) written
@@ -1059,7 +1041,9 @@ def host_kernels():
     """The table for the cpu device: compute kernels only (NumPy's views, in-place writes and creation stay with
     NumPy)."""
     if not _host_table:
-        _host_table.append({op: (ON_HOST.get(op, _same)(_borrowed(k)), g) for op, (k, g) in kernels().items()
+        torch = _torch.load()
+        _host_table.append({op: (lent(k, torch.from_numpy, _in, torch.Tensor.numpy, torch.Tensor, ON_HOST.get(op)), g)
+                            for op, (k, g) in kernels().items()
                             if op not in VIEW_OPS and op not in CREATION and not op.startswith("setitem")})
     return _host_table[0]
 
