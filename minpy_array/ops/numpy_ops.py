@@ -129,7 +129,9 @@ NN = {f.__name__: f for f in (conv2d, conv2d_grad_input, conv2d_grad_weight, max
 def _select(g, x, y, wins):
     """g where x wins over y (wins: numpy.greater or numpy.less), g / 2 where they tie, else 0: the maximum and
     minimum VJP (as autograd and JAX split a tie).  In one pass in C where the buffers allow (_speedups.select_into:
-    contiguous float32/float64 of one shape; the composition below takes 2-3x its time on ReLU's (64,256))."""
+    contiguous float32/float64 of one shape; the composition below takes 2-3x its time on ReLU's (64,256)).
+    Note: the C pass raises no floating-point warnings (inf * 0 in the composition warns), as the backends' kernels
+    of this private op do not."""
     if _select_into is not None and type(g) is numpy.ndarray:
         out = numpy.empty_like(g)
         if _select_into(out, g, x, y, wins is numpy.greater):
