@@ -28,4 +28,3 @@ def lent(kernel, alias, convert, back, library_type, check=None):
             raise Decline
         return r
     return run
-
