@@ -2187,6 +2187,18 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
     Py_RETURN_NONE;
 }
 
+/* 'e', 'f' or 'd' for a buffer of native float16/32/64 values (or of complex64/128 ones, *complex then set),
+ * from its format and item size; 0 for anything else */
+static char float_format(Py_buffer *v, int *complex) {
+    const char *f = v->format ? v->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@') f++;
+    *complex = *f == 'Z';
+    if (*complex) f++;
+    Py_ssize_t size = *complex ? v->itemsize / 2 : v->itemsize;
+    if (f[0] == '\0' || f[1] != '\0') return 0;
+    return (f[0] == 'e' && size == 2) || (f[0] == 'f' && size == 4) || (f[0] == 'd' && size == 8) ? f[0] : 0;
+}
+
 /* ------------------------------------------------------------ finiteness of a float buffer
  * _guards._finite's question (is every value of a borrowed product finite?) in one pass over the bits: a value is
  * inf or NaN exactly when its exponent bits are all ones.  Integer operations only (no float exceptions, no
@@ -2218,16 +2230,13 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
         PyErr_Clear();
         Py_RETURN_NONE;
     }
-    const char *f = view.format ? view.format : "B";
-    if (*f == '<' || *f == '=' || *f == '@') f++;
-    int complex = *f == 'Z';
-    char c = complex ? f[1] : f[0];
-    Py_ssize_t size = complex ? view.itemsize / 2 : view.itemsize;
-    int known = (c == 'e' && size == 2) || (c == 'f' && size == 4) || (c == 'd' && size == 8);
-    if (!known || (complex ? f[2] : f[1]) != '\0') {
+    int complex;
+    char c = float_format(&view, &complex);
+    if (!c) {
         PyBuffer_Release(&view);
         Py_RETURN_NONE;
     }
+    Py_ssize_t size = complex ? view.itemsize / 2 : view.itemsize;
     Py_ssize_t n = view.len / size;  /* (values, or the parts of complex ones) */
     PyThreadState *ts = n >= (1 << 16) ? PyEval_SaveThread() : NULL; /* (a long pass lets other threads run) */
     int ok = c == 'e' ? all_finite_uint16_t(view.buf, n) : c == 'f' ? all_finite_uint32_t(view.buf, n)
@@ -2406,10 +2415,9 @@ SELECT_LOOP(float)
 SELECT_LOOP(double)
 
 static char float_code(Py_buffer *v) {  /* 'f' or 'd' for a native float32/float64 buffer, else 0 */
-    const char *f = v->format ? v->format : "B";
-    if (*f == '<' || *f == '=' || *f == '@') f++;
-    if (f[0] == '\0' || f[1] != '\0') return 0;
-    return (f[0] == 'f' && v->itemsize == 4) || (f[0] == 'd' && v->itemsize == 8) ? f[0] : 0;
+    int complex;
+    char c = float_format(v, &complex);
+    return complex || c == 'e' ? 0 : c;
 }
 
 static int same_shape(Py_buffer *a, Py_buffer *b) {

@@ -5,6 +5,7 @@ to the library without a copy where it can alias them, its result handed back to
 definition, and tests/test_native.py holds the two to the same outcomes)."""
 from .._native import speedups
 from . import Decline
+from ._guards import checked_on_host
 
 _Lent = getattr(speedups, "Lent", None)
 
@@ -21,10 +22,6 @@ def lent(kernel, alias, convert, back, library_type, check=None):
     def run(*args, **kw):
         r = kernel(*[convert(a) for a in args], **kw)
         if type(r) is tuple:
-            r = tuple(back(v) if isinstance(v, library_type) else v for v in r)
-        elif isinstance(r, library_type):
-            r = back(r)
-        if check is not None and not check(r):
-            raise Decline
-        return r
-    return run
+            return tuple(back(v) if isinstance(v, library_type) else v for v in r)
+        return back(r) if isinstance(r, library_type) else r
+    return run if check is None else checked_on_host(check)(run)
