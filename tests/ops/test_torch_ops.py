@@ -5,7 +5,7 @@ import pytest
 from conftest import device_for_tests, requires_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parity import select, same
+from parity import same, select
 
 import minpy_array as mp
 from minpy_array.ops import _torch, torch_ops
