@@ -27,8 +27,8 @@ static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *r
 static PyObject *seen, *lent, *lent_result;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
-    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *s_strides, *kw_out,
-    *buffer_types;
+    *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *s_strides, *s___array__,
+    *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -45,6 +45,9 @@ static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k);
 static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject *res);
 static PyObject *dtype_of(PyObject *self, PyObject *a);
 static PyObject *shape_of(PyObject *self, PyObject *a);
+/* the recorder's and prepare's parts (autodiff/grad.py's _recorder, autodiff/containers.py's prepare): what
+ * install_recorder() hands over */
+static PyObject *py_recorder, *py_prepare, *vjps, *sequences, *ufunc_calls;
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -145,6 +148,16 @@ static PyObject *record(PyObject *op, PyObject *const *args, Py_ssize_t nargs, P
         if (Py_TYPE(r) == (PyTypeObject *)ndarray_t) {  /* (record_host's first case) */
             PyObject *a = wrap_new(r, CPU, face);
             out = a != NULL ? record_traced(op, t, k, a) : NULL;
+            Py_XDECREF(a);
+        } else if (PyObject_TypeCheck(r, (PyTypeObject *)generic_t)) {  /* (_dispatch._record's first case) */
+            PyObject *d = PyObject_CallMethodNoArgs(r, s___array__);
+            PyObject *a = d != NULL ? wrap_new(d, CPU, face) : NULL;
+            Py_XDECREF(d);
+            out = a != NULL ? record_traced(op, t, k, a) : NULL;
+            if (out == a && face == Py_True) {  /* (recorded nowhere: the NumPy scalar, on the NumPy face) */
+                Py_SETREF(out, r);
+                Py_INCREF(r);
+            }
             Py_XDECREF(a);
         } else {
             PyObject *argv[5] = {op, t, k, r, face};
@@ -757,7 +770,12 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
             }
         }
     }
-    if (traced && kw != NULL && PyDict_GET_SIZE(kw)) goto miss;
+    if (traced && kw != NULL && PyDict_GET_SIZE(kw)) {
+        /* (keywords hold no array here, so grad.py's prepare would move none; an op that takes sequences is packed
+         * by it, on the Python path) */
+        int in = sequences != NULL ? PyDict_Contains(sequences, op) : 1;
+        if (in != 0) goto fail;
+    }
     if (!found) {
         PyObject *dev = NULL;
         if (PyContextVar_Get(default_device, NULL, &dev) < 0) goto fail;
@@ -1660,13 +1678,17 @@ static PyObject *meta_new(PyObject *a) {
     return m;
 }
 
-/* record_one(op, vjp, args, result): tape._record_one_level */
+/* record_one(op, vjp, args, result, kw=None): tape._record_one_level (kw: keywords holding no array, kept in the
+ * record as a copy, as tape.record keeps them) */
 static PyObject *record_one(PyObject *self, PyObject *const *argv, Py_ssize_t nargv) {
-    if (nargv != 4 || !IS_ARRAY(argv[3]) || meta_t == NULL) {
-        PyErr_SetString(PyExc_TypeError, "record_one(op, vjp, args, result: MinArray) after install_tape()");
+    if (nargv < 4 || nargv > 5 || !IS_ARRAY(argv[3]) || meta_t == NULL ||
+        (nargv == 5 && argv[4] != Py_None && !PyDict_CheckExact(argv[4]))) {
+        PyErr_SetString(PyExc_TypeError, "record_one(op, vjp, args, result: MinArray, kw: dict | None) after "
+                                         "install_tape()");
         return NULL;
     }
     PyObject *op = argv[0], *vjp = argv[1], *result = argv[3];
+    PyObject *kw = nargv == 5 && argv[4] != Py_None && PyDict_GET_SIZE(argv[4]) ? argv[4] : NULL;
     PyObject *args = PySequence_Tuple(argv[2]);
     if (args == NULL) return NULL;
     Py_ssize_t nargs = PyTuple_GET_SIZE(args);
@@ -1716,9 +1738,12 @@ static PyObject *record_one(PyObject *self, PyObject *const *argv, Py_ssize_t na
     }
     PyObject *pt = PyList_AsTuple(parents);
     if (pt == NULL) goto done;
+    PyObject *kwl = kw != NULL ? PyDict_Copy(kw) : (Py_INCREF(Py_None), Py_None);
+    if (kwl == NULL) { Py_DECREF(pt); goto done; }
     PyObject *node = node_new(level != NULL ? level : zero, Py_None, op, vjp, drop ? Py_None : result, lower,
-                              Py_None, pt);
+                              kwl, pt);
     Py_DECREF(pt);
+    Py_DECREF(kwl);
     if (node == NULL) goto done;
     out = wrap_new(A(result)->data, A(result)->device, A(result)->face);
     if (out == NULL) { Py_DECREF(node); goto done; }
@@ -1734,9 +1759,6 @@ done:
     return out;
 }
 
-/* the recorder's and prepare's parts (autodiff/grad.py's _recorder, autodiff/containers.py's prepare): what
- * install_recorder() hands over */
-static PyObject *py_recorder, *py_prepare, *vjps, *sequences;
 
 /* would PREPARE[0](op, args, kw) return args as they are?  Where prepare is grad.py's, for a call without keywords
  * or sequences among its arguments, of an op that takes none (containers.pack_args' first test); 1, 0 */
@@ -1753,11 +1775,18 @@ static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k) {
 }
 
 /* RECORDER[0](op, args, kw, res) (res: the untraced result of a call with a traced argument, a new reference is
- * returned): grad.py's _recorder for an op with a VJP, called without keywords, that returns one array (integer and
- * boolean results carry no gradient); every other case by the recorder itself */
+ * returned): grad.py's _recorder for an op with a VJP that returns one array (integer and boolean results carry no
+ * gradient), called without keywords or, for an op that is not a ufunc's call (whose keywords the recorder checks),
+ * with keywords holding no array (the fast paths' calls); every other case by the recorder itself */
 static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject *res) {
     PyObject *rec = PyList_GET_ITEM(recorder_l, 0);
-    if (py_recorder != NULL && rec == py_recorder && IS_ARRAY(res) && (k == NULL || !PyDict_GET_SIZE(k))) {
+    int has_kw = k != NULL && PyDict_GET_SIZE(k);
+    int kw_ok = !has_kw;
+    if (has_kw && py_recorder != NULL) {
+        kw_ok = PySet_Contains(ufunc_calls, op) == 0;
+        PyErr_Clear();
+    }
+    if (py_recorder != NULL && rec == py_recorder && IS_ARRAY(res) && kw_ok) {
         PyObject *entry = PyDict_GetItemWithError(vjps, op);
         if (entry == NULL && PyErr_Occurred()) return NULL;
         if (entry != NULL) {
@@ -1770,8 +1799,8 @@ static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject 
             Py_DECREF(kind);
             if (!inexact) { Py_INCREF(res); return res; }
             Py_INCREF(entry);
-            PyObject *argv[4] = {op, entry, t, res};
-            PyObject *out = record_one(NULL, argv, 4);
+            PyObject *argv[5] = {op, entry, t, res, has_kw ? k : Py_None};
+            PyObject *out = record_one(NULL, argv, 5);
             Py_DECREF(entry);
             if (out != Py_None) return out;
             Py_DECREF(out);
@@ -1785,16 +1814,16 @@ static PyObject *record_traced(PyObject *op, PyObject *t, PyObject *k, PyObject 
 }
 
 static PyObject *install_recorder(PyObject *self, PyObject *args, PyObject *kw) {
-    static char *names[] = {"recorder", "prepare", "vjps", "sequences", NULL};
-    PyObject *v[4];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOO:install_recorder", names, &v[0], &v[1], &v[2], &v[3]))
+    static char *names[] = {"recorder", "prepare", "vjps", "sequences", "ufunc_calls", NULL};
+    PyObject *v[5];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOOO:install_recorder", names, &v[0], &v[1], &v[2], &v[3], &v[4]))
         return NULL;
-    if (!PyDict_Check(v[2]) || !PyDict_Check(v[3])) {
-        PyErr_SetString(PyExc_TypeError, "install_recorder: vjps and sequences are dicts");
+    if (!PyDict_Check(v[2]) || !PyDict_Check(v[3]) || !PyAnySet_Check(v[4])) {
+        PyErr_SetString(PyExc_TypeError, "install_recorder: vjps and sequences are dicts, ufunc_calls a set");
         return NULL;
     }
-    PyObject **dst[] = {&py_recorder, &py_prepare, &vjps, &sequences};
-    for (int i = 0; i < 4; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    PyObject **dst[] = {&py_recorder, &py_prepare, &vjps, &sequences, &ufunc_calls};
+    for (int i = 0; i < 5; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
     Py_RETURN_NONE;
 }
 
@@ -2528,10 +2557,11 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
-                          "where", "backend", "stats", "shape", "add", "index", "sum", "_device", "strides"};
+                          "where", "backend", "stats", "shape", "add", "index", "sum", "_device", "strides",
+                          "__array__"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
                         &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum,
-                        &s__device, &s_strides};
+                        &s__device, &s_strides, &s___array__};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;

@@ -156,6 +156,10 @@ GRADS = {"operators": lambda a: (a * a + 2.0 * a - a / 3.0 + a ** 2).sum(),
          "indexing": lambda a: a[0] * a[-1] + a[..., 0].sum() + a[(0,) * a.ndim],
          "face": lambda a: mnp.sum(mnp.exp(a) * mnp.maximum(a, 1.5)) + mnp.dot(a.ravel(), a.ravel()),
          "numpy": lambda a: numpy.sum(numpy.tanh(a) * a), "loop": _loop,
+         # traced calls with keywords (recorded in C with them), a NumPy scalar result, a sequence op with a keyword
+         "keywords": lambda a: ((mnp.max(a, axis=-1, keepdims=True) * mnp.sum(a, axis=0, keepdims=True)).sum()
+                                + mnp.mean(a * a, axis=None) + mnp.stack(a, axis=0).sum() + -mnp.sum(a) / 3
+                                + mnp.add(a, a, dtype=a.dtype).sum()) if a.ndim else mnp.sum(a, keepdims=True),
          # the tape's paths: a list argument, a multi-output op with one VJP for all, a cast, a nested gradient
          "tape": lambda a: (mnp.stack([a, a * 2.0]).sum() + mnp.array_split(a.ravel(), 2)[0].sum()
                             + a.astype("float32").sum() + grad(lambda b: (b ** 3).sum())(a).sum())}

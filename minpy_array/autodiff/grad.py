@@ -76,7 +76,8 @@ def _ufunc_keywords(op, kw):
 _dispatch.RECORDER[0] = _recorder
 _dispatch.PREPARE[0] = prepare
 if _speedups is not None:  # their common cases in C, for the C paths (_speedups.c: record_traced, prepared_as_is)
-    _speedups.install_recorder(recorder=_recorder, prepare=prepare, vjps=VJPS, sequences=SEQUENCES)
+    _speedups.install_recorder(recorder=_recorder, prepare=prepare, vjps=VJPS, sequences=SEQUENCES,
+                               ufunc_calls=UFUNC_CALLS)
 
 
 # ---------------------------------------------------------------- arguments

@@ -100,8 +100,8 @@ def _levels_of(seq, found):
 # ---------------------------------------------------------------- recording
 def record(op, vjp, args, kw, result):
     """Attach nodes to `result` (computed untraced) for every level at which an input is traced."""
-    if not kw and type(result) is MinArray:
-        out = _record_one_level(op, vjp, args, result)
+    if type(result) is MinArray and not (kw and _has_traced(kw.values())):
+        out = _record_one_level(op, vjp, args, result, kw)
         if out is not None:
             return out
     found = set()
@@ -179,8 +179,9 @@ SHAPE_ONLY = set()  # ops whose VJP reads only the shapes and dtypes of its arra
 NO_ANS = set()      # ops whose VJP does not read its output
 
 
-def _record_one_level(op, vjp, args, result):
-    """The common case, fast: one output, positional array arguments all traced at one level only (else None)."""
+def _record_one_level(op, vjp, args, result, kw=None):
+    """The common case, fast: one output, positional array arguments all traced at one level only (else None); kw
+    (holding no traced array) kept as a copy."""
     level = 0
     parents = []
     lower = list(args)
@@ -205,7 +206,8 @@ def _record_one_level(op, vjp, args, result):
             lower[i] = low
         elif (t is list or t is tuple) and _has_traced(a):
             return None
-    node = Node(level, None, op, vjp, None if light or op in NO_ANS else result, tuple(lower), None, tuple(parents))
+    node = Node(level, None, op, vjp, None if light or op in NO_ANS else result, tuple(lower), dict(kw) if kw else None,
+                tuple(parents))
     out = _wrap(result._data, result._device, result._face)
     out._node = node
     return out
