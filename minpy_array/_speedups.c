@@ -1759,7 +1759,6 @@ done:
     return out;
 }
 
-
 /* would PREPARE[0](op, args, kw) return args as they are?  Where prepare is grad.py's, for a call without keywords
  * or sequences among its arguments, of an op that takes none (containers.pack_args' first test); 1, 0 */
 static int prepared_as_is(PyObject *op, PyObject *t, PyObject *k) {
@@ -2430,13 +2429,18 @@ static PyTypeObject LentType = {
  * numpy_ops._select's answer (g where x wins over y, g / 2 where they tie, else 0, each as g times 1, 1/2 or 0 in g's
  * dtype, so NaN and inf in g and signed zeros come out as NumPy's multiply gives them) written into out, for
  * C-contiguous float32/float64 buffers of one dtype and shape (y a number exactly of that dtype, or an array of one
- * element or of the shape); False for anything else (the Python composition answers). */
-/* One function per dtype, side and kind of y, each comparison choosing a constant and the two added: so that the
- * compiler vectorises every loop (a branch per element on ReLU's random signs made the pass 4-7x slower than NumPy's
- * composition; noinline keeps the compiler from merging the loops back into one with branches). */
+ * element or of the shape); False for anything else (the Python composition answers).  One function per dtype, side
+ * and kind of y, each comparison choosing a constant and the two added: so that the compiler vectorises every loop (a
+ * branch per element on ReLU's random signs made the pass 4-7x slower than NumPy's composition; noinline keeps the
+ * compiler from merging the loops back into one with branches). */
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 #define SELECT_PASS(T, NAME, Y, CMP)                                                                                  \
-    static __attribute__((noinline)) void select_##T##_##NAME(T *o, const T *g, const T *x, const T *y, T ys,       \
-                                                              Py_ssize_t n) {                                        \
+    WIDE_VECTORS NOINLINE static void select_##T##_##NAME(T *o, const T *g, const T *x, const T *y, T ys,           \
+                                                          Py_ssize_t n) {                                            \
         for (Py_ssize_t i = 0; i < n; i++) {                                                                         \
             T wins = x[i] CMP Y ? (T)1 : (T)0, tie = x[i] == Y ? (T)0.5 : (T)0;                                      \
             o[i] = g[i] * (wins + tie);                                                                              \

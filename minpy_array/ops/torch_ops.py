@@ -169,9 +169,9 @@ def _select_composed(g, x, y, wins):
 
 
 def _on_host_pass(g, x, y, wins):
-    """_select of CPU tensors in one pass over their memory (numpy_ops._select's C kernel, the same arithmetic: 3-4x
-    faster than the four kernels below on ReLU's (64,256)), or None where it declines (not contiguous float32/64
-    operands of one shape and dtype, or a tensor NumPy cannot view)."""
+    """_select of CPU tensors in one pass over their memory (numpy_ops._select's C kernel, the same arithmetic; on
+    ReLU's (64,256) 23 us against 27-90 for _select_composed's four kernels on this project's VM), or None where it
+    declines (not contiguous float32/64 operands of one shape and dtype, or a tensor NumPy cannot view)."""
     torch = _torch.load()
     if type(x) is not torch.Tensor:
         return None
