@@ -2425,6 +2425,192 @@ static PyTypeObject LentType = {
     .tp_members = lent_members,
 };
 
+/* ------------------------------------------------------------ a BLAS GEMM lent to the cpu's NumPy buffers
+ * Gemm(sgemm, dgemm, set_threads, threads, empty, fallback, decline, transposes): ops/_blas.gemm's callable in C (the
+ * Python function stays the definition, tests/test_native.py holds the two to the same outcomes).  Called as
+ * (a, b) or, with `transposes`, as (a, b, ta, tb): op(a) @ op(b), op a transpose where its flag says, computed by
+ * the Fortran-interface GEMM at address sgemm (float32) or dgemm (float64) into a new C-contiguous array from
+ * empty(shape, "f" or "d"), each operand read in place (C or Fortran order, or rows of a wider one); a result with a
+ * value that is not finite raises decline() (ON_HOST's check of products).  Anything else goes to fallback(*args,
+ * **kw) as called.  Sizes go in 64-bit slots holding values under 2**31, so that a GEMM of 32-bit or of 64-bit
+ * integers reads them alike (little-endian); set_threads (MKL's MKL_Set_Num_Threads_Local, or 0) sets the
+ * library's threads of the calling thread to `threads` for the call. */
+typedef void (*gemm_fn)(const char *, const char *, const long long *, const long long *, const long long *,
+                        const void *, const void *, const long long *, const void *, const long long *, const void *,
+                        void *, const long long *);
+typedef int (*threads_fn)(int);
+
+typedef struct {
+    PyObject_HEAD
+    gemm_fn s, d;
+    threads_fn set_threads;
+    int threads, transposes;
+    PyObject *empty, *fallback, *decline;
+    vectorcallfunc vectorcall;
+} Gemm;
+
+/* An operand as a row-major matrix: buffer, rows, columns, leading dimension (elements), and whether op() reads its
+ * transpose.  0 where its layout is none of these. */
+typedef struct { char *buf; long long rows, cols, ld; int t; } operand;
+
+static int operand_of(Py_buffer *v, int t, operand *o) {
+    Py_ssize_t isz = v->itemsize, r = v->shape[0], c = v->shape[1], s0 = v->strides[0], s1 = v->strides[1];
+    if (c == 1) s1 = isz;  /* (a length-1 axis's stride is any) */
+    if (r == 1) s0 = c * isz;
+    if (s0 <= 0 || s1 <= 0 || s0 % isz || s1 % isz || (uintptr_t)v->buf % isz) return 0;
+    if (s1 == isz && s0 / isz >= c) {
+        *o = (operand){v->buf, r, c, s0 / isz, t};
+        return 1;
+    }
+    if (s0 == isz && s1 / isz >= r) {  /* Fortran order: the row-major transpose */
+        *o = (operand){v->buf, c, r, s1 / isz, !t};
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *gemm_call(Gemm *g, PyObject *a, PyObject *b, int ta, int tb) {
+    Py_buffer v[2];
+    int got = 0;
+    PyObject *r = NULL, *res = Py_None;  /* (Py_None: the fallback answers) */
+    if (ndarray_t == NULL || Py_TYPE(a) != (PyTypeObject *)ndarray_t || Py_TYPE(b) != (PyTypeObject *)ndarray_t)
+        goto out;
+    for (; got < 2; got++) {
+        if (PyObject_GetBuffer(got ? b : a, &v[got], PyBUF_STRIDES | PyBUF_FORMAT) < 0) {
+            PyErr_Clear();
+            goto out;
+        }
+    }
+    int cx0, cx1;
+    char f = float_format(&v[0], &cx0);
+    if ((f != 'f' && f != 'd') || cx0 || float_format(&v[1], &cx1) != f || cx1 || v[0].ndim != 2 || v[1].ndim != 2)
+        goto out;
+    gemm_fn fn = f == 'f' ? g->s : g->d;
+    operand x, y;
+    if (fn == NULL || !operand_of(&v[0], ta, &x) || !operand_of(&v[1], tb, &y)) goto out;
+    long long m = x.t ? x.cols : x.rows, k = x.t ? x.rows : x.cols, n = y.t ? y.rows : y.cols;
+    if ((y.t ? y.cols : y.rows) != k || m <= 0 || n <= 0 || k <= 0 || m >= INT_MAX || n >= INT_MAX || k >= INT_MAX ||
+        x.ld >= INT_MAX || y.ld >= INT_MAX)
+        goto out;
+    PyObject *shape = Py_BuildValue("(LL)", m, n), *code = PyUnicode_FromStringAndSize(&f, 1);
+    PyObject *argv[2] = {shape, code};
+    r = shape != NULL && code != NULL ? PyObject_Vectorcall(g->empty, argv, 2, NULL) : NULL;
+    Py_XDECREF(shape);
+    Py_XDECREF(code);
+    if (r == NULL) { res = NULL; goto out; }
+    Py_buffer out;
+    if (PyObject_GetBuffer(r, &out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) { Py_CLEAR(r); res = NULL; goto out; }
+    /* C (m x n, row-major) is C^T (n x m) in column-major terms: op(b)^T @ op(a)^T, each row-major buffer read as
+     * its column-major transpose */
+    double one_d = 1.0, zero_d = 0.0;
+    float one_f = 1.0f, zero_f = 0.0f;
+    const void *alpha = f == 'f' ? (void *)&one_f : (void *)&one_d, *beta = f == 'f' ? (void *)&zero_f : (void *)&zero_d;
+    long long ldc = n;
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    int before = g->set_threads != NULL ? g->set_threads(g->threads) : 0;
+    fn(y.t ? "T" : "N", x.t ? "T" : "N", &n, &m, &k, alpha, y.buf, &y.ld, x.buf, &x.ld, beta, out.buf, &ldc);
+    if (g->set_threads != NULL) g->set_threads(before);
+    ok = f == 'f' ? all_finite_uint32_t(out.buf, m * n) : all_finite_uint64_t(out.buf, m * n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    if (ok) {
+        res = r;
+        r = NULL;
+    } else {
+        res = NULL;
+        PyObject *e = PyObject_CallNoArgs(g->decline);
+        if (e != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+            Py_DECREF(e);
+        }
+    }
+out:
+    for (int i = 0; i < got; i++) PyBuffer_Release(&v[i]);
+    Py_XDECREF(r);
+    if (res == Py_None) Py_INCREF(res);
+    return res;
+}
+
+static PyObject *gemm_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Gemm *g = (Gemm *)self;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if ((kwnames == NULL || !PyTuple_GET_SIZE(kwnames)) && nargs == (g->transposes ? 4 : 2) &&
+        (!g->transposes || (PyBool_Check(args[2]) && PyBool_Check(args[3])))) {
+        PyObject *r = gemm_call(g, args[0], args[1], g->transposes && args[2] == Py_True,
+                                g->transposes && args[3] == Py_True);
+        if (r != Py_None) return r;
+        Py_DECREF(r);
+    }
+    return PyObject_Vectorcall(g->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *gemm_call_py(PyObject *self, PyObject *args, PyObject *kw) {
+    return PyVectorcall_Call(self, args, kw);
+}
+
+static int gemm_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    Gemm *g = (Gemm *)self;
+    unsigned long long s, d, t;
+    int threads, transposes;
+    PyObject *empty, *fallback, *decline;
+    static char *names[] = {"sgemm", "dgemm", "set_threads", "threads", "empty", "fallback", "decline", "transposes",
+                            NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "KKKiOOOp", names, &s, &d, &t, &threads, &empty, &fallback,
+                                     &decline, &transposes))
+        return -1;
+    g->s = (gemm_fn)(uintptr_t)s;
+    g->d = (gemm_fn)(uintptr_t)d;
+    g->set_threads = (threads_fn)(uintptr_t)t;
+    g->threads = threads;
+    g->transposes = transposes;
+    PyObject *v[3] = {empty, fallback, decline};
+    PyObject **dst[3] = {&g->empty, &g->fallback, &g->decline};
+    for (int i = 0; i < 3; i++) { Py_INCREF(v[i]); Py_XSETREF(*dst[i], v[i]); }
+    g->vectorcall = gemm_vectorcall;
+    return 0;
+}
+
+static int gemm_traverse(PyObject *self, visitproc visit, void *arg) {
+    Gemm *g = (Gemm *)self;
+    Py_VISIT(g->empty); Py_VISIT(g->fallback); Py_VISIT(g->decline);
+    return 0;
+}
+
+static int gemm_clear(PyObject *self) {
+    Gemm *g = (Gemm *)self;
+    Py_CLEAR(g->empty); Py_CLEAR(g->fallback); Py_CLEAR(g->decline);
+    return 0;
+}
+
+static void gemm_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    gemm_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMemberDef gemm_members[] = {
+    {"fallback", T_OBJECT, offsetof(Gemm, fallback), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Gemm, vectorcall), READONLY, NULL},
+    {NULL}
+};
+
+static PyTypeObject GemmType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "minpy_array._speedups.Gemm",
+    .tp_doc = "Gemm(sgemm, dgemm, set_threads, threads, empty, fallback, decline, transposes): ops/_blas.gemm in C",
+    .tp_basicsize = sizeof(Gemm),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = PyType_GenericNew,
+    .tp_init = gemm_init,
+    .tp_call = gemm_call_py,
+    .tp_vectorcall_offset = offsetof(Gemm, vectorcall),
+    .tp_traverse = gemm_traverse,
+    .tp_clear = gemm_clear,
+    .tp_dealloc = gemm_dealloc,
+    .tp_members = gemm_members,
+};
+
 /* ------------------------------------------------------------ the maximum/minimum VJP in one pass
  * numpy_ops._select's answer (g where x wins over y, g / 2 where they tie, else 0, each as g times 1, 1/2 or 0 in g's
  * dtype, so NaN and inf in g and signed zeros come out as NumPy's multiply gives them) written into out, for
@@ -2556,7 +2742,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1
 
 PyMODINIT_FUNC PyInit__speedups(void) {
     if (PyType_Ready(&BaseType) < 0 || PyType_Ready(&CallType) < 0 || PyType_Ready(&MethodType) < 0 ||
-        PyType_Ready(&NodeType) < 0 || PyType_Ready(&LentType) < 0)
+        PyType_Ready(&NodeType) < 0 || PyType_Ready(&LentType) < 0 || PyType_Ready(&GemmType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
@@ -2584,7 +2770,9 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     Py_INCREF(&MethodType);
     Py_INCREF(&NodeType);
     Py_INCREF(&LentType);
+    Py_INCREF(&GemmType);
     if (PyModule_AddObject(m, "Lent", (PyObject *)&LentType) < 0) return NULL;
+    if (PyModule_AddObject(m, "Gemm", (PyObject *)&GemmType) < 0) return NULL;
     if (PyModule_AddObject(m, "Base", (PyObject *)&BaseType) < 0 ||
         PyModule_AddObject(m, "Call", (PyObject *)&CallType) < 0 ||
         PyModule_AddObject(m, "Method", (PyObject *)&MethodType) < 0 ||

@@ -467,6 +467,125 @@ def test_select_in_one_pass_is_the_composition(monkeypatch):
     assert into(numpy.empty((4, 6), "float32")[:, :3], g[:, :3], x[:, :3], 0.0, True) is False
 
 
+def _gemm_pair(monkeypatch, fallback, transposes):
+    from minpy_array.ops import Decline, _blas, _torch
+
+    fns = _torch.blas()
+    if fns is None:
+        assert not _torch.load().backends.mkl.is_available(), "torch has MKL, but its GEMM was not found or refused"
+        pytest.skip("torch is built without MKL here (an ARM build): the cpu lends torch.matmul, no GEMM to compare")
+    c = _blas.gemm(fns, fallback, Decline, transposes)
+    with monkeypatch.context() as m:
+        m.setattr(_blas, "_Gemm", None)
+        py = _blas.gemm(fns, fallback, Decline, transposes)
+    return c, py
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
+def test_a_gemm_in_c_is_its_python_definition(monkeypatch):
+    """ops/_blas.gemm in C (_speedups.Gemm) gives what its Python definition gives on torch's GEMMs: the same bits,
+    or the same call handed to the fallback, or the same error, for every layout, dtype, shape and flag it reads in
+    place or refuses; its results are NumPy's products to float tolerance, and a non-finite one declines."""
+    from minpy_array.ops import Decline
+
+    def fallback(*args, **kw):
+        return ("fallback", len(args), tuple(sorted(kw)))
+
+    def outcome(f, args, kw):
+        try:
+            r = f(*args, **kw)
+        except Exception as e:  # (the error is the outcome compared)
+            return ("error", type(e))
+        if type(r) is tuple:
+            return r
+        return (type(r), r.dtype, r.shape, r.flags.c_contiguous, r.tobytes())
+
+    rng = numpy.random.default_rng(0)
+
+    def layouts(dt):  # (each made in its dtype: astype would copy a view into a C-ordered array)
+        def n(*shape):
+            return rng.standard_normal(shape).astype(dt)
+        wide = n(7, 9)
+        lefts = {"C": n(3, 5), "F": numpy.asfortranarray(n(3, 5)), "rows of a wider one": wide[:3, :5],
+                 "columns of a wider one": wide[:5, :3].T, "stepped": wide[:3, ::2], "reversed": wide[2::-1, :5],
+                 "row": n(1, 5), "column": n(3, 1), "empty": n(0, 5), "3-d": n(2, 3, 5), "1-d": n(5)}
+        rights = {"C": n(5, 4), "F": numpy.asfortranarray(n(5, 4)), "T": n(4, 5).T,
+                  "rows of a wider one": wide[:5, 2:6], "column": n(5, 1), "k=1": n(1, 4), "wrong k": n(6, 4),
+                  "empty": n(5, 0)}
+        return lefts, rights
+
+    unaligned = numpy.frombuffer(bytearray(4 * 15 + 1), "float32", 15, offset=1).reshape(3, 5)
+    lefts, rights = layouts("float32")
+    ro = lefts["C"].copy()
+    ro.flags.writeable = False
+    cases = []
+    for dt in ("float32", "float64", "float16", "complex64", "int32"):
+        ls, rs = layouts(dt)
+        cases += list(itertools.product(ls.values(), rs.values()))
+    cases += [(lefts["C"], rights["C"].astype("float64")), (lefts["C"].astype(">f4"), rights["C"].astype(">f4")),
+              (unaligned, rights["C"]), (ro, rights["C"]), (lefts["C"].tolist(), rights["C"])]
+    for transposes in (False, True):
+        c, py = _gemm_pair(monkeypatch, fallback, transposes)
+        assert type(c) is _native.speedups.Gemm and type(py) is not _native.speedups.Gemm
+        computed = 0
+        for a, b in cases:
+            flag_sets = list(itertools.product((False, True), repeat=2)) if transposes else [()]
+            for flags in flag_sets:
+                x, y = (a.T if flags and flags[0] and isinstance(a, numpy.ndarray) and a.ndim == 2 else a,
+                        b.T if flags and flags[1] and b.ndim == 2 else b)
+                args = (x, y, *flags)
+                got = outcome(c, args, {})
+                assert got == outcome(py, args, {}), (a.dtype if hasattr(a, "dtype") else a, b.dtype, flags)
+                if got[0] is numpy.ndarray:
+                    computed += 1
+                    want = numpy.matmul(a, b)
+                    r = c(*args)
+                    assert r.dtype == want.dtype and r.flags.c_contiguous
+                    numpy.testing.assert_allclose(r, want, rtol=1e-5 if r.dtype == numpy.float32 else 1e-12,
+                                                  atol=1e-5)
+        assert computed > 40
+        a, b = lefts["C"], rights["C"]
+        extra = (False, False) if transposes else ()
+        for args, kw in (((a, b, *extra), {"out": None}), ((a, b, numpy.True_, True) if transposes else (a,), {}),
+                         ((a, b, 1, 0) if transposes else (a, b, b), {})):
+            assert outcome(c, args, kw) == outcome(py, args, kw) == ("fallback", len(args), tuple(sorted(kw)))
+        for bad in (numpy.inf, numpy.nan):
+            a2 = a.copy()
+            a2[1, 2] = bad
+            for f in (c, py):
+                with pytest.raises(Decline):
+                    f(a2, b, *extra)
+
+
+def test_a_gemm_call_leaves_the_threads_library_setting_as_it_was(monkeypatch):
+    """The GEMM runs with NumPy's thread count (torch's, set from NumPy's) and gives the calling thread's own MKL
+    setting back afterwards, from any thread."""
+    import ctypes
+    import threading
+
+    from minpy_array.ops import _torch
+
+    c, py = _gemm_pair(monkeypatch, None, False)
+    fns = _torch.blas()
+    if not fns["set_threads"]:
+        pytest.skip("torch's MKL exports no MKL_Set_Num_Threads_Local here: the GEMM keeps the library's setting")
+    set_threads = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(fns["set_threads"])
+    a = numpy.ones((8, 8), "float32")
+    seen = []
+
+    def run():
+        for f in (c, py):
+            before = set_threads(5)
+            f(a, a)
+            seen.append(set_threads(before))
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(60)
+    run()
+    assert seen == [5, 5, 5, 5]
+    assert fns["threads"] == _torch.load().get_num_threads()
+
+
 @pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
 def test_a_lent_kernel_in_c_is_its_python_definition(monkeypatch):
     """ops/_lend.lent in C (_speedups.Lent, which aliases writable NumPy arrays itself) gives what its Python

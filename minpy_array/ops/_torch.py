@@ -5,7 +5,9 @@ on real torch kernels where there is no GPU, as "sim:N" does for MXNet).  Slices
 writes through them reach the base as in NumPy.  Nothing here waits for a CUDA device except moving a buffer to
 the host (a value the user asked for).  torch is safe to call from many threads at once.
 """
+import ctypes
 import importlib.util
+import os
 import sys
 import threading
 
@@ -145,6 +147,64 @@ def borrow(arr):
     if not flags.c_contiguous and min(arr.strides, default=0) < 0:
         return None
     return load().from_numpy(arr)
+
+
+def blas():
+    """The Fortran-interface GEMMs of the BLAS inside torch's library (MKL in its x86 wheels), for the cpu device's
+    products (_blas.gemm): {"sgemm", "dgemm": addresses, "set_threads": MKL's MKL_Set_Num_Threads_Local (the C
+    one: the lower-case name is Fortran's, taking a pointer) or 0, "threads": torch's thread count (NumPy's:
+    load())}; None where the library exports none, the machine is not little-endian, or a probe product differs
+    from NumPy's.  Found once."""
+    if "blas" not in _state:
+        torch = load()  # (before the lock, which load() takes)
+        with _lock:
+            if "blas" not in _state:
+                _state["blas"] = _find_blas(torch)
+    return _state["blas"]
+
+
+def _find_blas(torch):
+    if sys.byteorder != "little" or not torch.backends.mkl.is_available():
+        return None
+    lib_dir = os.path.join(os.path.dirname(torch.__file__), "lib")
+    for name in ("libtorch_cpu.so", "libtorch_cpu.dylib", "torch_cpu.dll"):
+        path = os.path.join(lib_dir, name)
+        if os.path.exists(path):
+            try:
+                lib = ctypes.CDLL(path)  # (loaded already by `import torch`: this finds it)
+            except OSError:
+                return None
+            break
+    else:
+        return None
+    fns = {"threads": torch.get_num_threads()}
+    for key, names in (("sgemm", ("sgemm_", "sgemm")), ("dgemm", ("dgemm_", "dgemm")),
+                       ("set_threads", ("MKL_Set_Num_Threads_Local",))):
+        found = [getattr(lib, n, None) for n in names]
+        found = [f for f in found if f is not None]
+        fns[key] = ctypes.cast(found[0], ctypes.c_void_p).value if found else 0
+    return fns if fns["sgemm"] and fns["dgemm"] and _probe(fns) else None
+
+
+def _probe(fns):
+    """Do the GEMMs give NumPy's products (every layout and transpose Gemm reads) on small exact cases?"""
+    from . import Decline
+    from ._blas import gemm
+
+    def refuse(*args):
+        raise LookupError
+    run = gemm(fns, refuse, Decline, True)
+    rng = numpy.random.default_rng(0)
+    for dt in ("float32", "float64"):
+        a, b = rng.integers(-4, 5, (3, 5)).astype(dt), rng.integers(-4, 5, (5, 2)).astype(dt)
+        for x, y, ta, tb in ((a, b, False, False), (a.T.copy(), b, True, False), (a, b.T.copy(), False, True),
+                             (numpy.asfortranarray(a), b.T, False, True)):
+            try:
+                if not numpy.array_equal(run(x, y, ta, tb), a @ b):
+                    return False
+            except (LookupError, Decline):
+                return False
+    return True
 
 
 def write(dst, src):

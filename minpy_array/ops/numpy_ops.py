@@ -164,7 +164,7 @@ def _scatter_add(g, shape, key):
 def _matmul_t(a, b, ta, tb):
     """matmul of a and b, each first transposed over its last two axes where ta, tb say: the matmul VJP's products
     (g @ b^T, a^T @ g) as one op."""
-    return numpy.matmul(numpy.swapaxes(a, -1, -2) if ta else a, numpy.swapaxes(b, -1, -2) if tb else b)
+    return numpy.matmul(a.swapaxes(-1, -2) if ta else a, b.swapaxes(-1, -2) if tb else b)
 
 
 PRIVATE = {f.__name__: f for f in (_select, _tie_mask, _scatter_add, _matmul_t)}

@@ -16,6 +16,7 @@ import numpy
 
 from .._native import speedups as _speedups
 from . import Decline, Invalid, _torch
+from ._blas import gemm
 from ._guards import (
     BOOL,
     EXTREME,
@@ -1069,8 +1070,13 @@ def host_kernels():
     NumPy)."""
     if not _host_table:
         torch = _torch.load()
-        _host_table.append({op: (lent(k, torch.from_numpy, _in, torch.Tensor.numpy, torch.Tensor, ON_HOST.get(op)), g)
-                            for op, (k, g) in kernels().items()
-                            if op not in VIEW_OPS and op not in CREATION and not op.startswith("setitem")})
+        table = {op: (lent(k, torch.from_numpy, _in, torch.Tensor.numpy, torch.Tensor, ON_HOST.get(op)), g)
+                 for op, (k, g) in kernels().items()
+                 if op not in VIEW_OPS and op not in CREATION and not op.startswith("setitem")}
+        fns = _torch.blas()
+        if fns is not None:  # 2-d float products straight through torch's GEMM, the others as lent above
+            for op in ("matmul", "dot", "_matmul_t"):
+                table[op] = (gemm(fns, table[op][0], Decline, op == "_matmul_t"), table[op][1])
+        _host_table.append(table)
     return _host_table[0]
 
