@@ -2287,6 +2287,15 @@ typedef struct {
     vectorcallfunc vectorcall;
 } Lent;
 
+/* raise decline() (a lent kernel's Decline: the engine reruns the call on NumPy) */
+static void raise_decline(PyObject *decline) {
+    PyObject *e = PyObject_CallNoArgs(decline);
+    if (e != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+        Py_DECREF(e);
+    }
+}
+
 static PyObject *lent_in(Lent *l, PyObject *a) {
     if (ndarray_t != NULL && Py_TYPE(a) == (PyTypeObject *)ndarray_t) {
         Py_buffer v;
@@ -2346,13 +2355,7 @@ static PyObject *lent_vectorcall(PyObject *self, PyObject *const *args, size_t n
         Py_XDECREF(ok);
         if (t <= 0) {
             Py_CLEAR(r);
-            if (t == 0) {
-                PyObject *e = PyObject_CallNoArgs(l->decline);
-                if (e != NULL) {
-                    PyErr_SetObject((PyObject *)Py_TYPE(e), e);
-                    Py_DECREF(e);
-                }
-            }
+            if (t == 0) raise_decline(l->decline);
         }
     }
 out:
@@ -2504,7 +2507,8 @@ static PyObject *gemm_call(Gemm *g, PyObject *a, PyObject *b, int ta, int tb) {
      * its column-major transpose */
     double one_d = 1.0, zero_d = 0.0;
     float one_f = 1.0f, zero_f = 0.0f;
-    const void *alpha = f == 'f' ? (void *)&one_f : (void *)&one_d, *beta = f == 'f' ? (void *)&zero_f : (void *)&zero_d;
+    const void *alpha = f == 'f' ? (void *)&one_f : (void *)&one_d;
+    const void *beta = f == 'f' ? (void *)&zero_f : (void *)&zero_d;
     long long ldc = n;
     int ok;
     Py_BEGIN_ALLOW_THREADS
@@ -2519,11 +2523,7 @@ static PyObject *gemm_call(Gemm *g, PyObject *a, PyObject *b, int ta, int tb) {
         r = NULL;
     } else {
         res = NULL;
-        PyObject *e = PyObject_CallNoArgs(g->decline);
-        if (e != NULL) {
-            PyErr_SetObject((PyObject *)Py_TYPE(e), e);
-            Py_DECREF(e);
-        }
+        raise_decline(g->decline);
     }
 out:
     for (int i = 0; i < got; i++) PyBuffer_Release(&v[i]);
@@ -2687,7 +2687,8 @@ static PyObject *select_into(PyObject *self, PyObject *const *args, Py_ssize_t n
         }
         /* (a number NumPy would compare in another precision, or round first, is left to NumPy) */
         double limit = c == 'f' ? 16777216.0 : 9007199254740992.0;
-        if (PyFloat_CheckExact(y) ? !(fabs(ys) <= (c == 'f' ? FLT_MAX : DBL_MAX)) || (c == 'f' && (double)(float)ys != ys)
+        if (PyFloat_CheckExact(y) ? !(fabs(ys) <= (c == 'f' ? FLT_MAX : DBL_MAX)) ||
+                                        (c == 'f' && (double)(float)ys != ys)
                                   : !(fabs(ys) < limit))
             goto out;
     } else {
