@@ -19,10 +19,12 @@ the engine itself (so a borrowed kernel pays its conversions and the engine's sl
 kernel whose warmed calls take over 3x the best is dropped then), then MIN_ROUNDS to MAX_ROUNDS alternating rounds
 (the order rotated every round; no round starts after BUDGET_S of rounds once MIN_ROUNDS are done) of batches of
 about BATCH_S.  CPU time of the calling thread where NumPy's BLAS runs one thread (every kernel then runs in the
-caller), wall time otherwise.  A borrowed kernel is chosen only when its best batch takes under (1 - MARGIN) of
-NumPy's best and it beat NumPy in two thirds of the rounds (pick()): load from other processes only adds time, and
-one lucky round does not decide.  A kind whose first calls pass DEADLINE_S is left to NumPy ("timeout").  The first
-calibration in a process also imports the candidate libraries (2-5 s each, once).
+caller), wall time otherwise.  A borrowed kernel is chosen only when its paired ratio to NumPy (the median over
+rounds of its batch's time over NumPy's in the same round) is under 1 - MARGIN and it beat NumPy in two thirds of
+the rounds (pick()): a machine's speed drifts between rounds, and one lucky round does not decide (NumPy's best
+round had kept GEMMs on NumPy that ran 1.2-1.7x slower than torch's in most of its calls).  A kind whose first
+calls pass DEADLINE_S is left to NumPy ("timeout").  The first calibration in a process also imports the candidate
+libraries (2-5 s each, once).
 
 Environment: MINPY_ARRAY_CALIBRATE = 1 (default: every installed backend) | 0 (off: NumPy runs every op on the cpu)
 | a comma list of backends ("torch"); MINPY_ARRAY_CACHE_DIR (default: the user cache directory, e.g.
@@ -35,6 +37,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import threading
@@ -50,7 +53,7 @@ from .ops.numpy_ops import KERNELS as NP_KERNELS
 
 _ndarray = numpy.ndarray
 
-FORMAT = 2  # 2: a contraction's kind holds its arrays' shapes
+FORMAT = 3  # 2: a contraction's kind holds its arrays' shapes; 3: decided by paired medians, not best rounds
 DEFAULT_MIN_SIZE = MIN_SIZE = 4096
 BATCH_S = 5e-4
 MIN_ROUNDS, MAX_ROUNDS = 4, 7  # (with two rounds, one lucky pair of calls chose a 3 ms GEMM 1.3x slower in a step)
@@ -321,17 +324,22 @@ def choice(op, dts, args, kw):
 
 # ---------------------------------------------------------------- deciding
 def pick(times):
-    """The backend name the measured times {name: [seconds per call in each round]} choose: the fastest by its
-    best round, where that is under (1 - MARGIN) of NumPy's best and it beat NumPy in at least two thirds of the
-    rounds both ran (so one lucky round on a noisy machine does not decide); else "numpy"."""
-    best = {n: min(t) for n, t in times.items()}
+    """The backend name the measured times {name: [seconds per call in each round]} choose: the one with the lowest
+    paired ratio to NumPy (the median over the rounds both ran of its time over NumPy's in the round), where that is
+    under 1 - MARGIN and it beat NumPy in at least two thirds of those rounds (so one lucky round on a noisy machine
+    does not decide); else "numpy"."""
+
+    def pairs(n):
+        return list(zip(times[n], times["numpy"], strict=False))
+
+    def ratio(n):
+        return statistics.median(a / b for a, b in pairs(n))
 
     def steady(n):
-        pairs = list(zip(times[n], times["numpy"], strict=False))
-        return 3 * sum(a < b for a, b in pairs) >= 2 * len(pairs)
+        return 3 * sum(a < b for a, b in pairs(n)) >= 2 * len(pairs(n))
 
-    wins = [n for n in times if n != "numpy" and best[n] < best["numpy"] * (1 - MARGIN) and steady(n)]
-    return min(wins, key=best.get) if wins else "numpy"
+    wins = [n for n in times if n != "numpy" and ratio(n) < 1 - MARGIN and steady(n)]
+    return min(wins, key=ratio) if wins else "numpy"
 
 
 def _decide(op, key, dts, args, kw):
@@ -365,8 +373,8 @@ def _decide(op, key, dts, args, kw):
         CHOSEN[key] = b
         if why is None:
             settle(key, b)
-        _state["rows"][key] = {"backend": name, "us": {k: round(min(v) * 1e6, 3) for k, v in (times or {}).items()},
-                               "example": _example(args), "why": why}
+        us = {k: round(statistics.median(v) * 1e6, 3) for k, v in (times or {}).items()}
+        _state["rows"][key] = {"backend": name, "us": us, "example": _example(args), "why": why}
         _save_soon()
         if why is not None:
             _say(why)
