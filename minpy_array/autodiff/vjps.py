@@ -475,8 +475,9 @@ def _axes(axis, ndim):
 
 
 def _kept(g, x, axis, keepdims):
-    """Cotangent g of a reduction over `axis` with the reduced axes kept (length 1): it broadcasts against x."""
-    if not keepdims and x.ndim:
+    """Cotangent g of a reduction over `axis` with the reduced axes kept (length 1): it broadcasts against x (as a
+    0-d g, a whole reduction's, does as it is)."""
+    if not keepdims and x.ndim and g.ndim:
         axes = _axes(axis, x.ndim)
         g = A("reshape", g, tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
     return g
@@ -574,8 +575,8 @@ def _extremum_vjp(ans, x, axis=None, out=None, keepdims=False, initial=None, whe
     def vjp(g):  # shared equally between the elements that attain the extremum (none: initial= won)
         # (ans and g with the reduced axes kept broadcast against x, whose shape the mask `hit` has)
         hit = _masked(A("astype", A("equal", x, _kept(ans, x, axis, keepdims)), x.dtype), mask)
-        n = A("sum", hit, _axes(axis, x.ndim), None, None, True)
-        return _div(_mul(_kept(g, x, axis, keepdims), hit), A("where", A("equal", n, 0.0), 1.0, n))
+        n = A("sum", hit, _axes(axis, x.ndim), None, None, True)  # a count: maximum(n, 1) is n, or 1 where none
+        return _div(_mul(_kept(g, x, axis, keepdims), hit), A("maximum", n, 1.0))
     return vjp
 
 

@@ -170,6 +170,29 @@ def _matmul_t(a, b, ta, tb):
 PRIVATE = {f.__name__: f for f in (_select, _tie_mask, _scatter_add, _matmul_t)}
 
 
+def _reduction(name, ufunc):
+    """numpy.<name> (sum, prod: with dtype=; max, min: without) of an ndarray as its ufunc's reduce, without
+    fromnumeric's Python wrapper (7.7 us against 4.1 for a (64,10) row sum here); anything else (a subclass, a list,
+    a scalar) goes to numpy.<name> itself, with the arguments as given."""
+    reduce, whole, nv = ufunc.reduce, getattr(numpy, name), numpy._NoValue
+
+    def typed(a, axis=None, dtype=None, out=None, keepdims=nv, initial=nv, where=nv):
+        if type(a) is not numpy.ndarray:
+            return whole(a, axis, dtype, out, keepdims, initial, where)
+        return reduce(a, axis, dtype, out, keepdims is not nv and keepdims, initial, True if where is nv else where)
+
+    def untyped(a, axis=None, out=None, keepdims=nv, initial=nv, where=nv):
+        if type(a) is not numpy.ndarray:
+            return whole(a, axis, out, keepdims, initial, where)
+        return reduce(a, axis, None, out, keepdims is not nv and keepdims, initial, True if where is nv else where)
+    run = typed if name in ("sum", "prod") else untyped
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+REDUCTIONS = {"sum": numpy.add, "prod": numpy.multiply, "max": numpy.maximum, "min": numpy.minimum}
+
+
 def _build():
     k = {**NN, **PRIVATE}
     for name in dir(numpy):
@@ -201,6 +224,7 @@ def _build():
                 obj = getattr(mod, name, None)
                 if callable(obj) and f"{sub}.{name}" not in k:
                     k[f"{sub}.{name}"] = obj
+    k.update((n, _reduction(n, u)) for n, u in REDUCTIONS.items())
     k["getitem"] = lambda x, key: x[key]
     k["setitem"] = _setitem      # functional: used when the tape must see the update
     k["setitem_"] = _setitem_    # in place: the plain NumPy semantics
