@@ -81,6 +81,12 @@ HOST_VIEWS = frozenset(("getitem", "setitem_", "reshape", "transpose"))
 # the same largest operand and 25x the work apart (a (64,256) @ (256,64)-class GEMM NumPy won left every GEMM of
 # 16K-element operands unmeasured); a kind NumPy won settles none of their smaller calls
 CONTRACTIONS = frozenset(("matmul", "_matmul_t", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "conv2d"))
+# a contraction whose arrays take more than CACHE_BYTES (a core's L2 here) is timed on COLD_BYTES of copies of them in
+# turn, so that each timed call reads its operands from memory, as a training step reads a large weight (it has
+# touched every other layer's weights since the last use): a (1024,1024) float32 weight read cold took NumPy's
+# OpenBLAS 1.22-1.34x its time on the same weight hot, torch's MKL 1.06x; timed hot, calibration had kept such
+# products on NumPy that ran 1.3x slower in the step
+CACHE_BYTES, COLD_BYTES, MAX_COPIES = 1 << 20, 64 << 20, 16
 CHOSEN = {}     # signature -> backend whose kernel runs it, or None for NumPy
 SEEN = {}       # _shape_key -> CHOSEN's entry: the fast path's memo
 PENDING = object()
@@ -418,6 +424,7 @@ def _measure(op, key, args, kw, cands):
     saved = None if saved is None else list(saved)
     host = _dispatch.host_runs(op)
     run = _dispatch.run
+    sets, turn = rotation(op, args), [0]
 
     def timed(name, n):
         SEEN.clear()
@@ -427,7 +434,8 @@ def _measure(op, key, args, kw, cands):
         run(op, kernel, args, kw)
         t = clock()
         for _ in range(n):
-            run(op, kernel, args, kw)
+            run(op, kernel, sets[turn[0] % len(sets)], kw)
+            turn[0] += 1
         return (clock() - t) / n
 
     start = time.perf_counter()
@@ -467,6 +475,23 @@ def _measure(op, key, args, kw, cands):
         else:
             stats[op] = saved
         _dispatch.forget_host_runs(op, host)
+
+
+def rotation(op, args):
+    """The argument tuples a measurement's calls take in turn: args, and for a contraction whose C- or
+    Fortran-ordered cpu arrays take more than CACHE_BYTES, copies of them (the same layout, new memory) enough to pass
+    COLD_BYTES together (at most MAX_COPIES)."""
+    if op not in CONTRACTIONS:
+        return [args]
+    arrays = [a for a in args if type(a) is _dispatch.MinArray and type(a._data) is _ndarray]
+    size = sum(a._data.nbytes for a in arrays)
+    if size <= CACHE_BYTES or not all(a._data.flags.c_contiguous or a._data.flags.f_contiguous for a in arrays):
+        return [args]
+    n = min(MAX_COPIES, -(-COLD_BYTES // size))
+
+    def copy(a):
+        return _dispatch.wrap(a._data.copy(order="K"), a._device, a._face) if any(a is b for b in arrays) else a
+    return [args] + [tuple(copy(a) for a in args) for _ in range(n - 1)]
 
 
 MEASURE = [_measure]  # tests put a function here that returns given timings (the suite never depends on timing)

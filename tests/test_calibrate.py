@@ -82,6 +82,27 @@ def test_calibration_compares_paired_medians_not_best_rounds():
     assert pick({"numpy": [1.0, 2.0, 1.0, 2.0], "torch": [1.7, 0.85, 1.7, 0.85]}) == "numpy"
 
 
+def test_a_large_contraction_is_timed_on_copies_read_from_memory():
+    """rotation(): the argument tuples the timed calls take in turn."""
+    big = np.asarray(numpy.arange(512 * 1024, dtype="float32").reshape(512, 1024))  # 2 MiB
+    x = np.asarray(numpy.ones((64, 512), "float32"))
+    sets = _calibrate.rotation("matmul", (x, big))
+    per = x._data.nbytes + big._data.nbytes
+    assert sets[0][0] is x and sets[0][1] is big
+    assert len(sets) == min(_calibrate.MAX_COPIES, -(-_calibrate.COLD_BYTES // per)) > 1
+    for a, b in sets[1:]:
+        assert type(a) is type(b) is type(big) and a.device == big.device and b._face == big._face
+        assert b._data.flags.c_contiguous and numpy.array_equal(b._data, big._data)
+        assert not any(numpy.shares_memory(b._data, c._data) for _, c in sets if c is not b)
+    f = np.asarray(numpy.asfortranarray(big._data))
+    assert all(c._data.flags.f_contiguous for _, c in _calibrate.rotation("dot", (x, f))[1:])
+    huge = np.asarray(numpy.zeros((_calibrate.COLD_BYTES // 4,), "float32"))
+    assert len(_calibrate.rotation("dot", (huge, huge))) == 1  # already larger than any cache: no copies
+    for op, args in [("add", (x, big)), ("matmul", (x, x.T)), ("matmul", (x, big[:, ::2]))]:
+        [same] = _calibrate.rotation(op, args)  # not a contraction; within a core's cache; strided (its layout is its
+        assert all(a is b for a, b in zip(same, args, strict=True))  # kind)
+
+
 def test_small_calls_stay_with_numpy_unmeasured(tmp_path):
     count = Counting()
     with calibration(count, min_size=4096, cache_dir=tmp_path):
