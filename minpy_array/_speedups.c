@@ -2434,7 +2434,8 @@ static PyTypeObject LentType = {
  * (a, b) or, with `transposes`, as (a, b, ta, tb): op(a) @ op(b), op a transpose where its flag says, computed by
  * the Fortran-interface GEMM at address sgemm (float32) or dgemm (float64) into a new C-contiguous array from
  * empty(shape, "f" or "d"), each operand read in place (C or Fortran order, or rows of a wider one); a result with a
- * value that is not finite raises decline() (ON_HOST's check of products).  Anything else goes to fallback(*args,
+ * value that is not finite raises decline() (ON_HOST's check of products; read off the operands where they are
+ * smaller than the result and bound it, product_bounded).  Anything else goes to fallback(*args,
  * **kw) as called.  Sizes go in 64-bit slots holding values under 2**31, so that a GEMM of 32-bit or of 64-bit
  * integers reads them alike (little-endian); set_threads (MKL's MKL_Set_Num_Threads_Local, or 0) sets the
  * library's threads of the calling thread to `threads` for the call. */
@@ -2470,6 +2471,47 @@ static int operand_of(Py_buffer *v, int t, operand *o) {
         return 1;
     }
     return 0;
+}
+
+/* The largest magnitude's bits (integer ordering is the magnitudes' for non-negative floats; inf and NaN above
+ * every finite value) over a row-major operand's rows, for product_bounded. */
+#define MAX_BITS(T, ABS)                                                                                              \
+    WIDE_VECTORS static T max_bits_##T(const T *p, long long rows, long long cols, long long ld) {                    \
+        T top = 0;                                                                                                    \
+        for (long long i = 0; i < rows; i++) {                                                                        \
+            const T *q = p + i * ld;                                                                                  \
+            for (long long j = 0; j < cols; j++) {                                                                    \
+                T v = q[j] & (ABS);                                                                                   \
+                top = v > top ? v : top;                                                                              \
+            }                                                                                                         \
+        }                                                                                                             \
+        return top;                                                                                                   \
+    }
+MAX_BITS(uint32_t, 0x7fffffffu)
+MAX_BITS(uint64_t, 0x7fffffffffffffffull)
+
+/* Is op(x) @ op(y) certainly finite from its operands alone, where they hold fewer values than the result (ops/_blas
+ * _bounded's rule: every value finite, and 2 k max|x| max|y| under the dtype's largest value, for k < 2**22)? */
+static int product_bounded(char f, const operand *x, const operand *y, long long m, long long n, long long k) {
+    if ((double)m * k + (double)k * n >= (double)m * n || k >= (1LL << 22)) return 0;
+    double bound = (double)k;
+    const operand *o[2] = {x, y};
+    for (int i = 0; i < 2; i++) {
+        if (f == 'f') {
+            uint32_t bits = max_bits_uint32_t((const uint32_t *)o[i]->buf, o[i]->rows, o[i]->cols, o[i]->ld);
+            float top;
+            if (bits >= 0x7f800000u) return 0;
+            memcpy(&top, &bits, sizeof top);
+            bound *= top;
+        } else {
+            uint64_t bits = max_bits_uint64_t((const uint64_t *)o[i]->buf, o[i]->rows, o[i]->cols, o[i]->ld);
+            double top;
+            if (bits >= 0x7ff0000000000000ull) return 0;
+            memcpy(&top, &bits, sizeof top);
+            bound *= top;
+        }
+    }
+    return 2.0 * bound < (f == 'f' ? FLT_MAX : DBL_MAX);
 }
 
 static PyObject *gemm_call(Gemm *g, PyObject *a, PyObject *b, int ta, int tb) {
@@ -2515,7 +2557,8 @@ static PyObject *gemm_call(Gemm *g, PyObject *a, PyObject *b, int ta, int tb) {
     int before = g->set_threads != NULL ? g->set_threads(g->threads) : 0;
     fn(y.t ? "T" : "N", x.t ? "T" : "N", &n, &m, &k, alpha, y.buf, &y.ld, x.buf, &x.ld, beta, out.buf, &ldc);
     if (g->set_threads != NULL) g->set_threads(before);
-    ok = f == 'f' ? all_finite_uint32_t(out.buf, m * n) : all_finite_uint64_t(out.buf, m * n);
+    ok = product_bounded(f, &x, &y, m, n, k) ||
+         (f == 'f' ? all_finite_uint32_t(out.buf, m * n) : all_finite_uint64_t(out.buf, m * n));
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
     if (ok) {

@@ -562,6 +562,28 @@ def test_a_gemm_in_c_is_its_python_definition(monkeypatch):
             for f in (c, py):
                 with pytest.raises(Decline):
                     f(a2, b, *extra)
+        # operands with fewer values than the result: finiteness read off them where they bound it (_bounded), else
+        # off the result; the bound's edge (2 k max|x| max|y| over the largest value, the result still finite), an
+        # overflowing result, an inf or NaN operand, every layout the GEMM reads
+        for dt, edge, over in (("float32", 1e19, 1.5e19), ("float64", 9e153, 1e154)):
+            for scale, want in ((0.5, "result"), (edge, "result"), (over, Decline)):
+                tall, wide = numpy.full((9, 2), scale, dt), numpy.full((2, 9), scale, dt)
+                tall[3, 1] = -scale
+                pairs = [(tall, wide), (numpy.asfortranarray(tall), wide), (tall, numpy.asfortranarray(wide)),
+                         (numpy.tile(tall, (1, 2))[:, :2], numpy.tile(wide, (1, 2))[:, :9])]
+                for x, y in pairs:
+                    outcomes = {outcome(f, (x, y, *extra), {}) for f in (c, py)} if want is Decline else None
+                    if want is Decline:
+                        assert outcomes == {("error", Decline)}
+                        continue
+                    for f in (c, py):
+                        numpy.testing.assert_array_equal(f(x, y, *extra), numpy.matmul(x, y))
+            for bad in (numpy.inf, -numpy.inf, numpy.nan):
+                tall = numpy.ones((9, 2), dt)
+                tall[4, 1] = bad
+                for f in (c, py):
+                    with pytest.raises(Decline):
+                        f(tall, numpy.ones((2, 9), dt), *extra)
 
 
 def test_a_gemm_call_leaves_the_threads_library_setting_as_it_was(monkeypatch):
