@@ -337,17 +337,10 @@ def pick(times):
     under 1 - MARGIN and it beat NumPy in at least two thirds of those rounds (so one lucky round on a noisy machine
     does not decide); else "numpy"."""
 
-    def pairs(n):
-        return list(zip(times[n], times["numpy"], strict=False))
-
-    def ratio(n):
-        return statistics.median(a / b for a, b in pairs(n))
-
-    def steady(n):
-        return 3 * sum(a < b for a, b in pairs(n)) >= 2 * len(pairs(n))
-
-    wins = [n for n in times if n != "numpy" and ratio(n) < 1 - MARGIN and steady(n)]
-    return min(wins, key=ratio) if wins else "numpy"
+    pairs = {n: list(zip(t, times["numpy"], strict=False)) for n, t in times.items() if n != "numpy"}
+    ratio = {n: statistics.median(a / b for a, b in p) for n, p in pairs.items()}
+    wins = [n for n, p in pairs.items() if ratio[n] < 1 - MARGIN and 3 * sum(a < b for a, b in p) >= 2 * len(p)]
+    return min(wins, key=ratio.get) if wins else "numpy"
 
 
 def _decide(op, key, dts, args, kw):
@@ -483,15 +476,16 @@ def rotation(op, args):
     COLD_BYTES together (at most MAX_COPIES)."""
     if op not in CONTRACTIONS:
         return [args]
-    arrays = [a for a in args if type(a) is _dispatch.MinArray and type(a._data) is _ndarray]
-    size = sum(a._data.nbytes for a in arrays)
-    if size <= CACHE_BYTES or not all(a._data.flags.c_contiguous or a._data.flags.f_contiguous for a in arrays):
+    def host(a):
+        return type(a) is _dispatch.MinArray and type(a._data) is _ndarray
+
+    arrays = [a._data for a in args if host(a)]
+    size = sum(d.nbytes for d in arrays)
+    if size <= CACHE_BYTES or not all(d.flags.c_contiguous or d.flags.f_contiguous for d in arrays):
         return [args]
     n = min(MAX_COPIES, -(-COLD_BYTES // size))
-
-    def copy(a):
-        return _dispatch.wrap(a._data.copy(order="K"), a._device, a._face) if any(a is b for b in arrays) else a
-    return [args] + [tuple(copy(a) for a in args) for _ in range(n - 1)]
+    return [args] + [tuple(_dispatch.wrap(a._data.copy(order="K"), a._device, a._face) if host(a) else a
+                           for a in args) for _ in range(n - 1)]
 
 
 MEASURE = [_measure]  # tests put a function here that returns given timings (the suite never depends on timing)

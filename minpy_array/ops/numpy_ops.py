@@ -184,7 +184,7 @@ def _reduction(name, ufunc):
     def untyped(a, axis=None, out=None, keepdims=nv, initial=nv, where=nv):
         if type(a) is not numpy.ndarray:
             return whole(a, axis, out, keepdims, initial, where)
-        return reduce(a, axis, None, out, keepdims is not nv and keepdims, initial, True if where is nv else where)
+        return typed(a, axis, None, out, keepdims, initial, where)
     run = typed if name in ("sum", "prod") else untyped
     run.__name__ = run.__qualname__ = name
     return run
