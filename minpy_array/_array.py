@@ -34,6 +34,7 @@ from ._dispatch import record_host as _record_host
 from ._dispatch import run as _run
 from ._native import speedups as _speedups
 from .ops import _guards
+from .ops import numpy_ops as _numpy_ops
 from .ops.numpy_ops import KERNELS as _KERNELS
 from .ops.numpy_ops import OP_OF as _OP_OF
 from .ops.numpy_ops import _own_key
@@ -780,7 +781,9 @@ def _install_c():
                       device_result=_dispatch.device_result, tls=_dispatch._tls,
                       dtype_slow=MinArray.dtype.fget, by_signature=_guards.BY_SIGNATURE,
                       key_types=(numpy.dtype, numpy.ufunc), seen=_calibrate.SEEN, lent=_dispatch.LENT,
-                      lent_result=_dispatch.lent_result)
+                      lent_result=_dispatch.lent_result, empty_like=numpy.empty_like,
+                      errstate_default=_numpy_ops.errstate_default, flag_operands=_numpy_ops.flag_operands,
+                      default_errstate=_numpy_ops.default_errstate)
     for name in ("shape", "dtype", "ndim"):  # the getters in C (the Python ones stay their definition)
         p = MinArray.__dict__[name]
         setattr(MinArray, name, property(getattr(_speedups, f"{name}_of"), p.fset, None, p.__doc__))

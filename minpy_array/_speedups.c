@@ -12,6 +12,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <fenv.h>
 #include <float.h>
 #include <math.h>
 
@@ -25,15 +26,19 @@ static PyObject *in_place_ops, *prepare_l, *recorder_l, *plans, *device_plan, *r
     *count_fn, *device_result, *tls, *one, *dtype_slow;
 /* ... and for the cpu's lent calls under auto (_calibrate.SEEN, _dispatch.LENT, _dispatch.lent_result) */
 static PyObject *seen, *lent, *lent_result;
+/* ... and for scaled arrays (numpy.empty_like, and numpy_ops' errstate_default, flag_operands, default_errstate) */
+static PyObject *empty_like, *errstate_default, *flag_operands, *default_errstate;
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *s_strides, *s___array__,
-    *kw_out, *buffer_types;
+    *s_base, *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
     PyObject *data, *device, *node, *face;
     PyObject *weakrefs;
+    PyObject *source;  /* a scaled array's source buffer while its values are not computed (below), else NULL */
+    double scale;
 } Base;
 
 #define IS_ARRAY(o) (Py_TYPE(o) == MinArray)
@@ -121,6 +126,249 @@ static int count(PyObject *op) {
     if (n == NULL) return -1;
     Py_DECREF(n);
     return 0;
+}
+
+/* ------------------------------------------------------------ scaled arrays: `w -= c * g` in one pass
+ * c * g, for a Python float 0 < |c| <= 1 and an untraced C-contiguous float32/64 cpu array of SCALED_MIN values or
+ * more whose buffer nothing else holds (no view, no other array, no NumPy reference), under NumPy's default
+ * errstate, is an array whose values are not computed yet: its buffer is allocated, its values are the source's
+ * times c.  There is at most one such array, PENDING.  It settles before any kernel runs and whenever Python code
+ * reads an array's buffer (_data): its values are computed then, as NumPy's multiply computes them, or it is
+ * dropped where nothing else holds it.  Its source cannot change before: every way to its buffer passes there.
+ * `w -= p` or `w += p` (fused_in_place), for w an untraced cpu array of p's dtype and shape, computes w - fl(c * g)
+ * in one pass over w and g (two roundings, as NumPy's two ufuncs: the product is stored before the subtraction
+ * reads it, so no FMA contracts them).  The floating-point flags of each part are reported after it as NumPy's
+ * own ufunc reports them, by running it on operands that raise just those flags.  (With 0 < |c| <= 1 the product
+ * overflows never and is invalid only for a signalling NaN: NumPy's warning for one comes after the update.) */
+#define SCALED_MIN 4096
+#define CHUNK 16384
+#define BARRIER(p) __asm__ __volatile__("" : : "r"(p) : "memory")  /* (p's stores made, flags after) */
+static PyObject *PENDING;
+static Py_ssize_t scaled_made, scaled_fused, scaled_computed, scaled_dropped;  /* (scaled_counts()) */
+
+/* the floating-point flags raised since the last call, cleared: 1 divide, 2 over, 4 under, 8 invalid */
+static int fp_flags(void) {
+    int e = fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID);
+    if (e) feclearexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID);
+    return (e & FE_DIVBYZERO ? 1 : 0) | (e & FE_OVERFLOW ? 2 : 0) | (e & FE_UNDERFLOW ? 4 : 0) |
+           (e & FE_INVALID ? 8 : 0);
+}
+
+/* scale: out = c * s.  fused: w + c * s (c negated for w - c * s: the same values and flags) in one pass, a block
+ * at a time for the flags: where a block raised one, its product is computed again for the product's flags, and
+ * the sum's are the rest (the product never overflows, |c| <= 1; a block whose product is invalid, a signalling NaN
+ * in s, reports its sum's invalid values, an infinite w plus an infinite product of the other sign, with the
+ * product's).  Both store what they compute before they read the flags (BARRIER), and the sum reads a rounded
+ * product (no fused multiply-add). */
+#define SCALED_LOOPS(T)                                                                                               \
+    static int scale_##T(T *out, const T *s, T c, Py_ssize_t n) {                                                     \
+        fp_flags();                                                                                                   \
+        for (Py_ssize_t i = 0; i < n; i++) out[i] = c * s[i];                                                         \
+        BARRIER(out);                                                                                                 \
+        return fp_flags();                                                                                            \
+    }                                                                                                                 \
+    __attribute__((optimize("fp-contract=off")))                                                                      \
+    static void fused_##T(T *restrict w, const T *restrict s, T c, Py_ssize_t n, int *fm, int *fw) {                  \
+        T t[CHUNK];                                                                                                   \
+        fp_flags();                                                                                                   \
+        for (Py_ssize_t i = 0; i < n; i += CHUNK) {                                                                   \
+            Py_ssize_t m = n - i < CHUNK ? n - i : CHUNK;                                                             \
+            T *y = w + i;                                                                                             \
+            const T *x = s + i;                                                                                       \
+            for (Py_ssize_t j = 0; j < m; j++) y[j] = y[j] + c * x[j];                                                \
+            BARRIER(y);                                                                                               \
+            int f = fp_flags();                                                                                       \
+            if (f) {                                                                                                  \
+                for (Py_ssize_t j = 0; j < m; j++) t[j] = c * x[j];                                                   \
+                BARRIER(t);                                                                                           \
+                int p = fp_flags();                                                                                   \
+                *fm |= p;                                                                                             \
+                *fw |= f & ~p;                                                                                        \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+SCALED_LOOPS(float)
+SCALED_LOOPS(double)
+
+/* is NumPy's errstate its default (divide, over and invalid warn, under ignored)? 1, 0, -1 on error */
+static int default_fp(void) {
+    PyObject *r = PyObject_CallNoArgs(errstate_default);
+    int d = r != NULL ? PyObject_IsTrue(r) : -1;
+    Py_XDECREF(r);
+    return d;
+}
+
+/* NumPy's report of the flags its ufunc `name` raised on a buffer of dtype `dt` (its warning, or its error under
+ * another errstate), made by the ufunc itself; under the default errstate where `late` (a settled array's) */
+static int report(const char *name, PyObject *dt, int flags, int late) {
+    flags &= ~4;  /* (the default errstate ignores underflow) */
+    if (!flags) return 0;
+    PyObject *n = PyUnicode_FromString(name), *f = PyLong_FromLong(flags), *ops = NULL, *r = NULL;
+    if (n != NULL && f != NULL) {
+        PyObject *argv[3] = {n, f, dt};
+        ops = PyObject_Vectorcall(flag_operands, argv, 3, NULL);
+    }
+    if (ops != NULL && PyTuple_CheckExact(ops) && PyTuple_GET_SIZE(ops) == 3) {
+        int d = late ? default_fp() : 1;
+        if (d > 0) r = PyObject_Vectorcall(PyTuple_GET_ITEM(ops, 0), &PyTuple_GET_ITEM(ops, 1), 2, NULL);
+        else if (d == 0) r = PyObject_Vectorcall(default_errstate, &PyTuple_GET_ITEM(ops, 0), 3, NULL);
+    } else if (ops != NULL) {
+        PyErr_SetString(PyExc_TypeError, "flag_operands returns (ufunc, a, b)");
+    }
+    Py_XDECREF(n);
+    Py_XDECREF(f);
+    Py_XDECREF(ops);
+    Py_XDECREF(r);
+    return r != NULL ? 0 : -1;
+}
+
+static char float_format(Py_buffer *v, int *complex);
+
+/* the C-contiguous views of an array's buffer (writeable) and of its source, of one float format; 'f', 'd', or 0
+ * where they are not (no error then) */
+static char scaled_views(PyObject *dst, PyObject *src, Py_buffer *w, Py_buffer *s) {
+    if (PyObject_GetBuffer(dst, w, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyObject_GetBuffer(src, s, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        PyBuffer_Release(w);
+        return 0;
+    }
+    int cx = 0, cy = 0;
+    char f = float_format(w, &cx);
+    int same = f != 0 && f != 'e' && !cx && float_format(s, &cy) == f && !cy && w->ndim == s->ndim;
+    for (int i = 0; same && i < w->ndim; i++) same = w->shape[i] == s->shape[i];
+    if (!same) {
+        PyBuffer_Release(w);
+        PyBuffer_Release(s);
+        return 0;
+    }
+    return f;
+}
+
+/* compute a scaled array's values into its buffer (it stops being one), reporting the multiply's flags */
+static int fill(Base *q) {
+    Py_buffer w, s;
+    PyObject *src = q->source;
+    q->source = NULL;
+    char f = scaled_views(q->data, src, &w, &s);
+    int flags = 0;
+    if (f == 'f') flags = scale_float(w.buf, s.buf, (float)q->scale, w.len / w.itemsize);
+    else if (f == 'd') flags = scale_double(w.buf, s.buf, q->scale, w.len / w.itemsize);
+    if (f) {
+        PyBuffer_Release(&w);
+        PyBuffer_Release(&s);
+    }
+    Py_DECREF(src);
+    if (!f) {
+        PyErr_SetString(PyExc_SystemError, "a scaled array's buffers changed");
+        return -1;
+    }
+    PyObject *dt = PyObject_GetAttr(q->data, s_dtype);
+    int r = dt != NULL ? report("multiply", dt, flags, 1) : -1;
+    Py_XDECREF(dt);
+    return r;
+}
+
+/* settle PENDING: 0, or -1 with NumPy's report of the multiply raised */
+static int settle(void) {
+    while (PENDING != NULL) {
+        PyObject *p = PENDING;
+        PENDING = NULL;
+        Base *q = A(p);
+        int r = 0;
+        if (q->source != NULL) {
+            if (Py_REFCNT(p) > 1 || Py_REFCNT(q->data) > 1) {
+                scaled_computed++;
+                r = fill(q);
+            } else {
+                scaled_dropped++;
+                Py_CLEAR(q->source);  /* (nothing can read its values) */
+            }
+        }
+        Py_DECREF(p);
+        if (r < 0) return -1;
+    }
+    return 0;
+}
+#define SETTLE(FAIL) do { if (PENDING != NULL && settle() < 0) { FAIL; } } while (0)
+
+/* c * x as a scaled array, or NULL: with an error set (the settling of another), or none where the product is
+ * computed now; `held`: the references to x's buffer the caller holds */
+static PyObject *scaled_new(PyObject *self, PyObject *other, PyObject *face, Py_ssize_t held) {
+    if (!PyFloat_CheckExact(other) || empty_like == NULL) return NULL;
+    double c = PyFloat_AS_DOUBLE(other);
+    Base *x = A(self);
+    PyObject *d = x->data;
+    if (!(c != 0 && fabs(c) <= 1) || Py_TYPE(d) != (PyTypeObject *)ndarray_t || Py_REFCNT(d) != 1 + held)
+        return NULL;
+    Py_INCREF(d);
+    PyObject *p = NULL, *dt = PyObject_GetAttr(d, s_dtype), *base = PyObject_GetAttr(d, s_base);
+    int ok = dt != NULL && base != NULL && (dt == F32 || dt == F64) && base == Py_None;
+    Py_XDECREF(dt);
+    Py_XDECREF(base);
+    if (ok) {
+        Py_buffer v;
+        ok = PyObject_GetBuffer(d, &v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0;
+        if (ok) {
+            ok = v.len / v.itemsize >= SCALED_MIN;
+            PyBuffer_Release(&v);
+        }
+    }
+    if (ok && default_fp() > 0) {
+        PyObject *buf = PyObject_CallOneArg(empty_like, d);
+        if (buf != NULL) p = wrap_new(buf, CPU, face);
+        Py_XDECREF(buf);
+    }
+    PyErr_Clear();  /* (none of the above raises where NumPy's multiply would not: it answers) */
+    if (p != NULL && settle() < 0) {  /* (another thread's, made while Python code ran above) */
+        Py_DECREF(p);
+        Py_DECREF(d);
+        return NULL;
+    }
+    /* (Python code ran above: another thread may have reached the buffer since) */
+    if (p == NULL || x->data != d || Py_REFCNT(d) != 2 + held) {
+        Py_XDECREF(p);
+        Py_DECREF(d);
+        return NULL;
+    }
+    A(p)->source = d;  /* (the reference taken above) */
+    A(p)->scale = c;
+    Py_INCREF(p);
+    PENDING = p;
+    scaled_made++;
+    return p;
+}
+
+/* v -= p or v += p for the scaled array p (PENDING): 1 done, 0 where the in-place kernel answers, -1 on error */
+static int fused_in_place(int sub, PyObject *v, PyObject *p) {
+    Base *x = A(v);
+    if (v == p || x->node != Py_None || x->device != CPU) return 0;
+    int d = default_fp();
+    if (d <= 0) return d;
+    Base *q = A(p);
+    PyObject *buf = x->data, *src = q->source;
+    if (PENDING != p || src == NULL || buf == NULL || Py_TYPE(buf) != (PyTypeObject *)ndarray_t || buf == src ||
+        buf == q->data)
+        return 0;
+    Py_buffer w, s;
+    char f = scaled_views(buf, src, &w, &s);
+    if (!f) return 0;
+    int fm = 0, fw = 0;
+    double c = sub ? -q->scale : q->scale;
+    if (f == 'f') fused_float(w.buf, s.buf, (float)c, w.len / w.itemsize, &fm, &fw);
+    else fused_double(w.buf, s.buf, c, w.len / w.itemsize, &fm, &fw);
+    PyBuffer_Release(&w);
+    PyBuffer_Release(&s);
+    scaled_fused++;
+    Py_INCREF(buf);
+    PyObject *dt = PyObject_GetAttr(buf, s_dtype);
+    Py_DECREF(buf);
+    int r = dt != NULL && report("multiply", dt, fm, 0) == 0 && report(sub ? "subtract" : "add", dt, fw, 0) == 0;
+    Py_XDECREF(dt);
+    return r ? 1 : -1;
 }
 
 /* host_result(r, face), stealing r: an ndarray wrapped, a NumPy scalar as it is for the NumPy face, else Python's */
@@ -485,6 +733,7 @@ static int lent_known(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
         done = admitted < 0 ? -1 : 2;
         goto out;
     }
+    SETTLE(goto out);
     PyObject *bufs[MAXARGS];
     for (Py_ssize_t i = 0; i < nargs; i++) bufs[i] = IS_ARRAY(args[i]) ? A(args[i])->data : args[i];
     r = PyObject_Vectorcall(PyTuple_GET_ITEM(kernel, 0), bufs, nargs, NULL);  /* (t holds the arrays) */
@@ -520,6 +769,13 @@ out:
     return done;
 }
 
+/* scaled_counts(): how many scaled arrays were made, and how many of them were fused into an in-place add or
+ * subtract, computed, or dropped unread (for the tests) */
+static PyObject *scaled_counts(PyObject *self, PyObject *unused) {
+    return Py_BuildValue("{snsnsnsn}", "made", scaled_made, "fused", scaled_fused, "computed", scaled_computed,
+                         "dropped", scaled_dropped);
+}
+
 /* admits(guard, args, kw): guard_admits, for the Python paths and the tests */
 static PyObject *admits(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3 || !PyTuple_CheckExact(args[1]) || !PyDict_CheckExact(args[2]))
@@ -530,6 +786,7 @@ static PyObject *admits(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, PyObject *face) {
     if (MinArray == NULL || plans == NULL || nargs > MAXARGS) return NULL;
+    SETTLE(return NULL);
     PyObject *dev = NULL;
     int traced = 0, spec = 0;
     for (Py_ssize_t i = 0; i < nargs; i++) {
@@ -594,6 +851,7 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
     int admitted = guard_admits(PyTuple_GET_ITEM(entry, 1), t, k);
     if (admitted < 0) goto entry_error;  /* a guard's error: _device_fast raises it too */
     if (!admitted) goto entry_miss;
+    if (PENDING != NULL && settle() < 0) goto entry_error;
     for (Py_ssize_t i = 0; i < nargs; i++) {
         /* (references held here: another thread may rebind an array's _data while the kernel runs) */
         bufs[i] = IS_ARRAY(args[i]) ? A(args[i])->data : args[i];
@@ -676,6 +934,7 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
     int strict = flags & STRICT;
     if (MinArray == NULL || nargs > MAXARGS || ((flags & SELFFACE) && (nargs == 0 || !IS_ARRAY(args[0]))))
         return NULL;
+    SETTLE(return NULL);
     int pk = policy_kind();
     if (pk <= 0) {  /* (on an error, the Python path answers and raises it again) */
         PyErr_Clear();
@@ -806,6 +1065,7 @@ static PyObject *host_call(PyObject *op, PyObject *kernel, PyObject *const *args
         }
         Py_DECREF(h);
     }
+    SETTLE(goto done);
     res = PyObject_VectorcallDict(kernel, bufs, nargs, (kw != NULL && PyDict_GET_SIZE(kw)) ? kw : NULL);
     if (res == NULL) goto done;  /* NumPy's own error, at this call, as on the Python path */
     if (count(op) < 0) { Py_CLEAR(res); goto done; }
@@ -1159,6 +1419,7 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     PyObject *self = reflected ? w : v, *other = reflected ? v : w;
     if (cmp_reflected) reflected = 0;  /* (rich comparisons arrive with the array first) */
     PyObject *slow = reflected ? sl->rslow : sl->slow;
+    SETTLE(return NULL);
     if (sl->op == NULL) goto slow_path;
     Base *x = A(self);
     if (x->device != CPU) {
@@ -1205,6 +1466,16 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
             }
         }
     }
+    if (s == MUL && !traced) {  /* c * x: a scaled array where it may be one */
+        PyObject *p = scaled_new(self, other, face, 1);
+        if (p != NULL || PyErr_Occurred()) {
+            Py_DECREF(o);
+            Py_DECREF(d);
+            if (p != NULL && count(sl->op) < 0) Py_CLEAR(p);
+            return p;
+        }
+    }
+    SETTLE(Py_DECREF(o); Py_DECREF(d); return NULL);
     PyObject *argv[2] = {reflected ? o : d, reflected ? d : o};
     PyObject *r = PyObject_Vectorcall(sl->kernel, argv, 2, NULL);
     Py_DECREF(o);
@@ -1254,6 +1525,11 @@ static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
     t = PyTuple_Pack(2, v, w);
     k = PyDict_New();
     if (t == NULL || k == NULL || guard_admits(PyTuple_GET_ITEM(entry, 1), t, k) <= 0) goto entry_out;
+    if (PENDING != NULL && settle() < 0) {
+        Py_DECREF(entry);
+        done = -1;
+        goto keep_error;
+    }
     PyObject *argv[2] = {buf, wbuf};
     PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), argv, 2, NULL);
     Py_DECREF(entry);
@@ -1284,6 +1560,16 @@ keep_error:
 static PyObject *in_place(int s, PyObject *v, PyObject *w) {
     Slot *sl = &slots[s];
     Base *x = A(v);
+    if (w == PENDING && (s == SUB || s == ADD) && sl->op != NULL) {
+        int done = fused_in_place(s == SUB, v, w);
+        if (done < 0) return NULL;
+        if (done) {
+            if (count(sl->op) < 0) return NULL;
+            Py_INCREF(v);
+            return v;
+        }
+    }
+    SETTLE(return NULL);
     if (sl->op != NULL && x->node == Py_None && x->device != CPU && s != POW) {
         int done = device_in_place(sl->op, v, w);
         if (done < 0) return NULL;
@@ -1408,6 +1694,7 @@ static int plain(PyObject *key) {
 
 static PyObject *getitem(PyObject *self, PyObject *key) {
     Base *x = A(self);
+    SETTLE(return NULL);
     if (x->device == CPU && MinArray != NULL) {
         int pk = policy_kind();
         if (pk > 0) {
@@ -1467,6 +1754,7 @@ static int int_fits(PyObject *d, PyObject *v) {
 
 static int setitem(PyObject *self, PyObject *key, PyObject *value) {
     Base *x = A(self);
+    SETTLE(return -1);
     if (value != NULL && x->node == Py_None && x->device == CPU && MinArray != NULL && plain(key)) {
         PyObject *v = value;
         if (IS_ARRAY(value)) {
@@ -1512,13 +1800,13 @@ static PySequenceMethods base_sequence = {.sq_item = sq_getitem, .sq_ass_item = 
 
 static int base_traverse(PyObject *self, visitproc visit, void *arg) {
     Base *a = A(self);
-    Py_VISIT(a->data); Py_VISIT(a->device); Py_VISIT(a->node); Py_VISIT(a->face);
+    Py_VISIT(a->data); Py_VISIT(a->device); Py_VISIT(a->node); Py_VISIT(a->face); Py_VISIT(a->source);
     return 0;  /* (not the type: MinArray's own traverse, CPython's subtype_traverse, visits the heap type) */
 }
 
 static int base_clear(PyObject *self) {
     Base *a = A(self);
-    Py_CLEAR(a->data); Py_CLEAR(a->device); Py_CLEAR(a->node); Py_CLEAR(a->face);
+    Py_CLEAR(a->data); Py_CLEAR(a->device); Py_CLEAR(a->node); Py_CLEAR(a->face); Py_CLEAR(a->source);
     return 0;
 }
 
@@ -1530,8 +1818,25 @@ static void base_dealloc(PyObject *self) {
     t->tp_free(self);
 }
 
+/* _data: a scaled array settles before Python code reads or replaces a buffer (None where there is none, as a
+ * member's) */
+static PyObject *get_data(PyObject *self, void *closure) {
+    SETTLE(return NULL);
+    PyObject *d = A(self)->data != NULL ? A(self)->data : Py_None;
+    Py_INCREF(d);
+    return d;
+}
+
+static int set_data(PyObject *self, PyObject *value, void *closure) {
+    SETTLE(return -1);
+    Py_XINCREF(value);
+    Py_XSETREF(A(self)->data, value);
+    return 0;
+}
+
+static PyGetSetDef base_getset[] = {{"_data", get_data, set_data, NULL, NULL}, {NULL}};
+
 static PyMemberDef base_members[] = {
-    {"_data", T_OBJECT, offsetof(Base, data), 0, NULL},
     {"_device", T_OBJECT, offsetof(Base, device), 0, NULL},
     {"_node", T_OBJECT, offsetof(Base, node), 0, NULL},
     {"_face", T_OBJECT, offsetof(Base, face), 0, NULL},
@@ -1551,6 +1856,7 @@ static PyTypeObject BaseType = {
     .tp_dealloc = base_dealloc,
     .tp_weaklistoffset = offsetof(Base, weakrefs),
     .tp_members = base_members,
+    .tp_getset = base_getset,
     .tp_as_number = &base_number,
     .tp_as_mapping = &base_mapping,
     .tp_as_sequence = &base_sequence,
@@ -2170,12 +2476,14 @@ static PyObject *install(PyObject *self, PyObject *args, PyObject *kw) {
                                   "record_host", "np_kernels", "plain_key", "f64", "f32", "i64", "in_place",
                                   "prepare", "recorder", "plans", "device_plan", "rules", "numpy_backend", "dtypes",
                                   "count", "device_result", "tls", "dtype_slow", "by_signature", "key_types", "seen",
-                                  "lent", "lent_result"};
+                                  "lent", "lent_result", "empty_like", "errstate_default", "flag_operands",
+                                  "default_errstate"};
     PyObject **dst[] = {&CPU, &ndarray_t, &generic_t, &policy_var, &global_d, &auto_cpu, &host, &host_counter,
                         &default_device, &host_result, &lent_call, &here, &miss, &record_host, &np_kernels,
                         &plain_key, &F64, &F32, &I64, &in_place_ops, &prepare_l, &recorder_l, &plans, &device_plan,
                         &rules, &numpy_backend, &dtypes_map, &count_fn, &device_result, &tls, &dtype_slow,
-                        &by_signature, &key_types, &seen, &lent, &lent_result};
+                        &by_signature, &key_types, &seen, &lent, &lent_result, &empty_like, &errstate_default,
+                        &flag_operands, &default_errstate};
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *v[N];
     PyObject *m = kw != NULL ? PyDict_GetItemString(kw, "MinArray") : NULL;
@@ -2779,6 +3087,8 @@ static PyMethodDef module_methods[] = {
      "select_into(out, g, x, y, greater): numpy_ops._select written into out in one pass; False where it does not"},
     {"install_recorder", (PyCFunction)(void (*)(void))install_recorder, METH_VARARGS | METH_KEYWORDS,
      "install_recorder(recorder, prepare, vjps, sequences): the recorder's parts"},
+    {"scaled_counts", scaled_counts, METH_NOARGS,
+     "scaled_counts(): scaled arrays made, and fused into an in-place add or subtract, computed, or dropped"},
     {NULL}
 };
 
@@ -2792,10 +3102,10 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
                           "where", "backend", "stats", "shape", "add", "index", "sum", "_device", "strides",
-                          "__array__"};
+                          "__array__", "base"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
                         &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum,
-                        &s__device, &s_strides, &s___array__};
+                        &s__device, &s_strides, &s___array__, &s_base};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;

@@ -366,6 +366,9 @@ def test_the_c_paths_keep_no_reference():
               lambda: mnp.sum(xd, axis=0), lambda: xd.sum(), lambda: mnp.maximum(xd, 0.0), lambda: numpy.exp(xd),
               lambda: _dispatch.apply("swapaxes", xd.reshape(2, 5), 0, 1), lambda: xd + mnp.ones(3),
               lambda: mnp.broadcast_to(xd, (10,)).__isub__(1.0), lambda: grad(lambda a: (a * a).sum())(xd)]
+    # scaled arrays: made and fused, made and dropped, made and computed
+    wb, gb = mnp.ones(5000, "float32"), mnp.ones(5000, "float32")
+    calls += [lambda: wb.__isub__(0.01 * gb), lambda: 0.5 * gb, lambda: (0.5 * gb).sum()]
     for i, f in enumerate(calls):
         def many(n):
             for _ in range(n):
@@ -373,6 +376,7 @@ def test_the_c_paths_keep_no_reference():
                     f()
                 except (ValueError, IndexError):
                     pass
+            _ = x._data  # (a scaled array left pending settles: its buffer is not held across the measure)
         many(100)
         gc.collect()
         tracemalloc.start()
@@ -670,3 +674,173 @@ def test_a_lent_kernel_in_c_is_its_python_definition(monkeypatch):
     pair = _lend.lent(lambda x: (x, x + 1, "tag"), torch.from_numpy, torch_ops._in, torch.Tensor.numpy, torch.Tensor)
     r = pair(a)
     assert type(r) is tuple and numpy.shares_memory(r[0], a) and r[1].tolist() == (a + 1).tolist() and r[2] == "tag"
+
+
+# ---------------------------------------------------------------- scaled arrays (`w -= c * g` in one pass)
+_needs_c = pytest.mark.skipif(_native.speedups is None, reason="MINPY_ARRAY_PURE_PYTHON is set: no scaled arrays")
+_SNAN = {"float32": numpy.array([0x7FA00000], "u4").view("f4")[0],
+         "float64": numpy.array([0x7FF4000000000000], "u8").view("f8")[0]}
+
+
+def _contents(dt, n):
+    """name -> (w, g) values: ordinary ones, and those that raise each flag NumPy reports for the two ufuncs."""
+    rng = numpy.random.default_rng(5)
+    w, g = rng.standard_normal(n).astype(dt), rng.standard_normal(n).astype(dt) * 3
+    big = numpy.finfo(dt).max
+
+    def put(a, i, v):
+        a = a.copy()
+        a[i] = v
+        return a
+    return {"plain": (w, g), "inf_less_inf": (put(w, n - 1, numpy.inf), put(g, n - 1, numpy.inf)),
+            "inf_plus_inf": (put(w, 3, numpy.inf), put(g, 3, -numpy.inf)),
+            "overflow": (put(w, 2100, big), put(g, 2100, -big)), "nan": (put(w, 0, numpy.nan), put(g, 1, numpy.nan)),
+            "signalling_nan": (w, put(g, 7, _SNAN[dt])), "zeros": (w * 0, -g * 0)}
+
+
+def _update(w, g, c, op, reflected):
+    """w op= c * g, with whichever arrays w and g are, as the statement in a training step; w"""
+    if op == "-":
+        w -= (c * g if reflected else g * c)
+    else:
+        w += (c * g if reflected else g * c)
+    return w
+
+
+def _scaled_outcome(make, wv, gv, c, op, reflected):
+    w, g = make(wv.copy()), make(gv.copy())
+    mp.reset_op_stats()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w = _update(w, g, c, op, reflected)
+    stats = {k: {b: n for b, n in row.items() if n} for k, row in mp.op_stats().items()}
+    return numpy.asarray(w).tobytes(), [(str(m.message), m.lineno) for m in caught], stats
+
+
+@_needs_c
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("policy", ["numpy_only", "auto"])
+def test_an_update_through_a_scaled_array_is_numpys_two_ufuncs(dt, policy):
+    counts = _native.speedups.scaled_counts
+    cases = 0
+    for n in (4096, 6151):
+        for name, (wv, gv) in _contents(dt, n).items():
+            for c, op, reflected in itertools.product((0.01, -0.5, 1.0, -1.0, 1e-300), "-+", (True, False)):
+                with mp.policy(policy):
+                    _scaled_outcome(mnp.asarray, wv, gv, c, op, reflected)  # (calibration's first call, under auto)
+                    before = counts()["fused"]
+                    got = _scaled_outcome(mnp.asarray, wv, gv, c, op, reflected)
+                    assert counts()["fused"] == before + 1, (name, c, op, reflected)
+                # NumPy's arrays, updated by the same statement (so its warnings name the same line)
+                want = _scaled_outcome(lambda a: a, wv, gv, c, op, reflected)
+                stats = {"multiply": {"numpy": 1}, "subtract" if op == "-" else "add": {"numpy": 1}}
+                assert got[2] == stats, (name, c, op, reflected)
+                assert got[:2] == want[:2], (name, c, op, reflected)
+                cases += 1
+    assert cases == 2 * 7 * 5 * 2 * 2
+
+
+@_needs_c
+def test_a_signalling_nan_reports_its_blocks_invalid_sum_with_the_product():
+    # Note (_speedups.c, fused): the one deviation, a block whose product is invalid (a signalling NaN in g) where
+    # the sum is invalid too (inf - inf): NumPy warns twice, the fused update once; the values are NumPy's
+    dt, n = "float32", 4096
+    w, g = numpy.ones(n, dt), numpy.ones(n, dt)
+    w[0], g[0], g[1] = numpy.inf, numpy.inf, _SNAN[dt]
+    got = _scaled_outcome(mnp.asarray, w, g, 0.5, "-", True)
+    want = _scaled_outcome(lambda a: a, w, g, 0.5, "-", True)
+    assert got[0] == want[0]
+    assert [m for m, _ in want[1]] == ["invalid value encountered in multiply", "invalid value encountered in subtract"]
+    assert got[1] == want[1][:1]
+
+
+def _fresh(n=5000, dt="float32", seed=0):
+    return mnp.asarray(numpy.random.default_rng(seed).standard_normal(n).astype(dt))
+
+
+@_needs_c
+def test_a_scaled_array_read_later_holds_its_sources_values_then():
+    counts = _native.speedups.scaled_counts
+    g = _fresh()
+    want = numpy.asarray(g) * numpy.float32(0.25)
+    made = counts()["made"]
+    t = 0.25 * g
+    assert counts()["made"] == made + 1
+    g += 1.0  # the source changes: t settles first
+    assert numpy.asarray(t).tobytes() == want.tobytes()
+    before = numpy.asarray(g).copy()
+    t = 0.25 * g
+    assert counts()["made"] == made + 2
+    g[3] = 7.0  # setitem
+    assert numpy.asarray(t).tobytes() == (before * numpy.float32(0.25)).tobytes()
+    before, w = numpy.asarray(g).copy(), _fresh(seed=1)
+    t, fused = g * 0.5, counts()["fused"]
+    w -= t  # held by a name: fused, and t is still 0.5 g
+    assert counts()["fused"] == fused + 1
+    assert numpy.asarray(t).tobytes() == (before * numpy.float32(0.5)).tobytes()
+    assert t.shape == (5000,) and t.dtype == numpy.float32
+    s = 0.5 * g
+    g -= s  # w is the source: NumPy's kernels, the same values
+    assert numpy.asarray(g).tobytes() == (before - before * numpy.float32(0.5)).tobytes()
+    assert numpy.asarray(s).tobytes() == (before * numpy.float32(0.5)).tobytes()
+
+
+@_needs_c
+def test_a_scaled_array_nothing_reads_is_dropped_uncomputed():
+    counts = _native.speedups.scaled_counts
+    g, x = _fresh(), mnp.ones(3)
+    before = counts()
+    0.5 * g
+    x + x  # the next call settles it
+    after = counts()
+    assert after["made"] == before["made"] + 1 and after["dropped"] == before["dropped"] + 1
+    assert after["computed"] == before["computed"]
+
+
+@_needs_c
+def test_where_no_scaled_array_is_made_the_product_is_computed_at_once():
+    counts = _native.speedups.scaled_counts
+    g, w = _fresh(), _fresh(seed=1)
+    held = g._data  # another reference to the buffer (a NumPy view could write it)
+    view = _fresh(seed=2)
+    part = view[10:]  # a view of view's buffer
+    cases = {"held": lambda: 0.5 * g, "viewed": lambda: 0.5 * view, "large_scale": lambda: 2.0 * w,
+             "zero": lambda: 0.0 * w, "nan": lambda: float("nan") * w, "small": lambda: 0.5 * mnp.ones(100),
+             "int": lambda: 0.5 * mnp.ones(5000, "int64"), "float16": lambda: 0.5 * mnp.ones(5000, "float16"),
+             "strided": lambda: 0.5 * _fresh(10000)[::2], "numpy_int": lambda: 1 * w,
+             "numpy_scalar": lambda: numpy.float32(0.5) * w}
+    for name, f in cases.items():
+        made = counts()["made"]
+        f()
+        assert counts()["made"] == made, name
+    with numpy.errstate(over="ignore"):
+        made = counts()["made"]
+        0.5 * w
+        assert counts()["made"] == made
+    made = counts()["made"]
+    grad(lambda a: (0.5 * a).sum())(w)
+    assert counts()["made"] == made
+    with mp.policy("prefer_torch"):
+        0.5 * w
+        assert counts()["made"] == made
+    del held, part
+
+
+@_needs_c
+def test_scaled_arrays_from_many_threads_are_each_right():
+    import concurrent.futures
+
+    def job(seed):
+        out = []
+        w, g = _fresh(seed=seed), _fresh(seed=seed + 100)
+        wn, gn = numpy.asarray(w).copy(), numpy.asarray(g).copy()
+        for i in range(200):
+            c = 1.0 / (i + 2)
+            w -= c * g
+            wn -= c * gn
+            t = c * g
+            out.append(numpy.array_equal(numpy.asarray(t), c * gn))
+        return all(out) and numpy.asarray(w).tobytes() == wn.tobytes()
+
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        assert all(ex.map(job, range(8), timeout=120))

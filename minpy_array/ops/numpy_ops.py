@@ -266,3 +266,44 @@ for _np_name, _op in [*ALIASES.items(), *((n, n) for n in (*REDUCTIONS, "broadca
     _fn = getattr(numpy, _np_name, None)
     if _fn is not None:
         OP_OF[_fn] = _op
+
+
+# ---------------------------------------------------------------- NumPy's floating-point reports (errstate)
+# For the C accelerator's scaled arrays (_speedups.c: `w -= c * g` in one pass), which compute what NumPy's
+# multiply and subtract compute and have NumPy's own ufuncs report the flags their loops raised.
+_DEFAULT_FP = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+_geterrobj = getattr(numpy.core.umath, "geterrobj", None) if hasattr(numpy, "core") else None
+
+
+def errstate_default():
+    """Is NumPy's errstate its default (divide, over and invalid warn, under ignored, no call)?"""
+    if _geterrobj is not None:  # NumPy 1.x: one call, no dict
+        e = _geterrobj()
+        return e[1] == 521 and e[2] is None  # (1 << 0 | 1 << 3 | 1 << 9: warn for divide, over, invalid)
+    e = numpy.geterr()
+    return all(e[k] == v for k, v in _DEFAULT_FP.items()) and numpy.geterrcall() is None
+
+
+# operands on which a ufunc raises one flag (2 overflow, 8 invalid: what the default errstate reports of these
+# ufuncs with a scale 0 < |c| <= 1), as (a, b) with "max" for the dtype's largest value
+_RAISING = {
+    ("multiply", 2): ("max", 2.0), ("multiply", 8): (numpy.inf, 0.0),
+    ("subtract", 2): ("max", "-max"), ("subtract", 8): (numpy.inf, numpy.inf),
+    ("add", 2): ("max", "max"), ("add", 8): (numpy.inf, -numpy.inf),
+}
+
+
+def flag_operands(name, flags, dtype):
+    """(ufunc, a, b): operands of dtype on which NumPy's ufunc `name` raises the floating-point flags `flags` (of
+    overflow 2 and invalid 8), so that NumPy reports them as its own loop's."""
+    big = numpy.finfo(dtype).max
+    named = {"max": big, "-max": -big}
+    pairs = [_RAISING[name, f] for f in (2, 8) if flags & f]
+    a, b = ([named.get(v, v) for v in side] for side in zip(*pairs, strict=True)) if pairs else ([], [])
+    return getattr(numpy, name), numpy.array(a, dtype), numpy.array(b, dtype)
+
+
+def default_errstate(ufunc, a, b):
+    """ufunc(a, b) under NumPy's default errstate."""
+    with numpy.errstate(**_DEFAULT_FP):
+        return ufunc(a, b)
