@@ -619,11 +619,12 @@ PLANS = {}  # backend -> device_plan(backend): what the device fast paths (this 
 def device_plan(b):
     """What the device fast paths need of backend b, made once: its kernel table, the errors after which the
     engine's general path answers instead (Decline, Invalid, the library's own), its buffer test, its op_stats
-    column, its in-place kernel table and its writeable test."""
+    column, its in-place kernel table, its writeable test, and for the C path's scaled arrays its host_view, sole
+    and empty_like."""
     plan = PLANS.get(b)
     if plan is None:  # (never replaced once made: the C path holds it without a reference of its own)
         plan = PLANS.setdefault(b, (b.kernels(), (Decline, Invalid, *b.errors()), b.is_buffer, COL[b],
-                                    b.inplace_kernels(), b.writeable))
+                                    b.inplace_kernels(), b.writeable, b.host_view, b.sole, b.empty_like))
     return plan
 
 

@@ -129,19 +129,20 @@ static int count(PyObject *op) {
 }
 
 /* ------------------------------------------------------------ scaled arrays: `w -= c * g` in one pass
- * c * g, for a Python float 0 < |c| <= 1 and an untraced C-contiguous float32/64 cpu array of SCALED_MIN values or
- * more whose buffer nothing else holds (no view, no other array, no NumPy reference), under NumPy's default
- * errstate, is an array whose values are not computed yet: its buffer is allocated, its values are the source's
- * times c.  There is at most one such array, PENDING.  It settles before any kernel runs and whenever Python code
- * reads an array's buffer (_data): its values are computed then, as NumPy's multiply computes them, or it is
- * dropped where nothing else holds it.  Its source cannot change before: every way to its buffer passes there.
- * `w -= p` or `w += p` (fused_in_place), for w an untraced cpu array of p's dtype and shape, computes w - fl(c * g)
- * in one pass over w and g (two roundings, as NumPy's two ufuncs: the product is stored before the subtraction
- * reads it, so no FMA contracts them).  The floating-point flags of each part are reported after it as NumPy's
- * own ufunc reports them, by running it on operands that raise just those flags.  (With 0 < |c| <= 1 the product
- * overflows never and is invalid only for a signalling NaN: NumPy's warning for one comes after the update.) */
+ * c * g, for a Python float 0 < |c| <= 1 and an untraced C-contiguous float32/64 array of SCALED_MIN values or
+ * more whose buffer nothing else holds (no view, no other array, no NumPy reference), on the cpu under NumPy's
+ * default errstate or on a device whose backend views its buffers as NumPy's (torch:cpu: host_view, sole), is an
+ * array whose values are not computed yet: its buffer is allocated, its values are the source's times c.  There is
+ * at most one such array, PENDING.  It settles before any kernel runs and whenever Python code reads an array's
+ * buffer (_data): its values are computed then, as NumPy's multiply computes them, or it is dropped where nothing
+ * else holds it.  Its source cannot change before: every way to its buffer passes there.  `w -= p` or `w += p`
+ * (fused_in_place), for w an untraced array of p's device, dtype and shape, computes w - fl(c * g) in one pass over
+ * w and g (two roundings, as NumPy's two ufuncs: no FMA contracts them).  On the cpu the floating-point flags of
+ * each part are reported after it as NumPy's own ufunc reports them, by running it on operands that raise just
+ * those flags (a device's kernels report none).  (With 0 < |c| <= 1 the product overflows never and is invalid only
+ * for a signalling NaN: NumPy's warning for one comes after the update.) */
 #define SCALED_MIN 4096
-#define CHUNK 16384
+#define CHUNK 2048
 #define BARRIER(p) __asm__ __volatile__("" : : "r"(p) : "memory")  /* (p's stores made, flags after) */
 static PyObject *PENDING;
 static Py_ssize_t scaled_made, scaled_fused, scaled_computed, scaled_dropped;  /* (scaled_counts()) */
@@ -223,6 +224,41 @@ static int report(const char *name, PyObject *dt, int flags, int late) {
 }
 
 static char float_format(Py_buffer *v, int *complex);
+static PyObject *plan_of(PyObject *b);
+static int takes_kernels(PyObject *b);
+static int count_run(PyObject *op, PyObject *col);
+
+/* the plan of device dev's backend where the policy in force takes its kernels (borrowed), or NULL (maybe with an
+ * error set) */
+static PyObject *plan_for(PyObject *dev) {
+    PyObject *b = PyObject_GetAttr(dev, s_backend);
+    if (b == NULL) return NULL;
+    int t = takes_kernels(b);
+    PyObject *plan = t > 0 ? plan_of(b) : NULL;
+    Py_DECREF(b);
+    return plan;
+}
+
+/* a buffer of device dev as NumPy's (a new reference): the cpu's own, a device's host_view(buf), or NULL (maybe
+ * with an error set) where it has none */
+static PyObject *host_view(PyObject *dev, PyObject *buf) {
+    if (dev == CPU) {
+        Py_INCREF(buf);
+        return buf;
+    }
+    PyObject *plan = plan_for(dev);
+    PyObject *v = plan != NULL ? PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 6), buf) : NULL;
+    if (v == Py_None || (v != NULL && Py_TYPE(v) != (PyTypeObject *)ndarray_t)) Py_CLEAR(v);
+    return v;
+}
+
+/* count a run of op on device dev (the cpu's host counter, a device's column): 0, -1 on error */
+static int count_on(PyObject *dev, PyObject *op) {
+    if (dev == CPU) return count(op);
+    PyObject *plan = plan_for(dev);
+    if (plan == NULL) return PyErr_Occurred() ? -1 : 0;
+    return count_run(op, PyTuple_GET_ITEM(plan, 3));
+}
 
 /* the C-contiguous views of an array's buffer (writeable) and of its source, of one float format; 'f', 'd', or 0
  * where they are not (no error then) */
@@ -253,7 +289,8 @@ static int fill(Base *q) {
     Py_buffer w, s;
     PyObject *src = q->source;
     q->source = NULL;
-    char f = scaled_views(q->data, src, &w, &s);
+    PyObject *dv = host_view(q->device, q->data), *sv = dv != NULL ? host_view(q->device, src) : NULL;
+    char f = sv != NULL ? scaled_views(dv, sv, &w, &s) : 0;
     int flags = 0;
     if (f == 'f') flags = scale_float(w.buf, s.buf, (float)q->scale, w.len / w.itemsize);
     else if (f == 'd') flags = scale_double(w.buf, s.buf, q->scale, w.len / w.itemsize);
@@ -262,10 +299,13 @@ static int fill(Base *q) {
         PyBuffer_Release(&s);
     }
     Py_DECREF(src);
+    Py_XDECREF(dv);
+    Py_XDECREF(sv);
     if (!f) {
-        PyErr_SetString(PyExc_SystemError, "a scaled array's buffers changed");
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "a scaled array's buffers have no host view");
         return -1;
     }
+    if (q->device != CPU) return 0;
     PyObject *dt = PyObject_GetAttr(q->data, s_dtype);
     int r = dt != NULL ? report("multiply", dt, flags, 1) : -1;
     Py_XDECREF(dt);
@@ -295,34 +335,60 @@ static int settle(void) {
 }
 #define SETTLE(FAIL) do { if (PENDING != NULL && settle() < 0) { FAIL; } } while (0)
 
+/* may x's buffer d, held by x and the caller's `held` references, be a scaled array's source?  Its host view
+ * (a new reference), or NULL (maybe with an error set) */
+static PyObject *scaled_source(Base *x, Py_ssize_t held) {
+    PyObject *d = x->data;
+    if (Py_REFCNT(d) != 1 + held) return NULL;
+    if (x->device == CPU) {
+        if (Py_TYPE(d) != (PyTypeObject *)ndarray_t) return NULL;
+        PyObject *base = PyObject_GetAttr(d, s_base);
+        int own = base == Py_None;
+        Py_XDECREF(base);
+        if (!own || default_fp() <= 0) return NULL;
+        Py_INCREF(d);
+        return d;
+    }
+    PyObject *plan = plan_for(x->device);
+    if (plan == NULL) return NULL;
+    PyObject *sole = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 7), d);
+    int ok = sole != NULL ? PyObject_IsTrue(sole) : -1;
+    Py_XDECREF(sole);
+    return ok > 0 ? host_view(x->device, d) : NULL;
+}
+
 /* c * x as a scaled array, or NULL: with an error set (the settling of another), or none where the product is
  * computed now; `held`: the references to x's buffer the caller holds */
 static PyObject *scaled_new(PyObject *self, PyObject *other, PyObject *face, Py_ssize_t held) {
     if (!PyFloat_CheckExact(other) || empty_like == NULL) return NULL;
     double c = PyFloat_AS_DOUBLE(other);
     Base *x = A(self);
-    PyObject *d = x->data;
-    if (!(c != 0 && fabs(c) <= 1) || Py_TYPE(d) != (PyTypeObject *)ndarray_t || Py_REFCNT(d) != 1 + held)
-        return NULL;
+    if (!(c != 0 && fabs(c) <= 1) || x->node != Py_None) return NULL;
+    PyObject *d = x->data, *p = NULL;
     Py_INCREF(d);
-    PyObject *p = NULL, *dt = PyObject_GetAttr(d, s_dtype), *base = PyObject_GetAttr(d, s_base);
-    int ok = dt != NULL && base != NULL && (dt == F32 || dt == F64) && base == Py_None;
-    Py_XDECREF(dt);
-    Py_XDECREF(base);
-    if (ok) {
-        Py_buffer v;
-        ok = PyObject_GetBuffer(d, &v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0;
-        if (ok) {
-            ok = v.len / v.itemsize >= SCALED_MIN;
-            PyBuffer_Release(&v);
+    PyObject *v = scaled_source(x, held + 1);
+    int ok = 0;
+    if (v != NULL) {
+        PyObject *dt = PyObject_GetAttr(v, s_dtype);
+        ok = dt == F32 || dt == F64;
+        Py_XDECREF(dt);
+        Py_buffer b;
+        if (ok && PyObject_GetBuffer(v, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
+            ok = b.len / b.itemsize >= SCALED_MIN;
+            PyBuffer_Release(&b);
+        } else {
+            ok = 0;
         }
+        Py_DECREF(v);  /* (a device's view holds its buffer) */
     }
-    if (ok && default_fp() > 0) {
-        PyObject *buf = PyObject_CallOneArg(empty_like, d);
-        if (buf != NULL) p = wrap_new(buf, CPU, face);
+    if (ok) {
+        PyObject *plan = x->device == CPU ? NULL : plan_for(x->device);
+        PyObject *make = plan != NULL ? PyTuple_GET_ITEM(plan, 8) : empty_like;
+        PyObject *buf = x->device == CPU || plan != NULL ? PyObject_CallOneArg(make, d) : NULL;
+        if (buf != NULL) p = wrap_new(buf, x->device, face);
         Py_XDECREF(buf);
     }
-    PyErr_Clear();  /* (none of the above raises where NumPy's multiply would not: it answers) */
+    PyErr_Clear();  /* (none of the above raises where the product computed now would not: it answers) */
     if (p != NULL && settle() < 0) {  /* (another thread's, made while Python code ran above) */
         Py_DECREF(p);
         Py_DECREF(d);
@@ -342,20 +408,40 @@ static PyObject *scaled_new(PyObject *self, PyObject *other, PyObject *face, Py_
     return p;
 }
 
-/* v -= p or v += p for the scaled array p (PENDING): 1 done, 0 where the in-place kernel answers, -1 on error */
-static int fused_in_place(int sub, PyObject *v, PyObject *p) {
-    Base *x = A(v);
-    if (v == p || x->node != Py_None || x->device != CPU) return 0;
-    int d = default_fp();
-    if (d <= 0) return d;
-    Base *q = A(p);
-    PyObject *buf = x->data, *src = q->source;
-    if (PENDING != p || src == NULL || buf == NULL || Py_TYPE(buf) != (PyTypeObject *)ndarray_t || buf == src ||
-        buf == q->data)
-        return 0;
+/* v -= p or v += p for the scaled array p (PENDING), counted: 1 done, 0 where the in-place kernel answers, -1 on
+ * error */
+static int fused_in_place(PyObject *op, int sub, PyObject *v, PyObject *p) {
+    Base *x = A(v), *q = A(p);
+    if (v == p || x->node != Py_None || x->device != q->device) return 0;
+    PyObject *dev = x->device, *buf = x->data;
+    if (buf == NULL || buf == q->source || buf == q->data) return 0;
+    Py_INCREF(buf);
+    int ok = 1;
+    if (dev == CPU) {
+        ok = Py_TYPE(buf) == (PyTypeObject *)ndarray_t ? default_fp() : 0;
+    } else {  /* (a broadcast view is read-only, as NumPy's) */
+        PyObject *plan = plan_for(dev);
+        PyObject *wr = plan != NULL ? PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 5), buf) : NULL;
+        ok = wr != NULL ? PyObject_IsTrue(wr) : (PyErr_Occurred() ? -1 : 0);
+        Py_XDECREF(wr);
+    }
+    PyObject *wv = ok > 0 ? host_view(dev, buf) : NULL, *sv = NULL;
+    /* (Python code ran above: p may have settled since, in another thread) */
+    if (wv != NULL && PENDING == p && q->source != NULL) sv = host_view(dev, q->source);
     Py_buffer w, s;
-    char f = scaled_views(buf, src, &w, &s);
-    if (!f) return 0;
+    char f = sv != NULL ? scaled_views(wv, sv, &w, &s) : 0;
+    Py_XDECREF(wv);
+    Py_XDECREF(sv);
+    if (!f || PENDING != p || q->source == NULL) {
+        if (f) {
+            PyBuffer_Release(&w);
+            PyBuffer_Release(&s);
+        }
+        Py_DECREF(buf);
+        if (ok < 0) return -1;
+        PyErr_Clear();  /* (the in-place kernel answers, and raises where it must) */
+        return 0;
+    }
     int fm = 0, fw = 0;
     double c = sub ? -q->scale : q->scale;
     if (f == 'f') fused_float(w.buf, s.buf, (float)c, w.len / w.itemsize, &fm, &fw);
@@ -363,11 +449,13 @@ static int fused_in_place(int sub, PyObject *v, PyObject *p) {
     PyBuffer_Release(&w);
     PyBuffer_Release(&s);
     scaled_fused++;
-    Py_INCREF(buf);
-    PyObject *dt = PyObject_GetAttr(buf, s_dtype);
+    int r = count_on(dev, op) == 0;
+    if (r && dev == CPU) {
+        PyObject *dt = PyObject_GetAttr(buf, s_dtype);
+        r = dt != NULL && report("multiply", dt, fm, 0) == 0 && report(sub ? "subtract" : "add", dt, fw, 0) == 0;
+        Py_XDECREF(dt);
+    }
     Py_DECREF(buf);
-    int r = dt != NULL && report("multiply", dt, fm, 0) == 0 && report(sub ? "subtract" : "add", dt, fw, 0) == 0;
-    Py_XDECREF(dt);
     return r ? 1 : -1;
 }
 
@@ -461,7 +549,8 @@ static int is_buffer(PyObject *test, PyObject *r) {
     return t;
 }
 
-/* backend b's plan (_dispatch.device_plan: table, errors, is_buffer, column, in-place table, writeable), borrowed
+/* backend b's plan (_dispatch.device_plan: table, errors, is_buffer, column, in-place table, writeable, host_view,
+ * sole, empty_like), borrowed
  * from _dispatch.PLANS, which never replaces a plan; NULL (maybe with an error set) where there is none */
 static PyObject *plan_of(PyObject *b) {
     PyObject *plan = PyDict_GetItemWithError(plans, b);
@@ -473,7 +562,7 @@ static PyObject *plan_of(PyObject *b) {
         plan = PyDict_GetItemWithError(plans, b);
         if (plan == NULL) return NULL;
     }
-    return PyTuple_Check(plan) && PyTuple_GET_SIZE(plan) == 6 ? plan : NULL;
+    return PyTuple_Check(plan) && PyTuple_GET_SIZE(plan) == 9 ? plan : NULL;
 }
 
 /* this thread's op_stats table (_tls.stats, a borrowed reference) or NULL without an error set where the thread has
@@ -1425,6 +1514,11 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
     if (x->device != CPU) {
         int k = kept(self, other);
         if (k < 0) PyErr_Clear();  /* (the Python method answers) */
+        if (k > 0 && s == MUL) {  /* c * x: a scaled array where it may be one */
+            PyObject *p = scaled_new(self, other, x->face, 0);
+            if (p != NULL && count_on(x->device, sl->op) < 0) Py_CLEAR(p);
+            if (p != NULL || PyErr_Occurred()) return p;
+        }
         if (k > 0) {
             PyObject *argv[2] = {reflected ? other : self, reflected ? self : other};
             PyObject *r = device_call(sl->op, argv, 2, NULL, Py_None);
@@ -1561,10 +1655,9 @@ static PyObject *in_place(int s, PyObject *v, PyObject *w) {
     Slot *sl = &slots[s];
     Base *x = A(v);
     if (w == PENDING && (s == SUB || s == ADD) && sl->op != NULL) {
-        int done = fused_in_place(s == SUB, v, w);
+        int done = fused_in_place(sl->op, s == SUB, v, w);
         if (done < 0) return NULL;
         if (done) {
-            if (count(sl->op) < 0) return NULL;
             Py_INCREF(v);
             return v;
         }

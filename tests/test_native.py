@@ -707,35 +707,44 @@ def _update(w, g, c, op, reflected):
     return w
 
 
-def _scaled_outcome(make, wv, gv, c, op, reflected):
+def _scaled_outcome(make, wv, gv, c, op, reflected, hold=False):
+    """w op= c * g on fresh arrays (g's buffer held elsewhere too where `hold`: then no scaled array is made):
+    w's bytes, the warnings (text, line), op_stats, and how many updates were fused."""
     w, g = make(wv.copy()), make(gv.copy())
+    held = g._data if hold else None
+    fused = _native.speedups.scaled_counts()["fused"]
     mp.reset_op_stats()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         w = _update(w, g, c, op, reflected)
     stats = {k: {b: n for b, n in row.items() if n} for k, row in mp.op_stats().items()}
-    return numpy.asarray(w).tobytes(), [(str(m.message), m.lineno) for m in caught], stats
+    del held
+    return (numpy.asarray(w).tobytes(), [(str(m.message), m.lineno) for m in caught], stats,
+            _native.speedups.scaled_counts()["fused"] - fused)
 
 
 @_needs_c
 @pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("device", ["cpu", "torch:cpu"])
 @pytest.mark.parametrize("policy", ["numpy_only", "auto"])
-def test_an_update_through_a_scaled_array_is_numpys_two_ufuncs(dt, policy):
-    counts = _native.speedups.scaled_counts
+def test_an_update_through_a_scaled_array_is_the_two_ops_it_stands_for(dt, device, policy):
+    # the same statement with g's buffer held elsewhere is the definition: the product, then the in-place op
+    def make(a):
+        return mnp.asarray(a).to_device(device)
+
     cases = 0
     for n in (4096, 6151):
         for name, (wv, gv) in _contents(dt, n).items():
             for c, op, reflected in itertools.product((0.01, -0.5, 1.0, -1.0, 1e-300), "-+", (True, False)):
                 with mp.policy(policy):
-                    _scaled_outcome(mnp.asarray, wv, gv, c, op, reflected)  # (calibration's first call, under auto)
-                    before = counts()["fused"]
-                    got = _scaled_outcome(mnp.asarray, wv, gv, c, op, reflected)
-                    assert counts()["fused"] == before + 1, (name, c, op, reflected)
-                # NumPy's arrays, updated by the same statement (so its warnings name the same line)
-                want = _scaled_outcome(lambda a: a, wv, gv, c, op, reflected)
-                stats = {"multiply": {"numpy": 1}, "subtract" if op == "-" else "add": {"numpy": 1}}
-                assert got[2] == stats, (name, c, op, reflected)
-                assert got[:2] == want[:2], (name, c, op, reflected)
+                    _scaled_outcome(make, wv, gv, c, op, reflected)  # (calibration's first call, under auto)
+                    got = _scaled_outcome(make, wv, gv, c, op, reflected)
+                    want = _scaled_outcome(make, wv, gv, c, op, reflected, hold=True)
+                fused = policy == "auto" or device == "cpu"  # (numpy_only takes no device kernel: the engine's)
+                assert (got[3], want[3]) == (int(fused), 0), (name, c, op, reflected)
+                assert got[:3] == want[:3], (name, c, op, reflected)
+                if device == "cpu":  # NumPy's arrays, updated by the same statement
+                    assert got[:2] == _scaled_outcome(lambda a: a, wv, gv, c, op, reflected)[:2]
                 cases += 1
     assert cases == 2 * 7 * 5 * 2 * 2
 
@@ -749,6 +758,7 @@ def test_a_signalling_nan_reports_its_blocks_invalid_sum_with_the_product():
     w[0], g[0], g[1] = numpy.inf, numpy.inf, _SNAN[dt]
     got = _scaled_outcome(mnp.asarray, w, g, 0.5, "-", True)
     want = _scaled_outcome(lambda a: a, w, g, 0.5, "-", True)
+    assert got[3] == 1
     assert got[0] == want[0]
     assert [m for m, _ in want[1]] == ["invalid value encountered in multiply", "invalid value encountered in subtract"]
     assert got[1] == want[1][:1]
@@ -823,16 +833,24 @@ def test_where_no_scaled_array_is_made_the_product_is_computed_at_once():
     with mp.policy("prefer_torch"):
         0.5 * w
         assert counts()["made"] == made
-    del held, part
+    with mp.policy("prefer_mxnet"):  # (MXNet's buffers have no host view)
+        0.5 * _fresh().to_device("sim:0")
+        assert counts()["made"] == made
+    tw = _fresh().to_device("torch:cpu")
+    tpart = tw[1:]  # (a view of tw's tensor)
+    0.5 * tw
+    assert counts()["made"] == made
+    del held, part, tpart
 
 
 @_needs_c
-def test_scaled_arrays_from_many_threads_are_each_right():
+@pytest.mark.parametrize("device", ["cpu", "torch:cpu"])
+def test_scaled_arrays_from_many_threads_are_each_right(device):
     import concurrent.futures
 
     def job(seed):
         out = []
-        w, g = _fresh(seed=seed), _fresh(seed=seed + 100)
+        w, g = _fresh(seed=seed).to_device(device), _fresh(seed=seed + 100).to_device(device)
         wn, gn = numpy.asarray(w).copy(), numpy.asarray(g).copy()
         for i in range(200):
             c = 1.0 / (i + 2)

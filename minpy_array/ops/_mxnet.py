@@ -262,6 +262,19 @@ def lend(buf):
     return numpy.asarray(held)
 
 
+def host_view(buf):
+    """None: MXNet's buffers are not viewed as NumPy's in place (no scaled arrays on its devices)."""
+    return None
+
+
+def sole(buf):
+    return False
+
+
+def empty_like(buf):
+    return load().nd.zeros_like(buf)
+
+
 def errors():
     # Note: MXNet's Python layer also raises NotImplementedError, TypeError, ValueError and IndexError for calls
     # its kernels do not support; NumPy reruns such a call and gives NumPy's result or NumPy's error

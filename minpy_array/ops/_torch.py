@@ -218,6 +218,29 @@ def writeable(buf):
     return not overlapping(buf)
 
 
+def host_view(buf):
+    """A NumPy array over a CPU tensor's memory (no copy), or None (device memory, or a tensor NumPy cannot view)."""
+    if buf.device.type != "cpu":
+        return None
+    try:
+        return buf.numpy()
+    except (TypeError, RuntimeError):  # a dtype NumPy lacks, a conjugate or negative bit, requires_grad
+        return None
+
+
+def sole(buf):
+    """Is a CPU tensor's memory reachable through this tensor only: torch's own allocation (not a NumPy array's), no
+    view of it, no other tensor or NumPy array over it?  (Its Python references are the caller's to count.)"""
+    if buf.device.type != "cpu" or buf._base is not None:
+        return False
+    s = buf.untyped_storage()
+    return s.resizable() and load()._C._storage_Use_Count(s._cdata) == 2  # (the tensor's reference, and s's)
+
+
+def empty_like(buf):
+    return load().empty_like(buf)
+
+
 def overlapping(t):
     """Is t a broadcast view (read-only, as NumPy's broadcast_to results are)?  A stretched axis (a zero stride over
     2+ elements) or the mark torch_ops' broadcast_to leaves where there is none."""

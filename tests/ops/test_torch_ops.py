@@ -33,3 +33,26 @@ def test_select_in_torch_kernels_and_in_one_pass_are_numpys(dtype, data):
         got = kernel(*(_on(v, ctx) for v in (g, x, y)), wins)
         diff = same(mp.asarray(_torch.to_numpy(got)), want, "_select")
         assert diff is None, (kernel.__name__, diff)
+
+
+def test_sole_and_host_view_say_whose_memory_a_tensor_holds():
+    # the C path's scaled arrays defer reading a source tensor only where sole() says its memory is its own
+    torch = _torch.load()
+    fresh = torch.ones(8)
+    assert _torch.sole(fresh)
+    view = _torch.host_view(fresh)
+    assert isinstance(view, numpy.ndarray) and numpy.shares_memory(view, _torch.host_view(fresh))
+    view[0] = 5
+    assert fresh[0] == 5
+    assert not _torch.sole(fresh)  # (a NumPy view was made: torch fixes the storage's size, for good)
+    t = torch.ones(8)
+    part = t[2:]
+    assert not _torch.sole(t) and not _torch.sole(part)  # (a view, and its base)
+    del part
+    assert _torch.sole(t)
+    flat = t.view(2, 4)
+    assert not _torch.sole(t) and not _torch.sole(flat)
+    assert not _torch.sole(torch.from_numpy(numpy.ones(8, "float32")))  # (a NumPy array's memory)
+    assert _torch.host_view(torch.ones(2, dtype=torch.complex64).conj()) is None
+    assert _torch.host_view(torch.ones(2, requires_grad=True)) is None
+    assert _torch.empty_like(t).shape == t.shape and _torch.empty_like(t).dtype == t.dtype
