@@ -335,13 +335,30 @@ static int settle(void) {
 }
 #define SETTLE(FAIL) do { if (PENDING != NULL && settle() < 0) { FAIL; } } while (0)
 
+/* is v a C-contiguous float32/64 ndarray of SCALED_MIN values or more? */
+static int scalable(PyObject *v) {
+    if (Py_TYPE(v) != (PyTypeObject *)ndarray_t) return 0;
+    PyObject *dt = PyObject_GetAttr(v, s_dtype);
+    int ok = dt == F32 || dt == F64;
+    Py_XDECREF(dt);
+    Py_buffer b;
+    if (ok && PyObject_GetBuffer(v, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
+        ok = b.len / b.itemsize >= SCALED_MIN;
+        PyBuffer_Release(&b);
+    } else {
+        ok = 0;
+    }
+    PyErr_Clear();
+    return ok;
+}
+
 /* may x's buffer d, held by x and the caller's `held` references, be a scaled array's source?  Its host view
  * (a new reference), or NULL (maybe with an error set) */
 static PyObject *scaled_source(Base *x, Py_ssize_t held) {
     PyObject *d = x->data;
     if (Py_REFCNT(d) != 1 + held) return NULL;
     if (x->device == CPU) {
-        if (Py_TYPE(d) != (PyTypeObject *)ndarray_t) return NULL;
+        if (!scalable(d)) return NULL;
         PyObject *base = PyObject_GetAttr(d, s_base);
         int own = base == Py_None;
         Py_XDECREF(base);
@@ -354,7 +371,9 @@ static PyObject *scaled_source(Base *x, Py_ssize_t held) {
     PyObject *sole = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 7), d);
     int ok = sole != NULL ? PyObject_IsTrue(sole) : -1;
     Py_XDECREF(sole);
-    return ok > 0 ? host_view(x->device, d) : NULL;
+    PyObject *v = ok > 0 ? host_view(x->device, d) : NULL;
+    if (v != NULL && !scalable(v)) Py_CLEAR(v);
+    return v;
 }
 
 /* c * x as a scaled array, or NULL: with an error set (the settling of another), or none where the product is
@@ -367,21 +386,8 @@ static PyObject *scaled_new(PyObject *self, PyObject *other, PyObject *face, Py_
     PyObject *d = x->data, *p = NULL;
     Py_INCREF(d);
     PyObject *v = scaled_source(x, held + 1);
-    int ok = 0;
     if (v != NULL) {
-        PyObject *dt = PyObject_GetAttr(v, s_dtype);
-        ok = dt == F32 || dt == F64;
-        Py_XDECREF(dt);
-        Py_buffer b;
-        if (ok && PyObject_GetBuffer(v, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
-            ok = b.len / b.itemsize >= SCALED_MIN;
-            PyBuffer_Release(&b);
-        } else {
-            ok = 0;
-        }
         Py_DECREF(v);  /* (a device's view holds its buffer) */
-    }
-    if (ok) {
         PyObject *plan = x->device == CPU ? NULL : plan_for(x->device);
         PyObject *make = plan != NULL ? PyTuple_GET_ITEM(plan, 8) : empty_like;
         PyObject *buf = x->device == CPU || plan != NULL ? PyObject_CallOneArg(make, d) : NULL;
