@@ -272,7 +272,7 @@ for _np_name, _op in [*ALIASES.items(), *((n, n) for n in (*REDUCTIONS, "broadca
 # For the C accelerator's scaled arrays (_speedups.c: `w -= c * g` in one pass), which compute what NumPy's
 # multiply and subtract compute and have NumPy's own ufuncs report the flags their loops raised.
 _DEFAULT_FP = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
-_geterrobj = getattr(numpy.core.umath, "geterrobj", None) if hasattr(numpy, "core") else None
+_geterrobj = numpy.core.umath.geterrobj if numpy.lib.NumpyVersion(numpy.__version__) < "2.0.0" else None
 
 
 def errstate_default():
