@@ -284,8 +284,8 @@ def errstate_default():
     return all(e[k] == v for k, v in _DEFAULT_FP.items()) and numpy.geterrcall() is None
 
 
-# operands on which a ufunc raises one flag (2 overflow, 8 invalid: what the default errstate reports of these
-# ufuncs with a scale 0 < |c| <= 1), as (a, b) with "max" for the dtype's largest value
+# operands on which a ufunc raises one flag (2 overflow, 8 invalid: the flags of these ufuncs that the default
+# errstate reports), as (a, b) with "max" for the dtype's largest value
 _RAISING = {
     ("multiply", 2): ("max", 2.0), ("multiply", 8): (numpy.inf, 0.0),
     ("subtract", 2): ("max", "-max"), ("subtract", 8): (numpy.inf, numpy.inf),
