@@ -228,36 +228,32 @@ static PyObject *plan_of(PyObject *b);
 static int takes_kernels(PyObject *b);
 static int count_run(PyObject *op, PyObject *col);
 
-/* the plan of device dev's backend where the policy in force takes its kernels (borrowed), or NULL (maybe with an
- * error set) */
-static PyObject *plan_for(PyObject *dev) {
+/* the plan of device dev's backend (borrowed; `policy`: only where the policy in force takes its kernels), or NULL
+ * (maybe with an error set) */
+static PyObject *plan_for(PyObject *dev, int policy) {
     PyObject *b = PyObject_GetAttr(dev, s_backend);
     if (b == NULL) return NULL;
-    int t = takes_kernels(b);
+    int t = policy ? takes_kernels(b) : 1;
     PyObject *plan = t > 0 ? plan_of(b) : NULL;
     Py_DECREF(b);
     return plan;
 }
 
-/* a buffer of device dev as NumPy's (a new reference): the cpu's own, a device's host_view(buf), or NULL (maybe
- * with an error set) where it has none */
-static PyObject *host_view(PyObject *dev, PyObject *buf) {
-    if (dev == CPU) {
+/* a buffer as NumPy's (a new reference): the cpu's own (plan NULL), a device's host_view(buf) from its backend's
+ * plan, or NULL (maybe with an error set) where it has none */
+static PyObject *host_view(PyObject *plan, PyObject *buf) {
+    if (plan == NULL) {
         Py_INCREF(buf);
         return buf;
     }
-    PyObject *plan = plan_for(dev);
-    PyObject *v = plan != NULL ? PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 6), buf) : NULL;
+    PyObject *v = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 6), buf);
     if (v == Py_None || (v != NULL && Py_TYPE(v) != (PyTypeObject *)ndarray_t)) Py_CLEAR(v);
     return v;
 }
 
-/* count a run of op on device dev (the cpu's host counter, a device's column): 0, -1 on error */
-static int count_on(PyObject *dev, PyObject *op) {
-    if (dev == CPU) return count(op);
-    PyObject *plan = plan_for(dev);
-    if (plan == NULL) return PyErr_Occurred() ? -1 : 0;
-    return count_run(op, PyTuple_GET_ITEM(plan, 3));
+/* count a run of op: the cpu's host counter (plan NULL), a device's column in its plan; 0, -1 on error */
+static int count_in(PyObject *plan, PyObject *op) {
+    return plan == NULL ? count(op) : count_run(op, PyTuple_GET_ITEM(plan, 3));
 }
 
 /* the C-contiguous views of an array's buffer (writeable) and of its source, of one float format; 'f', 'd', or 0
@@ -289,7 +285,10 @@ static int fill(Base *q) {
     Py_buffer w, s;
     PyObject *src = q->source;
     q->source = NULL;
-    PyObject *dv = host_view(q->device, q->data), *sv = dv != NULL ? host_view(q->device, src) : NULL;
+    /* (its backend's views, whatever the policy now) */
+    PyObject *plan = q->device == CPU ? NULL : plan_for(q->device, 0);
+    PyObject *dv = q->device == CPU || plan != NULL ? host_view(plan, q->data) : NULL;
+    PyObject *sv = dv != NULL ? host_view(plan, src) : NULL;
     char f = sv != NULL ? scaled_views(dv, sv, &w, &s) : 0;
     int flags = 0;
     if (f == 'f') flags = scale_float(w.buf, s.buf, (float)q->scale, w.len / w.itemsize);
@@ -335,29 +334,26 @@ static int settle(void) {
 }
 #define SETTLE(FAIL) do { if (PENDING != NULL && settle() < 0) { FAIL; } } while (0)
 
-/* is v a C-contiguous float32/64 ndarray of SCALED_MIN values or more? */
+/* is v a C-contiguous native float32/64 ndarray of SCALED_MIN values or more? */
 static int scalable(PyObject *v) {
-    if (Py_TYPE(v) != (PyTypeObject *)ndarray_t) return 0;
-    PyObject *dt = PyObject_GetAttr(v, s_dtype);
-    int ok = dt == F32 || dt == F64;
-    Py_XDECREF(dt);
     Py_buffer b;
-    if (ok && PyObject_GetBuffer(v, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
-        ok = b.len / b.itemsize >= SCALED_MIN;
-        PyBuffer_Release(&b);
-    } else {
-        ok = 0;
+    if (Py_TYPE(v) != (PyTypeObject *)ndarray_t || PyObject_GetBuffer(v, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        return 0;
     }
-    PyErr_Clear();
+    int cx = 0;
+    char f = float_format(&b, &cx);
+    int ok = (f == 'f' || f == 'd') && !cx && b.len / b.itemsize >= SCALED_MIN;
+    PyBuffer_Release(&b);
     return ok;
 }
 
-/* may x's buffer d, held by x and the caller's `held` references, be a scaled array's source?  Its host view
- * (a new reference), or NULL (maybe with an error set) */
-static PyObject *scaled_source(Base *x, Py_ssize_t held) {
+/* may x's buffer d, held by x and the caller's `held` references, be a scaled array's source (plan: its device's,
+ * NULL on the cpu)?  Its host view (a new reference), or NULL (maybe with an error set) */
+static PyObject *scaled_source(Base *x, Py_ssize_t held, PyObject *plan) {
     PyObject *d = x->data;
     if (Py_REFCNT(d) != 1 + held) return NULL;
-    if (x->device == CPU) {
+    if (plan == NULL) {
         if (!scalable(d)) return NULL;
         PyObject *base = PyObject_GetAttr(d, s_base);
         int own = base == Py_None;
@@ -366,31 +362,32 @@ static PyObject *scaled_source(Base *x, Py_ssize_t held) {
         Py_INCREF(d);
         return d;
     }
-    PyObject *plan = plan_for(x->device);
-    if (plan == NULL) return NULL;
     PyObject *sole = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 7), d);
     int ok = sole != NULL ? PyObject_IsTrue(sole) : -1;
     Py_XDECREF(sole);
-    PyObject *v = ok > 0 ? host_view(x->device, d) : NULL;
+    PyObject *v = ok > 0 ? host_view(plan, d) : NULL;
     if (v != NULL && !scalable(v)) Py_CLEAR(v);
     return v;
 }
 
-/* c * x as a scaled array, or NULL: with an error set (the settling of another), or none where the product is
- * computed now; `held`: the references to x's buffer the caller holds */
-static PyObject *scaled_new(PyObject *self, PyObject *other, PyObject *face, Py_ssize_t held) {
+/* c * x as a scaled array, counted as op, or NULL: with an error set (the settling of another, the count), or none
+ * where the product is computed now; `held`: the references to x's buffer the caller holds */
+static PyObject *scaled_new(PyObject *op, PyObject *self, PyObject *other, PyObject *face, Py_ssize_t held) {
     if (!PyFloat_CheckExact(other) || empty_like == NULL) return NULL;
     double c = PyFloat_AS_DOUBLE(other);
     Base *x = A(self);
     if (!(c != 0 && fabs(c) <= 1) || x->node != Py_None) return NULL;
+    PyObject *plan = x->device == CPU ? NULL : plan_for(x->device, 1);
+    if (x->device != CPU && plan == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
     PyObject *d = x->data, *p = NULL;
     Py_INCREF(d);
-    PyObject *v = scaled_source(x, held + 1);
+    PyObject *v = scaled_source(x, held + 1, plan);
     if (v != NULL) {
         Py_DECREF(v);  /* (a device's view holds its buffer) */
-        PyObject *plan = x->device == CPU ? NULL : plan_for(x->device);
-        PyObject *make = plan != NULL ? PyTuple_GET_ITEM(plan, 8) : empty_like;
-        PyObject *buf = x->device == CPU || plan != NULL ? PyObject_CallOneArg(make, d) : NULL;
+        PyObject *buf = PyObject_CallOneArg(plan != NULL ? PyTuple_GET_ITEM(plan, 8) : empty_like, d);
         if (buf != NULL) p = wrap_new(buf, x->device, face);
         Py_XDECREF(buf);
     }
@@ -411,6 +408,7 @@ static PyObject *scaled_new(PyObject *self, PyObject *other, PyObject *face, Py_
     Py_INCREF(p);
     PENDING = p;
     scaled_made++;
+    if (count_in(plan, op) < 0) Py_CLEAR(p);
     return p;
 }
 
@@ -423,17 +421,18 @@ static int fused_in_place(PyObject *op, int sub, PyObject *v, PyObject *p) {
     if (buf == NULL || buf == q->source || buf == q->data) return 0;
     Py_INCREF(buf);
     int ok = 1;
+    PyObject *plan = NULL;
     if (dev == CPU) {
         ok = Py_TYPE(buf) == (PyTypeObject *)ndarray_t ? default_fp() : 0;
     } else {  /* (a broadcast view is read-only, as NumPy's) */
-        PyObject *plan = plan_for(dev);
+        plan = plan_for(dev, 1);
         PyObject *wr = plan != NULL ? PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 5), buf) : NULL;
         ok = wr != NULL ? PyObject_IsTrue(wr) : (PyErr_Occurred() ? -1 : 0);
         Py_XDECREF(wr);
     }
-    PyObject *wv = ok > 0 ? host_view(dev, buf) : NULL, *sv = NULL;
+    PyObject *wv = ok > 0 ? host_view(plan, buf) : NULL, *sv = NULL;
     /* (Python code ran above: p may have settled since, in another thread) */
-    if (wv != NULL && PENDING == p && q->source != NULL) sv = host_view(dev, q->source);
+    if (wv != NULL && PENDING == p && q->source != NULL) sv = host_view(plan, q->source);
     Py_buffer w, s;
     char f = sv != NULL ? scaled_views(wv, sv, &w, &s) : 0;
     Py_XDECREF(wv);
@@ -455,7 +454,7 @@ static int fused_in_place(PyObject *op, int sub, PyObject *v, PyObject *p) {
     PyBuffer_Release(&w);
     PyBuffer_Release(&s);
     scaled_fused++;
-    int r = count_on(dev, op) == 0;
+    int r = count_in(plan, op) == 0;
     if (r && dev == CPU) {
         PyObject *dt = PyObject_GetAttr(buf, s_dtype);
         r = dt != NULL && report("multiply", dt, fm, 0) == 0 && report(sub ? "subtract" : "add", dt, fw, 0) == 0;
@@ -1521,8 +1520,7 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
         int k = kept(self, other);
         if (k < 0) PyErr_Clear();  /* (the Python method answers) */
         if (k > 0 && s == MUL) {  /* c * x: a scaled array where it may be one */
-            PyObject *p = scaled_new(self, other, x->face, 0);
-            if (p != NULL && count_on(x->device, sl->op) < 0) Py_CLEAR(p);
+            PyObject *p = scaled_new(sl->op, self, other, x->face, 0);
             if (p != NULL || PyErr_Occurred()) return p;
         }
         if (k > 0) {
@@ -1567,11 +1565,10 @@ static PyObject *binary(int s, PyObject *v, PyObject *w, int cmp_reflected) {
         }
     }
     if (s == MUL && !traced) {  /* c * x: a scaled array where it may be one */
-        PyObject *p = scaled_new(self, other, face, 1);
+        PyObject *p = scaled_new(sl->op, self, other, face, 1);
         if (p != NULL || PyErr_Occurred()) {
             Py_DECREF(o);
             Py_DECREF(d);
-            if (p != NULL && count(sl->op) < 0) Py_CLEAR(p);
             return p;
         }
     }

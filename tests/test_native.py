@@ -797,6 +797,22 @@ def test_a_scaled_array_read_later_holds_its_sources_values_then():
 
 
 @_needs_c
+@pytest.mark.parametrize("device", ["cpu", "torch:cpu"])
+def test_a_scaled_array_read_under_another_policy_is_computed_as_made(device):
+    # (its values come from its backend's views whatever the policy at the read: numpy_only takes no device kernel)
+    counts = _native.speedups.scaled_counts
+    g = _fresh()
+    want = numpy.asarray(g) * numpy.float32(0.5)
+    g = g.to_device(device)  # (a copy: torch:cpu's tensor never viewed by NumPy)
+    made = counts()["made"]
+    with mp.policy("auto"):
+        t = 0.5 * g
+    assert counts()["made"] == made + 1
+    with mp.policy("numpy_only"):
+        assert numpy.asarray(t[:]).tobytes() == want.tobytes()
+
+
+@_needs_c
 def test_a_scaled_array_nothing_reads_is_dropped_uncomputed():
     counts = _native.speedups.scaled_counts
     g, x = _fresh(), mnp.ones(3)
