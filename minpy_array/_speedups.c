@@ -945,7 +945,7 @@ static PyObject *device_call(PyObject *op, PyObject *const *args, Py_ssize_t nar
     int admitted = guard_admits(PyTuple_GET_ITEM(entry, 1), t, k);
     if (admitted < 0) goto entry_error;  /* a guard's error: _device_fast raises it too */
     if (!admitted) goto entry_miss;
-    if (PENDING != NULL && settle() < 0) goto entry_error;
+    SETTLE(goto entry_error);
     for (Py_ssize_t i = 0; i < nargs; i++) {
         /* (references held here: another thread may rebind an array's _data while the kernel runs) */
         bufs[i] = IS_ARRAY(args[i]) ? A(args[i])->data : args[i];
@@ -1622,11 +1622,7 @@ static int device_in_place(PyObject *op, PyObject *v, PyObject *w) {
     t = PyTuple_Pack(2, v, w);
     k = PyDict_New();
     if (t == NULL || k == NULL || guard_admits(PyTuple_GET_ITEM(entry, 1), t, k) <= 0) goto entry_out;
-    if (PENDING != NULL && settle() < 0) {
-        Py_DECREF(entry);
-        done = -1;
-        goto keep_error;
-    }
+    SETTLE(Py_DECREF(entry); done = -1; goto keep_error);
     PyObject *argv[2] = {buf, wbuf};
     PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 0), argv, 2, NULL);
     Py_DECREF(entry);
