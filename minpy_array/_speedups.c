@@ -31,7 +31,7 @@ static PyObject *empty_like, *errstate_default, *flag_operands, *default_errstat
 static double F32_MAX;
 static PyObject *s_auto, *s_numpy_only, *s_policy, *s_out, *s_size, *s_dtype, *s_ndim, *s_type, *s_kind,
     *s_itemsize, *s_where, *s_backend, *s_stats, *s_shape, *s_index, *s_sum, *s__device, *s_strides, *s___array__,
-    *s_base, *kw_out, *buffer_types;
+    *s_base, *s_nbytes, *kw_out, *buffer_types;
 
 typedef struct {
     PyObject_HEAD
@@ -362,6 +362,13 @@ static PyObject *scaled_source(Base *x, Py_ssize_t held, PyObject *plan) {
         Py_INCREF(d);
         return d;
     }
+    /* (first its byte count, where the buffer has one: most c * x are of small arrays, and the backend's calls below
+     * are Python's; under 4 bytes a value, it holds fewer than SCALED_MIN float32 or float64 values) */
+    PyObject *nb = PyObject_GetAttr(d, s_nbytes);
+    Py_ssize_t n = nb != NULL && PyLong_Check(nb) ? PyLong_AsSsize_t(nb) : -1;
+    Py_XDECREF(nb);
+    if (n == -1) PyErr_Clear();
+    else if (n < SCALED_MIN * 4) return NULL;
     PyObject *sole = PyObject_CallOneArg(PyTuple_GET_ITEM(plan, 7), d);
     int ok = sole != NULL ? PyObject_IsTrue(sole) : -1;
     Py_XDECREF(sole);
@@ -3194,10 +3201,10 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (m == NULL) return NULL;
     const char *strs[] = {"auto", "numpy_only", "policy", "out", "size", "dtype", "ndim", "type", "kind", "itemsize",
                           "where", "backend", "stats", "shape", "add", "index", "sum", "_device", "strides",
-                          "__array__", "base"};
+                          "__array__", "base", "nbytes"};
     PyObject **dst[] = {&s_auto, &s_numpy_only, &s_policy, &s_out, &s_size, &s_dtype, &s_ndim, &s_type, &s_kind,
                         &s_itemsize, &s_where, &s_backend, &s_stats, &s_shape, &s_add, &s_index, &s_sum,
-                        &s__device, &s_strides, &s___array__, &s_base};
+                        &s__device, &s_strides, &s___array__, &s_base, &s_nbytes};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         *dst[i] = PyUnicode_InternFromString(strs[i]);
         if (*dst[i] == NULL) return NULL;

@@ -15,6 +15,9 @@ A runtime module defines:
   is_buffer(obj)  whether obj is one of its arrays (False without importing the library)
   to_numpy(buf)   a NumPy copy;  from_numpy(arr, device) a buffer on device;  write(dst, src) in place;
   writeable(buf)  False for a read-only buffer (a broadcast view)
+  host_view(buf), sole(buf), empty_like(buf)   (backends with devices of their own, for _speedups.c's scaled
+                  arrays): a NumPy array over the buffer's memory or None (device memory); whether nothing but
+                  this buffer reaches its memory (its Python references aside); a new buffer like it
   dlpack(buf, **kw), dlpack_device(buf), device_of(buf) ((kind, index) of an accelerator holding it, or None),
   numpy_dtype(dtype) (the NumPy dtype of one of its dtypes)
   errors()        exception types a kernel failure raises (then NumPy reruns the call)
